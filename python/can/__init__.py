@@ -1,0 +1,62 @@
+"""Controller Area Network (CAN and CAN FD) for Python.
+
+The public API is the one the python-can 3.3.2 manual documents (plus the python-can 4.x
+additions users rely on); the byte-level work is done by the native module ``can._core``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+__version__ = "0.1.0"
+
+log = logging.getLogger("can")
+
+#: Configuration set in code; see :func:`can.util.load_config`. ``can.rc['interface']`` etc.
+rc: dict[str, Any] = {}
+
+from can.exceptions import (  # noqa: E402
+    CanError,
+    CanInitializationError,
+    CanInterfaceNotImplementedError,
+    CanOperationError,
+    CanTimeoutError,
+)
+from can.message import Message  # noqa: E402
+from can.bus import BusABC, BusState  # noqa: E402
+from can.broadcastmanager import (  # noqa: E402
+    CyclicSendTaskABC,
+    CyclicTask,
+    LimitedDurationCyclicSendTaskABC,
+    ModifiableCyclicTaskABC,
+    MultiRateCyclicSendTaskABC,
+    RestartableCyclicTaskABC,
+)
+from can.interfaces import VALID_INTERFACES  # noqa: E402
+from can import interface, util  # noqa: E402
+from can.interface import Bus, detect_available_configs  # noqa: E402
+
+__all__ = [
+    "VALID_INTERFACES",
+    "Bus",
+    "BusABC",
+    "BusState",
+    "CanError",
+    "CanInitializationError",
+    "CanInterfaceNotImplementedError",
+    "CanOperationError",
+    "CanTimeoutError",
+    "CyclicSendTaskABC",
+    "CyclicTask",
+    "LimitedDurationCyclicSendTaskABC",
+    "Message",
+    "ModifiableCyclicTaskABC",
+    "MultiRateCyclicSendTaskABC",
+    "RestartableCyclicTaskABC",
+    "detect_available_configs",
+    "interface",
+    "log",
+    "rc",
+    "util",
+]

@@ -1,0 +1,51 @@
+# Hand-written stub of the native module can._core (checked by mypy.stubtest in CI).
+from collections.abc import Iterable, Mapping
+from typing import Any, Optional, Union
+
+__version__: str
+MESSAGE_FIELDS: tuple[str, ...]
+
+class MessageBase:
+    """Native base of can.Message: the message fields as object slots."""
+
+    timestamp: Any
+    arbitration_id: Any
+    is_extended_id: Any
+    is_remote_frame: Any
+    is_error_frame: Any
+    channel: Any
+    dlc: Any
+    data: Any
+    is_fd: Any
+    is_rx: Any
+    bitrate_switch: Any
+    error_state_indicator: Any
+    def __init__(
+        self,
+        timestamp: float = 0.0,
+        arbitration_id: int = 0,
+        is_extended_id: Optional[bool] = None,
+        is_remote_frame: bool = False,
+        is_error_frame: bool = False,
+        channel: Optional[Union[str, int]] = None,
+        dlc: Optional[int] = None,
+        data: Optional[Union[bytes, bytearray, Iterable[int]]] = None,
+        is_fd: bool = False,
+        bitrate_switch: bool = False,
+        error_state_indicator: bool = False,
+        extended_id: Optional[bool] = None,
+        check: bool = False,
+        *,
+        is_rx: bool = True,
+    ) -> None: ...
+
+class FilterSet:
+    def __init__(self, filters: Optional[Iterable[Mapping[str, Any]]] = None) -> None: ...
+    def matches(self, msg: MessageBase) -> bool: ...
+    def __len__(self) -> int: ...
+
+def check_message(msg: MessageBase) -> None: ...
+def copy_message(msg: MessageBase) -> Any: ...
+def new_message_from_fields(cls: type, fields: tuple[Any, ...]) -> Any: ...
+def dlc2len(dlc: int) -> int: ...
+def len2dlc(length: int) -> int: ...

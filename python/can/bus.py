@@ -1,0 +1,305 @@
+"""The abstract CAN bus every interface implements (manual sections 3.1 and 3.7.1)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from abc import ABCMeta, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from enum import Enum
+from types import TracebackType
+from typing import Any, Callable, Optional, Union, cast
+
+from can import _core
+from can.broadcastmanager import CyclicSendTaskABC, ThreadBasedCyclicSendTask
+from can.exceptions import CanOperationError
+from can.message import Message
+
+__all__ = ["BusABC", "BusState", "CanFilter", "CanFilters"]
+
+LOG = logging.getLogger("can.bus")
+
+#: One filter: ``{"can_id": int, "can_mask": int}`` and optionally ``"extended": bool``.
+CanFilter = dict[str, Union[int, bool]]
+CanFilters = Sequence[CanFilter]
+
+
+class BusState(Enum):
+    """The state a CAN controller is in."""
+
+    ACTIVE = "active"
+    PASSIVE = "passive"
+    ERROR = "error"
+
+
+def _idempotent_shutdown(shutdown: Callable[[BusABC], None]) -> Callable[[BusABC], None]:
+    """Wrap an interface's ``shutdown``: periodic tasks stop first, a second call does nothing.
+
+    Nested calls (a subclass's shutdown calling ``super().shutdown()``) run normally.
+    """
+
+    @functools.wraps(shutdown)
+    def wrapper(self: BusABC) -> None:
+        if self._is_shutdown:
+            return
+        if self._shutdown_running:
+            shutdown(self)
+            return
+        self._shutdown_running = True
+        try:
+            self.stop_all_periodic_tasks()
+            shutdown(self)
+        finally:
+            self._shutdown_running = False
+            self._is_shutdown = True
+
+    wrapper._can_idempotent = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+class BusABC(metaclass=ABCMeta):
+    """The CAN bus abstract base class that every interface implements.
+
+    Subclasses implement :meth:`send` and :meth:`_recv_internal` and set :attr:`channel_info`;
+    they may implement :meth:`_apply_filters`, :meth:`_send_periodic_internal`,
+    :meth:`flush_tx_buffer`, :meth:`shutdown`, :attr:`state` and
+    :meth:`_detect_available_configs`. The bus can be iterated over to receive messages and used
+    as a context manager, which shuts it down on exit.
+
+    :param channel: the interface's channel identifier (backend dependent).
+    :param can_filters: see :meth:`set_filters`.
+    :param kwargs: backend dependent configuration.
+    """
+
+    #: A string describing the underlying bus and/or channel.
+    channel_info: str = "unknown"
+
+    #: Log level for received messages.
+    RECV_LOGGING_LEVEL = 9
+
+    _is_shutdown: bool = False
+    _shutdown_running: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        shutdown = cls.__dict__.get("shutdown")
+        if shutdown is not None and not getattr(shutdown, "_can_idempotent", False):
+            cls.shutdown = _idempotent_shutdown(shutdown)  # type: ignore[method-assign]
+
+    @abstractmethod
+    def __init__(
+        self,
+        channel: Any,
+        can_filters: Optional[CanFilters] = None,
+        **kwargs: Any,
+    ) -> None:
+        self._periodic_tasks: list[CyclicSendTaskABC] = []
+        self._lock_send_periodic = threading.Lock()
+        self._filters: Optional[CanFilters] = None
+        self._filter_set = _core.FilterSet(None)
+        self._is_shutdown = False
+        self.set_filters(can_filters)
+
+    def __str__(self) -> str:
+        return self.channel_info
+
+    # -- receiving ------------------------------------------------------------------------------
+
+    def recv(self, timeout: Optional[float] = None) -> Optional[Message]:
+        """Block waiting for a message from the bus.
+
+        :param timeout: seconds to wait for a message, or None to wait indefinitely.
+        :returns: the message, or None when the timeout expired first.
+        :raises can.CanOperationError: if the bus has been shut down or reading failed.
+        """
+        if self._is_shutdown:
+            raise CanOperationError(f"cannot receive: the bus {self.channel_info!r} is shut down")
+        filter_set = self._filter_set
+        deadline = None if timeout is None else time.monotonic() + timeout
+        time_left = timeout
+        while True:
+            msg, already_filtered = self._recv_internal(timeout=time_left)
+            if msg is not None and (already_filtered or filter_set.matches(msg)):
+                if LOG.isEnabledFor(self.RECV_LOGGING_LEVEL):
+                    LOG.log(self.RECV_LOGGING_LEVEL, "Received: %s", msg)
+                return msg
+            if deadline is not None:
+                time_left = deadline - time.monotonic()
+                if msg is None or time_left <= 0:
+                    return None
+            filter_set = self._filter_set
+
+    def _recv_internal(self, timeout: Optional[float]) -> tuple[Optional[Message], bool]:
+        """Read one message from the bus and tell whether it was filtered already.
+
+        Interfaces override this (never :meth:`recv`) so that :meth:`recv` can apply the
+        software filters for them.
+
+        :param timeout: seconds to wait, or None to wait indefinitely.
+        :returns: ``(message or None on timeout, whether the message was already filtered)``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement _recv_internal")
+
+    def __iter__(self) -> Iterator[Message]:
+        """Yield messages as they arrive, until the bus is shut down."""
+        while not self._is_shutdown:
+            msg = self.recv(timeout=1.0)
+            if msg is not None:
+                yield msg
+
+    # -- sending --------------------------------------------------------------------------------
+
+    @abstractmethod
+    def send(self, msg: Message, timeout: Optional[float] = None) -> None:
+        """Transmit a message to the CAN bus.
+
+        :param msg: the message to send.
+        :param timeout: if > 0, wait up to this many seconds for the transmit queue to accept
+            the message (interface dependent); None blocks indefinitely.
+        :raises can.CanError: if the message could not be sent.
+        """
+
+    def send_periodic(
+        self,
+        msgs: Union[Message, Sequence[Message]],
+        period: float,
+        duration: Optional[float] = None,
+        store_task: bool = True,
+        modifier_callback: Optional[Callable[[Message], None]] = None,
+    ) -> CyclicSendTaskABC:
+        """Start sending a message (or several in turn) every ``period`` seconds.
+
+        The task runs until ``duration`` expires, the bus is shut down,
+        :meth:`stop_all_periodic_tasks` is called or the task's ``stop()`` is called.
+
+        :param store_task: if True the bus keeps the task and stops it on shutdown; calling
+            the task's ``stop()`` removes it from the bus again.
+        :param modifier_callback: called with the message before every send (python-can 4.x).
+        :returns: the started task.
+        """
+        if self._is_shutdown:
+            raise CanOperationError(f"cannot send: the bus {self.channel_info!r} is shut down")
+        task = cast(
+            CyclicSendTaskABC,
+            self._send_periodic_internal(msgs, period, duration, modifier_callback),
+        )
+        if store_task:
+            original_stop = task.stop
+
+            def stop_and_forget(remove_task: bool = True) -> None:
+                if remove_task:
+                    try:
+                        self._periodic_tasks.remove(task)
+                    except ValueError:
+                        pass
+                original_stop()
+
+            task.stop = stop_and_forget  # type: ignore[method-assign]
+            self._periodic_tasks.append(task)
+        return task
+
+    def _send_periodic_internal(
+        self,
+        msgs: Union[Message, Sequence[Message]],
+        period: float,
+        duration: Optional[float] = None,
+        modifier_callback: Optional[Callable[[Message], None]] = None,
+    ) -> CyclicSendTaskABC:
+        """Software cyclic sending; interfaces with native cyclic tasks override this."""
+        return ThreadBasedCyclicSendTask(
+            self,
+            self._lock_send_periodic,
+            msgs,
+            period,
+            duration,
+            modifier_callback=modifier_callback,
+        )
+
+    def stop_all_periodic_tasks(self, remove_tasks: bool = True) -> None:
+        """Stop every task started with :meth:`send_periodic` on this bus.
+
+        :param remove_tasks: also stop tracking the stopped tasks.
+        """
+        for task in list(self._periodic_tasks):
+            try:
+                task.stop(remove_task=remove_tasks)  # type: ignore[call-arg]
+            except TypeError:
+                task.stop()
+        if remove_tasks:
+            self._periodic_tasks.clear()
+
+    def flush_tx_buffer(self) -> None:
+        """Discard every message that may be queued in the output buffer(s)."""
+
+    # -- filtering ------------------------------------------------------------------------------
+
+    @property
+    def filters(self) -> Optional[CanFilters]:
+        """The filters of this bus; assigning calls :meth:`set_filters`."""
+        return self._filters
+
+    @filters.setter
+    def filters(self, filters: Optional[CanFilters]) -> None:
+        self.set_filters(filters)
+
+    def set_filters(self, filters: Optional[Iterable[CanFilter]] = None) -> None:
+        """Receive only messages that match at least one filter.
+
+        Each filter is a dict with ``can_id``, ``can_mask`` and optionally ``extended``.
+        A message matches when ``arbitration_id & can_mask == can_id & can_mask`` and, if
+        ``extended`` is given, ``is_extended_id == extended``. None or an empty sequence
+        receives everything. Malformed filters raise :class:`ValueError` or :class:`TypeError`.
+
+        >>> [{"can_id": 0x11, "can_mask": 0x21, "extended": False}]
+        [{'can_id': 17, 'can_mask': 33, 'extended': False}]
+        """
+        listed = None if filters is None else list(filters)
+        compiled = _core.FilterSet(listed)
+        self._filters = listed or None
+        self._filter_set = compiled
+        self._apply_filters(self._filters)
+
+    def _apply_filters(self, filters: Optional[CanFilters]) -> None:
+        """Hook for interfaces that can filter in the kernel or hardware."""
+
+    def _matches_filters(self, msg: Message) -> bool:
+        """Whether ``msg`` matches at least one of the current filters."""
+        return bool(self._filter_set.matches(msg))
+
+    # -- state and lifetime ---------------------------------------------------------------------
+
+    @property
+    def state(self) -> BusState:
+        """The current state of the hardware."""
+        return BusState.ACTIVE
+
+    @state.setter
+    def state(self, new_state: BusState) -> None:
+        raise NotImplementedError(f"{type(self).__name__} cannot change its bus state")
+
+    def fileno(self) -> int:
+        """A file descriptor that becomes readable when a message arrives, if there is one."""
+        raise NotImplementedError(f"{type(self).__name__} has no file descriptor to wait on")
+
+    def shutdown(self) -> None:
+        """Stop periodic tasks and release the interface. A second call does nothing."""
+        self.stop_all_periodic_tasks()
+        self._is_shutdown = True
+
+    def __enter__(self) -> BusABC:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        self.shutdown()
+
+    @staticmethod
+    def _detect_available_configs() -> list[dict[str, Any]]:
+        """Configurations this interface could connect with now (each a Bus kwargs dict)."""
+        return []

@@ -1,0 +1,147 @@
+"""The ``virtual`` interface: buses in one process that share a channel see each other's frames.
+
+Manual section 4.12. Every bus connected to a channel name receives a copy of each message
+another bus on that channel sends (and, with ``receive_own_messages=True``, of its own), with
+``timestamp`` set to the time of sending and ``channel`` to the channel name. Receive queues are
+unbounded unless ``rx_queue_size`` is given, so nothing is lost however far a receiver falls
+behind.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Any, Optional, Union
+
+from can import _core
+from can.bus import BusABC, CanFilters
+from can.exceptions import CanOperationError, CanTimeoutError
+from can.message import Message
+
+__all__ = ["VirtualBus"]
+
+ChannelName = Union[str, int, None]
+
+_copy_message = _core.copy_message
+
+# One sentinel object wakes a receiver blocked in recv() when its bus is shut down.
+_SHUTDOWN = object()
+
+
+class _Channel:
+    """The buses connected to one channel name. ``receivers`` is replaced, never mutated, so a
+    sender can iterate a snapshot without holding the lock."""
+
+    __slots__ = ("name", "receivers")
+
+    def __init__(self, name: ChannelName) -> None:
+        self.name = name
+        self.receivers: tuple[VirtualBus, ...] = ()
+
+
+_channels: dict[ChannelName, _Channel] = {}
+_channels_lock = threading.Lock()
+
+
+class VirtualBus(BusABC):
+    """A virtual CAN bus, for tests and prototypes without hardware.
+
+    :param channel: the channel name; buses with equal names are connected.
+    :param receive_own_messages: also receive the messages this bus sends (``is_rx=False``).
+    :param rx_queue_size: bound the receive queue to this many messages (0: unbounded). When a
+        receiver's queue is full, :meth:`send` waits up to its ``timeout`` and then raises
+        :class:`can.CanTimeoutError`.
+    :param preserve_timestamps: keep the sender's timestamp instead of the time of sending.
+    """
+
+    def __init__(
+        self,
+        channel: ChannelName = None,
+        receive_own_messages: bool = False,
+        rx_queue_size: int = 0,
+        preserve_timestamps: bool = False,
+        can_filters: Optional[CanFilters] = None,
+        **kwargs: Any,
+    ) -> None:
+        self.channel_id = channel
+        self.channel_info = f"Virtual bus channel {channel}"
+        self.receive_own_messages = bool(receive_own_messages)
+        self.preserve_timestamps = bool(preserve_timestamps)
+        if rx_queue_size < 0:
+            raise ValueError(f"rx_queue_size may not be negative, got {rx_queue_size}")
+        self._queue: Union[queue.SimpleQueue[Any], queue.Queue[Any]] = (
+            queue.Queue(maxsize=rx_queue_size) if rx_queue_size else queue.SimpleQueue()
+        )
+        super().__init__(channel=channel, can_filters=can_filters, **kwargs)
+        with _channels_lock:
+            chan = _channels.get(channel)
+            if chan is None:
+                chan = _channels[channel] = _Channel(channel)
+            chan.receivers = (*chan.receivers, self)
+        self._channel = chan
+
+    def _recv_internal(self, timeout: Optional[float]) -> tuple[Optional[Message], bool]:
+        try:
+            if timeout is None:
+                item = self._queue.get()
+            elif timeout > 0:
+                item = self._queue.get(timeout=timeout)
+            else:
+                item = self._queue.get_nowait()
+        except queue.Empty:
+            return None, False
+        if item is _SHUTDOWN:
+            self._queue.put(_SHUTDOWN)  # wake any other thread waiting on this bus too
+            raise CanOperationError(f"{self.channel_info}: the bus was shut down while receiving")
+        return item, False
+
+    def send(self, msg: Message, timeout: Optional[float] = None) -> None:
+        if self._is_shutdown:
+            raise CanOperationError(f"cannot send: {self.channel_info} is shut down")
+        timestamp = msg.timestamp if self.preserve_timestamps else time.time()
+        channel = self.channel_id
+        for bus in self._channel.receivers:
+            if bus is self:
+                if not self.receive_own_messages:
+                    continue
+                is_rx = False
+            else:
+                is_rx = True
+            copy = _copy_message(msg)
+            copy.timestamp = timestamp
+            copy.channel = channel
+            copy.is_rx = is_rx
+            bus._put(copy, timeout)
+
+    def _put(self, msg: Message, timeout: Optional[float]) -> None:
+        q = self._queue
+        if isinstance(q, queue.SimpleQueue):
+            q.put(msg)
+            return
+        try:
+            q.put(msg, timeout=timeout)
+        except queue.Full:
+            raise CanTimeoutError(
+                f"{self.channel_info}: receive queue full ({q.maxsize} messages), "
+                f"message not delivered within {timeout} s"
+            ) from None
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        with _channels_lock:
+            chan = self._channel
+            chan.receivers = tuple(b for b in chan.receivers if b is not self)
+            if not chan.receivers and _channels.get(chan.name) is chan:
+                del _channels[chan.name]
+        try:
+            self._queue.put_nowait(_SHUTDOWN)
+        except queue.Full:
+            pass
+
+    @staticmethod
+    def _detect_available_configs() -> list[dict[str, Any]]:
+        """The channels that have at least one bus connected in this process."""
+        with _channels_lock:
+            names = list(_channels)
+        return [{"interface": "virtual", "channel": name} for name in names]

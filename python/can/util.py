@@ -1,0 +1,1 @@
+"""Utilities (placeholder; replaced by the config/registry work)."""

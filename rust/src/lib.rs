@@ -1,0 +1,11 @@
+//! Core of the `can` Python package.
+//!
+//! The modules at the top of this crate are plain Rust and know nothing about Python; they are
+//! tested with `cargo test` alone. The PyO3 binding layer lives in [`python`] and is compiled
+//! only with the `python` feature, which maturin turns on when it builds `can._core`.
+
+pub mod dlc;
+pub mod filter;
+
+#[cfg(feature = "python")]
+mod python;

@@ -1,0 +1,866 @@
+//! `can._core.MessageBase`: the native base type of `can.Message`.
+//!
+//! Design (docs/architecture.rst, measured in shared/notes/message-crossing.md): a heap type made
+//! with `PyType_FromSpec` (stable ABI) whose fields are plain object slots (`Py_T_OBJECT_EX`
+//! members) at offsets fixed at compile time, plus a weakref slot. `can.Message` is a Python
+//! subclass with `__slots__ = ()` that adds the Python-level methods. Rust code builds messages
+//! by allocating through the type's `tp_alloc` and storing each field reference directly, so no
+//! Python `__init__` runs per frame; attribute reads are ordinary slot reads.
+//!
+//! The type behaves as a `__slots__` class does: attributes can be reassigned to any object and
+//! deleted (reading a deleted one raises AttributeError), unknown attributes cannot be set,
+//! instances take part in cycle collection and support weak references.
+
+use std::ffi::{c_int, c_void, CStr};
+use std::panic::AssertUnwindSafe;
+use std::ptr;
+
+use pyo3::exceptions::{PySystemError, PyTypeError, PyValueError};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyTuple, PyType};
+
+/// Field slots in storage order. `FIELD_NAMES[i]` is stored at `MessageObject::slots[i]`.
+pub const FIELD_NAMES: [&CStr; NFIELDS] = [
+    c"timestamp",
+    c"arbitration_id",
+    c"is_extended_id",
+    c"is_remote_frame",
+    c"is_error_frame",
+    c"channel",
+    c"dlc",
+    c"data",
+    c"is_fd",
+    c"is_rx",
+    c"bitrate_switch",
+    c"error_state_indicator",
+];
+pub const NFIELDS: usize = 12;
+
+pub const TIMESTAMP: usize = 0;
+pub const ARBITRATION_ID: usize = 1;
+pub const IS_EXTENDED_ID: usize = 2;
+pub const IS_REMOTE_FRAME: usize = 3;
+pub const IS_ERROR_FRAME: usize = 4;
+pub const CHANNEL: usize = 5;
+pub const DLC: usize = 6;
+pub const DATA: usize = 7;
+pub const IS_FD: usize = 8;
+pub const IS_RX: usize = 9;
+pub const BITRATE_SWITCH: usize = 10;
+pub const ERROR_STATE_INDICATOR: usize = 11;
+
+/// Memory layout of a message instance (fixed; subclasses append their own slots after it).
+#[repr(C)]
+pub struct MessageObject {
+    ob_base: ffi::PyObject,
+    /// Owned references, or null for a deleted / not yet set attribute.
+    slots: [*mut ffi::PyObject; NFIELDS],
+    weakreflist: *mut ffi::PyObject,
+}
+
+/// The constructor's parameters in the positional order of the python-can 3.3.2 manual
+/// (section 3.3), followed by python-can 4.x's keyword `is_rx`.
+const PARAMS: [&str; 14] = [
+    "timestamp",
+    "arbitration_id",
+    "is_extended_id",
+    "is_remote_frame",
+    "is_error_frame",
+    "channel",
+    "dlc",
+    "data",
+    "is_fd",
+    "bitrate_switch",
+    "error_state_indicator",
+    "extended_id",
+    "check",
+    "is_rx",
+];
+const MAX_POSITIONAL: usize = 13;
+const P_EXTENDED_ID: usize = 11;
+const P_CHECK: usize = 12;
+
+/// Storage slot of each constructor parameter that is a field (None for extended_id/check).
+const PARAM_SLOT: [Option<usize>; 14] = [
+    Some(TIMESTAMP),
+    Some(ARBITRATION_ID),
+    Some(IS_EXTENDED_ID),
+    Some(IS_REMOTE_FRAME),
+    Some(IS_ERROR_FRAME),
+    Some(CHANNEL),
+    Some(DLC),
+    Some(DATA),
+    Some(IS_FD),
+    Some(BITRATE_SWITCH),
+    Some(ERROR_STATE_INDICATOR),
+    None,
+    None,
+    Some(IS_RX),
+];
+
+static MESSAGE_BASE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static ZERO_FLOAT: PyOnceLock<Py<PyFloat>> = PyOnceLock::new();
+
+/// The `MessageBase` type object (created when the module is imported).
+pub fn base_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    MESSAGE_BASE
+        .get(py)
+        .map(|t| t.bind(py))
+        .ok_or_else(|| PySystemError::new_err("can._core.MessageBase is not initialised"))
+}
+
+/// Whether `obj` is an instance of `MessageBase` (so its slots may be read directly).
+fn is_message(py: Python<'_>, obj: &Bound<'_, PyAny>) -> bool {
+    match MESSAGE_BASE.get(py) {
+        // SAFETY: both pointers are valid objects; PyObject_TypeCheck only reads the type chain.
+        Some(t) => unsafe { ffi::PyObject_TypeCheck(obj.as_ptr(), t.as_ptr().cast()) != 0 },
+        None => false,
+    }
+}
+
+/// Borrowed reference to field `i` of a message, or None if the slot is empty.
+fn field<'py>(msg: &Bound<'py, PyAny>, i: usize) -> Option<Bound<'py, PyAny>> {
+    let m = msg.as_ptr().cast::<MessageObject>();
+    // SAFETY: the caller checked `is_message(msg)`, so the object has our layout; the slot
+    // holds an owned reference or null, and we take a new reference while holding the GIL.
+    unsafe {
+        let p = (*m).slots[i];
+        if p.is_null() {
+            None
+        } else {
+            Some(Bound::from_borrowed_ptr(msg.py(), p))
+        }
+    }
+}
+
+/// Reads a field of any message-like object: the slot for our type, getattr otherwise.
+fn get_field<'py>(msg: &Bound<'py, PyAny>, i: usize, direct: bool) -> PyResult<Bound<'py, PyAny>> {
+    if direct {
+        field(msg, i).ok_or_else(|| {
+            pyo3::exceptions::PyAttributeError::new_err(format!(
+                "message has no attribute {:?} (it was deleted)",
+                FIELD_NAMES[i]
+            ))
+        })
+    } else {
+        msg.getattr(FIELD_NAMES[i].to_str().unwrap_or_default())
+    }
+}
+
+/// `(arbitration_id, is_extended_id)` of a message, for filter matching.
+pub fn id_and_type(msg: &Bound<'_, PyAny>) -> PyResult<(u64, bool)> {
+    let direct = is_message(msg.py(), msg);
+    let id = get_field(msg, ARBITRATION_ID, direct)?;
+    let id = id.extract::<u64>().map_err(|_| {
+        PyValueError::new_err(format!(
+            "cannot filter a message whose arbitration_id is {}",
+            id.repr().map(|r| r.to_string()).unwrap_or_default()
+        ))
+    })?;
+    let ext = get_field(msg, IS_EXTENDED_ID, direct)?.is_truthy()?;
+    Ok((id, ext))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Type slots
+// ---------------------------------------------------------------------------------------------
+
+/// Drops every field reference (`tp_clear`, also used by dealloc).
+///
+/// # Safety
+/// `obj` must point to a live object with the `MessageObject` layout, GIL held.
+unsafe fn clear_slots(obj: *mut ffi::PyObject) {
+    let m = obj.cast::<MessageObject>();
+    for i in 0..NFIELDS {
+        // SAFETY: per the function contract the layout is ours; we null the slot before the
+        // decref so that a destructor running during the decref never sees a dangling pointer.
+        unsafe {
+            let p = (*m).slots[i];
+            if !p.is_null() {
+                (*m).slots[i] = ptr::null_mut();
+                ffi::Py_DECREF(p);
+            }
+        }
+    }
+}
+
+unsafe extern "C" fn message_clear(obj: *mut ffi::PyObject) -> c_int {
+    // SAFETY: called by CPython with an instance of our type (or a subclass) and the GIL held.
+    unsafe { clear_slots(obj) };
+    0
+}
+
+unsafe extern "C" fn message_traverse(
+    obj: *mut ffi::PyObject,
+    visit: ffi::visitproc,
+    arg: *mut c_void,
+) -> c_int {
+    let m = obj.cast::<MessageObject>();
+    // SAFETY: called by the cycle collector with an instance of our layout; we only read slots
+    // and pass non-null ones to `visit`, as tp_traverse requires. A heap type's instances
+    // reference their type, so the type is visited too (required since Python 3.9).
+    unsafe {
+        for i in 0..NFIELDS {
+            let p = (*m).slots[i];
+            if !p.is_null() {
+                let r = visit(p, arg);
+                if r != 0 {
+                    return r;
+                }
+            }
+        }
+        visit(ffi::Py_TYPE(obj).cast(), arg)
+    }
+}
+
+unsafe extern "C" fn message_dealloc(obj: *mut ffi::PyObject) {
+    // SAFETY: called once by CPython when the refcount reaches zero, GIL held. We untrack the
+    // object from the GC before tearing it down, clear weak references, drop the fields, free
+    // the memory with the type's tp_free and release the instance's reference to its heap type
+    // (subtype_dealloc leaves that to the first heap-type base, which is us).
+    unsafe {
+        let tp = ffi::Py_TYPE(obj);
+        ffi::PyObject_GC_UnTrack(obj.cast());
+        let m = obj.cast::<MessageObject>();
+        if !(*m).weakreflist.is_null() {
+            ffi::PyObject_ClearWeakRefs(obj);
+        }
+        clear_slots(obj);
+        let free = ffi::PyType_GetSlot(tp, ffi::Py_tp_free);
+        if free.is_null() {
+            ffi::PyObject_GC_Del(obj.cast());
+        } else {
+            let free: ffi::freefunc = std::mem::transmute(free);
+            free(obj.cast());
+        }
+        ffi::Py_DECREF(tp.cast());
+    }
+}
+
+unsafe extern "C" fn message_init(
+    obj: *mut ffi::PyObject,
+    args: *mut ffi::PyObject,
+    kwargs: *mut ffi::PyObject,
+) -> c_int {
+    // SAFETY: CPython calls tp_init with the GIL held.
+    let py = unsafe { Python::assume_attached() };
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `obj` is an instance of our layout, `args` a tuple, `kwargs` a dict or null;
+        // all are valid for the duration of this call.
+        unsafe {
+            let obj = Bound::from_borrowed_ptr(py, obj);
+            let args = Bound::from_borrowed_ptr(py, args);
+            let kwargs = Bound::from_borrowed_ptr_or_opt(py, kwargs);
+            init_impl(py, &obj, args.cast_unchecked::<PyTuple>(), kwargs.as_ref())
+        }
+    }));
+    match result {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
+            e.restore(py);
+            -1
+        }
+        Err(_) => {
+            PySystemError::new_err("internal error (panic) in can.Message.__init__").restore(py);
+            -1
+        }
+    }
+}
+
+unsafe extern "C" fn message_str(obj: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls tp_str with the GIL held and a valid instance of our layout.
+    let py = unsafe { Python::assume_attached() };
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: see above; the borrowed reference lives for this call.
+        let obj = unsafe { Bound::from_borrowed_ptr(py, obj) };
+        format_message(&obj)
+    }));
+    match result {
+        Ok(Ok(s)) => pyo3::types::PyString::new(py, &s).into_ptr(),
+        Ok(Err(e)) => {
+            e.restore(py);
+            ptr::null_mut()
+        }
+        Err(_) => {
+            PySystemError::new_err("internal error (panic) in can.Message.__str__").restore(py);
+            ptr::null_mut()
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// __init__
+// ---------------------------------------------------------------------------------------------
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".to_owned())
+}
+
+fn repr_of(obj: &Bound<'_, PyAny>) -> String {
+    obj.repr()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|_| "?".to_owned())
+}
+
+fn init_impl(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    args: &Bound<'_, PyTuple>,
+    kwargs: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
+    let mut given: [Option<Bound<'_, PyAny>>; 14] = Default::default();
+    let nargs = args.len();
+    if nargs > MAX_POSITIONAL {
+        return Err(PyTypeError::new_err(format!(
+            "Message() takes at most {MAX_POSITIONAL} positional arguments ({nargs} given)"
+        )));
+    }
+    for (i, a) in args.iter().enumerate() {
+        given[i] = Some(a);
+    }
+    if let Some(kwargs) = kwargs {
+        // SAFETY: CPython passes either null or a dict as tp_init's kwargs.
+        let kwargs = unsafe { kwargs.cast_unchecked::<PyDict>() };
+        for (key, value) in kwargs.iter() {
+            let key = key.cast_into::<pyo3::types::PyString>().map_err(|_| {
+                PyTypeError::new_err("Message() keywords must be strings")
+            })?;
+            let name = key.to_cow()?;
+            let name: &str = &name;
+            let idx = PARAMS.iter().position(|p| *p == name).ok_or_else(|| {
+                PyTypeError::new_err(format!(
+                    "Message() got an unexpected keyword argument {name:?}"
+                ))
+            })?;
+            if given[idx].is_some() {
+                return Err(PyTypeError::new_err(format!(
+                    "Message() got multiple values for argument {name:?}"
+                )));
+            }
+            given[idx] = Some(value);
+        }
+    }
+
+    let none = py.None().into_bound(py);
+    let mut fields: [Option<Bound<'_, PyAny>>; NFIELDS] = Default::default();
+    for (p, slot) in PARAM_SLOT.iter().enumerate() {
+        if let Some(slot) = slot {
+            fields[*slot] = given[p].take();
+        }
+    }
+
+    // is_extended_id: None means "not given"; the deprecated extended_id fills in for it.
+    let extended_id = given[P_EXTENDED_ID].take().filter(|v| !v.is_none());
+    if let Some(ext) = &extended_id {
+        PyErr::warn(
+            py,
+            &py.get_type::<pyo3::exceptions::PyDeprecationWarning>(),
+            c"The extended_id parameter is deprecated, use is_extended_id instead",
+            2,
+        )?;
+        if fields[IS_EXTENDED_ID].as_ref().is_none_or(|v| v.is_none()) {
+            fields[IS_EXTENDED_ID] = Some(ext.clone());
+        }
+    }
+    if fields[IS_EXTENDED_ID].as_ref().is_none_or(|v| v.is_none()) {
+        fields[IS_EXTENDED_ID] = Some(pyo3::types::PyBool::new(py, true).to_owned().into_any());
+    }
+
+    let data = match fields[DATA].take() {
+        None => PyByteArray::new(py, &[]).into_any(),
+        Some(d) if d.is_none() => PyByteArray::new(py, &[]).into_any(),
+        Some(d) if d.is_exact_instance_of::<PyByteArray>() => d,
+        Some(d) => py
+            .get_type::<PyByteArray>()
+            .call1((&d,))
+            .map_err(|e| {
+                if e.is_instance_of::<PyTypeError>(py) || e.is_instance_of::<PyValueError>(py) {
+                    let err = PyTypeError::new_err(format!(
+                        "Message data must be bytes, a bytearray or an iterable of ints in \
+                         0..=255, got {} ({})",
+                        repr_of(&d),
+                        e.value(py)
+                    ));
+                    err.set_cause(py, Some(e));
+                    err
+                } else {
+                    e
+                }
+            })?,
+    };
+    if fields[DLC].as_ref().is_none_or(|v| v.is_none()) {
+        fields[DLC] = Some(PyInt::new(py, data.len()?).into_any());
+    }
+    fields[DATA] = Some(data);
+
+    let zero = ZERO_FLOAT
+        .get_or_init(py, || PyFloat::new(py, 0.0).unbind())
+        .bind(py);
+    let defaults = |i: usize| -> Bound<'_, PyAny> {
+        match i {
+            TIMESTAMP => zero.clone().into_any(),
+            ARBITRATION_ID => PyInt::new(py, 0).into_any(),
+            IS_RX => pyo3::types::PyBool::new(py, true).to_owned().into_any(),
+            CHANNEL => none.clone(),
+            _ => pyo3::types::PyBool::new(py, false).to_owned().into_any(),
+        }
+    };
+
+    let check = match given[P_CHECK].take() {
+        Some(c) => c.is_truthy()?,
+        None => false,
+    };
+
+    let fields: [Bound<'_, PyAny>; NFIELDS] =
+        std::array::from_fn(|i| fields[i].take().unwrap_or_else(|| defaults(i)));
+    if check {
+        validate(py, &fields)?;
+    }
+    store_fields(obj, fields);
+    Ok(())
+}
+
+/// Replaces every field of `obj` (our layout) with the given references.
+fn store_fields(obj: &Bound<'_, PyAny>, fields: [Bound<'_, PyAny>; NFIELDS]) {
+    let m = obj.as_ptr().cast::<MessageObject>();
+    for (i, f) in fields.into_iter().enumerate() {
+        // SAFETY: `obj` has our layout (it came through our tp_init or a type check); we move
+        // an owned reference into the slot and release the old one after the store.
+        unsafe {
+            let old = (*m).slots[i];
+            (*m).slots[i] = f.into_ptr();
+            if !old.is_null() {
+                ffi::Py_DECREF(old);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation (check=True and Message._check())
+// ---------------------------------------------------------------------------------------------
+
+fn int_field(f: &Bound<'_, PyAny>, what: &str) -> PyResult<i128> {
+    if !f.is_instance_of::<PyInt>() {
+        return Err(PyValueError::new_err(format!(
+            "{what} must be an int, got {} ({})",
+            repr_of(f),
+            type_name(f)
+        )));
+    }
+    // Python ints are unbounded; anything outside i128 is certainly out of range.
+    Ok(f.extract::<i128>().unwrap_or(i128::MAX))
+}
+
+fn validate(py: Python<'_>, f: &[Bound<'_, PyAny>; NFIELDS]) -> PyResult<()> {
+    let err = |msg: String| Err(PyValueError::new_err(msg));
+    let ts = &f[TIMESTAMP];
+    let ts_val = ts.extract::<f64>().map_err(|_| {
+        PyValueError::new_err(format!(
+            "timestamp must be a number, got {} ({})",
+            repr_of(ts),
+            type_name(ts)
+        ))
+    })?;
+    if ts_val.is_nan() || ts_val.is_infinite() {
+        return err(format!("timestamp must be a finite number, got {ts_val}"));
+    }
+    if ts_val < 0.0 {
+        return err(format!("timestamp may not be negative, got {ts_val}"));
+    }
+
+    let remote = f[IS_REMOTE_FRAME].is_truthy()?;
+    let error = f[IS_ERROR_FRAME].is_truthy()?;
+    let is_fd = f[IS_FD].is_truthy()?;
+    let extended = f[IS_EXTENDED_ID].is_truthy()?;
+    if remote && error {
+        return err(
+            "a message cannot be a remote frame and an error frame at the same time".to_owned(),
+        );
+    }
+    if remote && is_fd {
+        return err("CAN FD frames cannot be remote frames".to_owned());
+    }
+
+    let id = int_field(&f[ARBITRATION_ID], "arbitration_id")?;
+    if id < 0 {
+        return err(format!("arbitration_id may not be negative, got {id}"));
+    }
+    if extended && id > 0x1FFF_FFFF {
+        return err(format!(
+            "arbitration_id 0x{id:X} does not fit an extended (29-bit) id: the maximum is 0x1FFFFFFF"
+        ));
+    }
+    if !extended && id > 0x7FF {
+        return err(format!(
+            "arbitration_id 0x{id:X} does not fit a standard (11-bit) id: the maximum is 0x7FF \
+             (set is_extended_id=True for 29-bit ids)"
+        ));
+    }
+
+    let dlc = int_field(&f[DLC], "dlc")?;
+    if dlc < 0 {
+        return err(format!("dlc may not be negative, got {dlc}"));
+    }
+    let data = &f[DATA];
+    let data_len = data.len()? as i128;
+    if is_fd {
+        if dlc > 64 {
+            return err(format!("dlc is {dlc}, but a CAN FD frame carries at most 64 bytes"));
+        }
+        if usize::try_from(dlc).map_or(true, |n| !crate::dlc::is_valid_fd_len(n)) {
+            return err(format!(
+                "dlc is {dlc}, which is not a CAN FD data length: \
+                 it must be one of 0-8, 12, 16, 20, 24, 32, 48 or 64"
+            ));
+        }
+    } else {
+        if dlc > 8 {
+            return err(format!(
+                "dlc is {dlc}, but a classic CAN frame carries at most 8 bytes (set is_fd=True for CAN FD)"
+            ));
+        }
+        if f[BITRATE_SWITCH].is_truthy()? {
+            return err("bitrate_switch is only valid for CAN FD frames (is_fd=True)".to_owned());
+        }
+        if f[ERROR_STATE_INDICATOR].is_truthy()? {
+            return err(
+                "error_state_indicator is only valid for CAN FD frames (is_fd=True)".to_owned(),
+            );
+        }
+    }
+    if remote {
+        if data_len != 0 {
+            return err(format!(
+                "a remote frame carries no data, but {data_len} data bytes were given"
+            ));
+        }
+    } else if dlc != data_len {
+        return err(format!(
+            "dlc is {dlc} but the data is {data_len} bytes long: they must match for data frames"
+        ));
+    }
+    let _ = py;
+    Ok(())
+}
+
+/// `Message._check()`: validates a message's current fields, raising ValueError.
+#[pyfunction]
+fn check_message(msg: &Bound<'_, PyAny>) -> PyResult<()> {
+    let direct = is_message(msg.py(), msg);
+    let mut fields = Vec::with_capacity(NFIELDS);
+    for i in 0..NFIELDS {
+        fields.push(get_field(msg, i, direct)?);
+    }
+    let fields: [Bound<'_, PyAny>; NFIELDS] = fields
+        .try_into()
+        .map_err(|_| PySystemError::new_err("field count mismatch"))?;
+    validate(msg.py(), &fields)
+}
+
+// ---------------------------------------------------------------------------------------------
+// __str__: the python-can 3.3.2 printed format (shared/DESIGN.md, "Printed formats")
+// ---------------------------------------------------------------------------------------------
+
+/// `format(obj, spec)` through Python, for values outside the fast paths.
+fn py_format(obj: &Bound<'_, PyAny>, spec: &str) -> PyResult<String> {
+    Ok(obj
+        .call_method1(pyo3::intern!(obj.py(), "__format__"), (spec,))?
+        .extract::<String>()?)
+}
+
+fn format_timestamp(ts: &Bound<'_, PyAny>) -> PyResult<String> {
+    let value = if ts.is_exact_instance_of::<PyFloat>() {
+        ts.extract::<f64>().ok()
+    } else if ts.is_exact_instance_of::<PyInt>() {
+        ts.extract::<i64>().ok().map(|v| v as f64)
+    } else {
+        None
+    };
+    match value {
+        Some(v) if v.is_finite() => Ok(format!("{v:>15.6}")),
+        _ => py_format(ts, ">15.6f"),
+    }
+}
+
+fn format_message(msg: &Bound<'_, PyAny>) -> PyResult<String> {
+    let get = |i| get_field(msg, i, true);
+    let mut out = String::with_capacity(112);
+
+    out.push_str("Timestamp: ");
+    out.push_str(&format_timestamp(&get(TIMESTAMP)?)?);
+    out.push_str("    ");
+
+    let extended = get(IS_EXTENDED_ID)?.is_truthy()?;
+    let id = get(ARBITRATION_ID)?;
+    let id_str = match id.extract::<u64>() {
+        Ok(v) if extended => format!("ID: {v:08x}"),
+        Ok(v) => format!("ID: {v:04x}"),
+        Err(_) => format!("ID: {}", py_format(&id, if extended { "08x" } else { "04x" })?),
+    };
+    out.push_str(&format!("{id_str:>12}"));
+    out.push_str("    ");
+
+    let flag = |i: usize, set: &'static str, unset: &'static str| -> PyResult<&'static str> {
+        Ok(if get(i)?.is_truthy()? { set } else { unset })
+    };
+    let flags = [
+        if extended { "X" } else { "S" },
+        flag(IS_ERROR_FRAME, "E", " ")?,
+        flag(IS_REMOTE_FRAME, "R", " ")?,
+        flag(IS_FD, "F", " ")?,
+        flag(BITRATE_SWITCH, "BS", "  ")?,
+        flag(ERROR_STATE_INDICATOR, "EI", "  ")?,
+    ];
+    out.push_str(&flags.join(" "));
+    out.push_str("    ");
+
+    let dlc_obj = get(DLC)?;
+    let dlc = dlc_obj.extract::<i64>();
+    match &dlc {
+        Ok(d) => out.push_str(&format!("DLC: {d:>2}")),
+        Err(_) => {
+            out.push_str("DLC: ");
+            out.push_str(&py_format(&dlc_obj, ">2")?);
+        }
+    }
+    out.push_str("    ");
+
+    let data_obj = get(DATA)?;
+    let data: Vec<u8> = if let Ok(b) = data_obj.cast::<PyByteArray>() {
+        b.to_vec()
+    } else if let Ok(b) = data_obj.cast::<PyBytes>() {
+        b.as_bytes().to_vec()
+    } else {
+        PyBytes::new(msg.py(), &[])
+            .get_type()
+            .call1((&data_obj,))?
+            .extract::<Vec<u8>>()?
+    };
+    // The bytes shown are data[:min(dlc, len(data))], with Python's slice semantics.
+    let len = data.len() as i64;
+    let shown = match dlc {
+        Ok(d) if d >= 0 => d.min(len),
+        Ok(d) => (len + d).max(0),
+        Err(_) => len,
+    } as usize;
+    if data.is_empty() {
+        out.push_str(&" ".repeat(24));
+    } else {
+        let mut hex = String::with_capacity(shown * 3);
+        for (k, b) in data[..shown].iter().enumerate() {
+            if k > 0 {
+                hex.push(' ');
+            }
+            hex.push_str(&format!("{b:02x}"));
+        }
+        out.push_str(&format!("{hex:<24}"));
+    }
+    if !data.is_empty() && data.iter().all(|b| b.is_ascii_alphanumeric()) {
+        out.push_str("    '");
+        // Every byte is ASCII, so this is exact.
+        out.push_str(&String::from_utf8_lossy(&data));
+        out.push('\'');
+    }
+    let channel = get(CHANNEL)?;
+    if !channel.is_none() {
+        out.push_str("    Channel: ");
+        out.push_str(&channel.str()?.to_string_lossy());
+    }
+    Ok(out.trim().to_owned())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Construction from Rust and copying
+// ---------------------------------------------------------------------------------------------
+
+/// Allocates an instance of `cls` (which must be `MessageBase` or a subclass) and stores the
+/// given fields without running `__init__`.
+pub fn new_message<'py>(
+    cls: &Bound<'py, PyType>,
+    fields: [Bound<'py, PyAny>; NFIELDS],
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = cls.py();
+    let base = base_type(py)?;
+    if !cls.is_subclass(base)? {
+        return Err(PyTypeError::new_err(format!(
+            "{} is not a subclass of can._core.MessageBase",
+            repr_of(cls)
+        )));
+    }
+    // SAFETY: `cls` is a subtype of our base, so its tp_alloc makes a zero-filled instance
+    // with our layout at the start. Every field object already exists, so no allocation (and
+    // so no GC pass) happens between the allocation and the stores.
+    unsafe {
+        let tp = cls.as_ptr().cast::<ffi::PyTypeObject>();
+        let alloc = ffi::PyType_GetSlot(tp, ffi::Py_tp_alloc);
+        let alloc: ffi::allocfunc = if alloc.is_null() {
+            ffi::PyType_GenericAlloc
+        } else {
+            std::mem::transmute::<*mut c_void, ffi::allocfunc>(alloc)
+        };
+        let obj = alloc(tp, 0);
+        let obj = Bound::from_owned_ptr_or_err(py, obj)?;
+        store_fields(&obj, fields);
+        Ok(obj)
+    }
+}
+
+/// A copy of `msg` of the same class, with its own copy of `data` (a bytearray); other field
+/// objects are shared. For the bus and copy.copy()/deepcopy() of plain messages.
+#[pyfunction]
+fn copy_message<'py>(msg: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = msg.py();
+    if !is_message(py, msg) {
+        return Err(PyTypeError::new_err(format!(
+            "expected a can.Message, got {}",
+            type_name(msg)
+        )));
+    }
+    let mut fields: Vec<Bound<'py, PyAny>> = Vec::with_capacity(NFIELDS);
+    for i in 0..NFIELDS {
+        fields.push(get_field(msg, i, true)?);
+    }
+    let data = &fields[DATA];
+    if let Ok(b) = data.cast::<PyByteArray>() {
+        fields[DATA] = PyByteArray::new(py, &b.to_vec()).into_any();
+    } else if !data.is_instance_of::<PyBytes>() {
+        fields[DATA] = py.get_type::<PyByteArray>().call1((data,))?;
+    }
+    let fields: [Bound<'py, PyAny>; NFIELDS] = fields
+        .try_into()
+        .map_err(|_| PySystemError::new_err("field count mismatch"))?;
+    new_message(&msg.get_type(), fields)
+}
+
+/// `cls._from_fields(*fields)`: build a message without `__init__`, fields in storage order.
+#[pyfunction]
+fn new_message_from_fields<'py>(
+    cls: &Bound<'py, PyType>,
+    fields: &Bound<'py, PyTuple>,
+) -> PyResult<Bound<'py, PyAny>> {
+    if fields.len() != NFIELDS {
+        return Err(PyTypeError::new_err(format!(
+            "expected {NFIELDS} fields, got {}",
+            fields.len()
+        )));
+    }
+    let fields: [Bound<'py, PyAny>; NFIELDS] =
+        std::array::from_fn(|i| fields.get_item(i).unwrap_or_else(|_| cls.py().None().into_bound(cls.py())));
+    new_message(cls, fields)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Type creation
+// ---------------------------------------------------------------------------------------------
+
+fn create_type(py: Python<'_>) -> PyResult<Py<PyType>> {
+    let slot_size = std::mem::size_of::<*mut ffi::PyObject>() as ffi::Py_ssize_t;
+    let slots_offset = std::mem::offset_of!(MessageObject, slots) as ffi::Py_ssize_t;
+    let mut members: Vec<ffi::PyMemberDef> = FIELD_NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| ffi::PyMemberDef {
+            name: name.as_ptr(),
+            type_code: ffi::Py_T_OBJECT_EX,
+            offset: slots_offset + i as ffi::Py_ssize_t * slot_size,
+            flags: 0,
+            doc: ptr::null(),
+        })
+        .collect();
+    members.push(ffi::PyMemberDef {
+        name: c"__weaklistoffset__".as_ptr(),
+        type_code: ffi::Py_T_PYSSIZET,
+        offset: std::mem::offset_of!(MessageObject, weakreflist) as ffi::Py_ssize_t,
+        flags: ffi::Py_READONLY,
+        doc: ptr::null(),
+    });
+    members.push(ffi::PyMemberDef {
+        name: ptr::null(),
+        type_code: 0,
+        offset: 0,
+        flags: 0,
+        doc: ptr::null(),
+    });
+    // The type keeps pointers into the member table and the spec for its whole life (the
+    // interpreter's), so both are leaked on purpose; this runs once per process.
+    let members = Box::leak(members.into_boxed_slice());
+
+    let mut slots = vec![
+        ffi::PyType_Slot {
+            slot: ffi::Py_tp_doc,
+            pfunc: c"Native base of can.Message: the message fields as object slots."
+                .as_ptr() as *mut c_void,
+        },
+        ffi::PyType_Slot {
+            slot: ffi::Py_tp_new,
+            pfunc: ffi::PyType_GenericNew as *mut c_void,
+        },
+        ffi::PyType_Slot {
+            slot: ffi::Py_tp_init,
+            pfunc: message_init as *mut c_void,
+        },
+        ffi::PyType_Slot {
+            slot: ffi::Py_tp_dealloc,
+            pfunc: message_dealloc as *mut c_void,
+        },
+        ffi::PyType_Slot {
+            slot: ffi::Py_tp_traverse,
+            pfunc: message_traverse as *mut c_void,
+        },
+        ffi::PyType_Slot {
+            slot: ffi::Py_tp_clear,
+            pfunc: message_clear as *mut c_void,
+        },
+        ffi::PyType_Slot {
+            slot: ffi::Py_tp_str,
+            pfunc: message_str as *mut c_void,
+        },
+        ffi::PyType_Slot {
+            slot: ffi::Py_tp_members,
+            pfunc: members.as_mut_ptr() as *mut c_void,
+        },
+        ffi::PyType_Slot {
+            slot: 0,
+            pfunc: ptr::null_mut(),
+        },
+    ];
+    let slots = Box::leak(std::mem::take(&mut slots).into_boxed_slice());
+    let spec = Box::leak(Box::new(ffi::PyType_Spec {
+        name: c"can._core.MessageBase".as_ptr(),
+        basicsize: std::mem::size_of::<MessageObject>() as c_int,
+        itemsize: 0,
+        flags: (ffi::Py_TPFLAGS_DEFAULT | ffi::Py_TPFLAGS_BASETYPE | ffi::Py_TPFLAGS_HAVE_GC)
+            as _,
+        slots: slots.as_mut_ptr(),
+    }));
+    // SAFETY: the spec, its slots and members are 'static (leaked above) and well formed: every
+    // member offset lies inside `basicsize`, the slot functions have the signatures CPython
+    // expects for their slot ids, and the tables are terminated by zeroed entries.
+    let tp = unsafe { ffi::PyType_FromSpec(spec) };
+    // SAFETY: PyType_FromSpec returns a new reference to a type object or null with an error.
+    let tp = unsafe { Bound::from_owned_ptr_or_err(py, tp)? };
+    Ok(tp.cast_into::<PyType>()?.unbind())
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    let tp = MESSAGE_BASE.get_or_try_init(py, || create_type(py))?;
+    m.add("MessageBase", tp.bind(py))?;
+    m.add(
+        "MESSAGE_FIELDS",
+        PyTuple::new(
+            py,
+            FIELD_NAMES.iter().map(|n| n.to_str().unwrap_or_default()),
+        )?,
+    )?;
+    m.add_function(wrap_pyfunction!(check_message, m)?)?;
+    m.add_function(wrap_pyfunction!(copy_message, m)?)?;
+    m.add_function(wrap_pyfunction!(new_message_from_fields, m)?)?;
+    Ok(())
+}

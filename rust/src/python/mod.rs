@@ -1,0 +1,47 @@
+//! The PyO3 binding layer: everything that knows about Python lives under this module.
+//!
+//! It stays thin: argument conversion and object construction here, the work itself in the
+//! core modules of the crate.
+
+use pyo3::prelude::*;
+
+mod filter;
+pub(crate) mod message;
+
+/// The native module `can._core`.
+#[pymodule]
+#[pyo3(name = "_core")]
+fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    message::register(m)?;
+    filter::register(m)?;
+    m.add_function(wrap_pyfunction!(dlc2len, m)?)?;
+    m.add_function(wrap_pyfunction!(len2dlc, m)?)?;
+    Ok(())
+}
+
+/// Data length in bytes for a DLC 0..=15.
+#[pyfunction]
+fn dlc2len(dlc: i64) -> PyResult<usize> {
+    u32::try_from(dlc)
+        .ok()
+        .and_then(crate::dlc::dlc_to_len)
+        .ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "DLC must be between 0 and 15, got {dlc}"
+            ))
+        })
+}
+
+/// Smallest DLC whose data length holds `length` bytes (0..=64).
+#[pyfunction]
+fn len2dlc(length: i64) -> PyResult<u8> {
+    usize::try_from(length)
+        .ok()
+        .and_then(crate::dlc::len_to_dlc)
+        .ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "data length must be between 0 and 64 bytes, got {length}"
+            ))
+        })
+}
