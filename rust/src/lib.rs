@@ -6,6 +6,7 @@
 
 pub mod dlc;
 pub mod filter;
+pub mod fmt;
 
 #[cfg(feature = "python")]
 mod python;

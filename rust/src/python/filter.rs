@@ -14,9 +14,9 @@ pub struct PyFilterSet {
 }
 
 fn filter_value(f: &Bound<'_, PyDict>, key: &str, index: usize) -> PyResult<u64> {
-    let value = f.get_item(key)?.ok_or_else(|| {
-        PyValueError::new_err(format!("filter #{index} has no {key:?} key: {f}"))
-    })?;
+    let value = f
+        .get_item(key)?
+        .ok_or_else(|| PyValueError::new_err(format!("filter #{index} has no {key:?} key: {f}")))?;
     value.extract::<u64>().map_err(|_| {
         PyValueError::new_err(format!(
             "filter #{index}: {key} must be a non-negative integer below 2**64, got {}",

@@ -19,7 +19,9 @@ use pyo3::exceptions::{PySystemError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyTuple, PyType};
+use pyo3::types::{
+    PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType,
+};
 
 /// Field slots in storage order. `FIELD_NAMES[i]` is stored at `MessageObject::slots[i]`.
 pub const FIELD_NAMES: [&CStr; NFIELDS] = [
@@ -101,6 +103,35 @@ const PARAM_SLOT: [Option<usize>; 14] = [
 ];
 
 static MESSAGE_BASE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static PARAM_NAMES: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
+
+/// Index in `PARAMS` of a keyword argument name.
+///
+/// Keyword names at call sites are interned strings, so a pointer comparison with our interned
+/// names finds them without decoding; other strings fall back to a full comparison.
+fn param_index(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<usize> {
+    let names = PARAM_NAMES.get_or_init(py, || {
+        PARAMS
+            .iter()
+            .map(|p| PyString::intern(py, p).unbind())
+            .collect()
+    });
+    if let Some(i) = names.iter().position(|n| n.as_ptr() == key.as_ptr()) {
+        return Ok(i);
+    }
+    let key = key
+        .cast::<PyString>()
+        .map_err(|_| PyTypeError::new_err("Message() keywords must be strings"))?;
+    for (i, n) in names.iter().enumerate() {
+        if PyAnyMethods::eq(key.as_any(), n.bind(py))? {
+            return Ok(i);
+        }
+    }
+    Err(PyTypeError::new_err(format!(
+        "Message() got an unexpected keyword argument {}",
+        repr_of(key)
+    )))
+}
 static ZERO_FLOAT: PyOnceLock<Py<PyFloat>> = PyOnceLock::new();
 
 /// The `MessageBase` type object (created when the module is imported).
@@ -327,19 +358,11 @@ fn init_impl(
         // SAFETY: CPython passes either null or a dict as tp_init's kwargs.
         let kwargs = unsafe { kwargs.cast_unchecked::<PyDict>() };
         for (key, value) in kwargs.iter() {
-            let key = key.cast_into::<pyo3::types::PyString>().map_err(|_| {
-                PyTypeError::new_err("Message() keywords must be strings")
-            })?;
-            let name = key.to_cow()?;
-            let name: &str = &name;
-            let idx = PARAMS.iter().position(|p| *p == name).ok_or_else(|| {
-                PyTypeError::new_err(format!(
-                    "Message() got an unexpected keyword argument {name:?}"
-                ))
-            })?;
+            let idx = param_index(py, &key)?;
             if given[idx].is_some() {
                 return Err(PyTypeError::new_err(format!(
-                    "Message() got multiple values for argument {name:?}"
+                    "Message() got multiple values for argument {:?}",
+                    PARAMS[idx]
                 )));
             }
             given[idx] = Some(value);
@@ -375,23 +398,7 @@ fn init_impl(
         None => PyByteArray::new(py, &[]).into_any(),
         Some(d) if d.is_none() => PyByteArray::new(py, &[]).into_any(),
         Some(d) if d.is_exact_instance_of::<PyByteArray>() => d,
-        Some(d) => py
-            .get_type::<PyByteArray>()
-            .call1((&d,))
-            .map_err(|e| {
-                if e.is_instance_of::<PyTypeError>(py) || e.is_instance_of::<PyValueError>(py) {
-                    let err = PyTypeError::new_err(format!(
-                        "Message data must be bytes, a bytearray or an iterable of ints in \
-                         0..=255, got {} ({})",
-                        repr_of(&d),
-                        e.value(py)
-                    ));
-                    err.set_cause(py, Some(e));
-                    err
-                } else {
-                    e
-                }
-            })?,
+        Some(d) => to_bytearray(py, &d)?,
     };
     if fields[DLC].as_ref().is_none_or(|v| v.is_none()) {
         fields[DLC] = Some(PyInt::new(py, data.len()?).into_any());
@@ -423,6 +430,46 @@ fn init_impl(
     }
     store_fields(obj, fields);
     Ok(())
+}
+
+/// `bytearray(d)` with fast paths for bytes and lists/tuples of small ints.
+fn to_bytearray<'py>(py: Python<'py>, d: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    if let Ok(b) = d.cast::<PyBytes>() {
+        return Ok(PyByteArray::new(py, b.as_bytes()).into_any());
+    }
+    let fast: Option<Vec<u8>> = if let Ok(list) = d.cast::<PyList>() {
+        list.iter().map(|x| small_byte(&x)).collect()
+    } else if let Ok(tuple) = d.cast::<PyTuple>() {
+        tuple.iter().map(|x| small_byte(&x)).collect()
+    } else {
+        None
+    };
+    if let Some(bytes) = fast {
+        return Ok(PyByteArray::new(py, &bytes).into_any());
+    }
+    py.get_type::<PyByteArray>().call1((d,)).map_err(|e| {
+        if e.is_instance_of::<PyTypeError>(py) || e.is_instance_of::<PyValueError>(py) {
+            let err = PyTypeError::new_err(format!(
+                "Message data must be bytes, a bytearray or an iterable of ints in 0..=255, \
+                 got {} ({})",
+                repr_of(d),
+                e.value(py)
+            ));
+            err.set_cause(py, Some(e));
+            err
+        } else {
+            e
+        }
+    })
+}
+
+/// An exact int in 0..=255 as a byte; None for anything else (the slow path reports it).
+fn small_byte(x: &Bound<'_, PyAny>) -> Option<u8> {
+    if x.is_exact_instance_of::<PyInt>() {
+        x.extract::<u8>().ok()
+    } else {
+        None
+    }
 }
 
 /// Replaces every field of `obj` (our layout) with the given references.
@@ -511,7 +558,9 @@ fn validate(py: Python<'_>, f: &[Bound<'_, PyAny>; NFIELDS]) -> PyResult<()> {
     let data_len = data.len()? as i128;
     if is_fd {
         if dlc > 64 {
-            return err(format!("dlc is {dlc}, but a CAN FD frame carries at most 64 bytes"));
+            return err(format!(
+                "dlc is {dlc}, but a CAN FD frame carries at most 64 bytes"
+            ));
         }
         if usize::try_from(dlc).map_or(true, |n| !crate::dlc::is_valid_fd_len(n)) {
             return err(format!(
@@ -569,9 +618,8 @@ fn check_message(msg: &Bound<'_, PyAny>) -> PyResult<()> {
 
 /// `format(obj, spec)` through Python, for values outside the fast paths.
 fn py_format(obj: &Bound<'_, PyAny>, spec: &str) -> PyResult<String> {
-    Ok(obj
-        .call_method1(pyo3::intern!(obj.py(), "__format__"), (spec,))?
-        .extract::<String>()?)
+    obj.call_method1(pyo3::intern!(obj.py(), "__format__"), (spec,))?
+        .extract::<String>()
 }
 
 fn format_timestamp(ts: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -582,54 +630,57 @@ fn format_timestamp(ts: &Bound<'_, PyAny>) -> PyResult<String> {
     } else {
         None
     };
-    match value {
-        Some(v) if v.is_finite() => Ok(format!("{v:>15.6}")),
-        _ => py_format(ts, ">15.6f"),
+    match value.and_then(crate::fmt::fixed6) {
+        Some(s) => Ok(format!("{s:>15}")),
+        None => py_format(ts, ">15.6f"),
     }
 }
 
 fn format_message(msg: &Bound<'_, PyAny>) -> PyResult<String> {
+    use std::fmt::Write;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let get = |i| get_field(msg, i, true);
-    let mut out = String::with_capacity(112);
+    let truthy = |i| -> PyResult<bool> { get(i)?.is_truthy() };
+    let mut out = String::with_capacity(128);
 
     out.push_str("Timestamp: ");
     out.push_str(&format_timestamp(&get(TIMESTAMP)?)?);
-    out.push_str("    ");
 
-    let extended = get(IS_EXTENDED_ID)?.is_truthy()?;
+    let extended = truthy(IS_EXTENDED_ID)?;
     let id = get(ARBITRATION_ID)?;
-    let id_str = match id.extract::<u64>() {
-        Ok(v) if extended => format!("ID: {v:08x}"),
-        Ok(v) => format!("ID: {v:04x}"),
-        Err(_) => format!("ID: {}", py_format(&id, if extended { "08x" } else { "04x" })?),
+    // "ID: " and 4 or 8 hex digits, the whole right-justified to 12 characters.
+    let digits = match id.extract::<u64>() {
+        Ok(v) if extended => format!("{v:08x}"),
+        Ok(v) => format!("{v:04x}"),
+        Err(_) => py_format(&id, if extended { "08x" } else { "04x" })?,
     };
-    out.push_str(&format!("{id_str:>12}"));
-    out.push_str("    ");
+    let _ = write!(out, "    {:>12}    ", format!("ID: {digits}"));
 
-    let flag = |i: usize, set: &'static str, unset: &'static str| -> PyResult<&'static str> {
-        Ok(if get(i)?.is_truthy()? { set } else { unset })
-    };
-    let flags = [
-        if extended { "X" } else { "S" },
-        flag(IS_ERROR_FRAME, "E", " ")?,
-        flag(IS_REMOTE_FRAME, "R", " ")?,
-        flag(IS_FD, "F", " ")?,
-        flag(BITRATE_SWITCH, "BS", "  ")?,
-        flag(ERROR_STATE_INDICATOR, "EI", "  ")?,
-    ];
-    out.push_str(&flags.join(" "));
-    out.push_str("    ");
+    out.push_str(if extended { "X" } else { "S" });
+    out.push_str(if truthy(IS_ERROR_FRAME)? { " E" } else { "  " });
+    out.push_str(if truthy(IS_REMOTE_FRAME)? { " R" } else { "  " });
+    out.push_str(if truthy(IS_FD)? { " F" } else { "  " });
+    out.push_str(if truthy(BITRATE_SWITCH)? {
+        " BS"
+    } else {
+        "   "
+    });
+    out.push_str(if truthy(ERROR_STATE_INDICATOR)? {
+        " EI"
+    } else {
+        "   "
+    });
 
     let dlc_obj = get(DLC)?;
     let dlc = dlc_obj.extract::<i64>();
     match &dlc {
-        Ok(d) => out.push_str(&format!("DLC: {d:>2}")),
+        Ok(d) => {
+            let _ = write!(out, "    DLC: {d:>2}    ");
+        }
         Err(_) => {
-            out.push_str("DLC: ");
-            out.push_str(&py_format(&dlc_obj, ">2")?);
+            let _ = write!(out, "    DLC: {}    ", py_format(&dlc_obj, ">2")?);
         }
     }
-    out.push_str("    ");
 
     let data_obj = get(DATA)?;
     let data: Vec<u8> = if let Ok(b) = data_obj.cast::<PyByteArray>() {
@@ -637,10 +688,7 @@ fn format_message(msg: &Bound<'_, PyAny>) -> PyResult<String> {
     } else if let Ok(b) = data_obj.cast::<PyBytes>() {
         b.as_bytes().to_vec()
     } else {
-        PyBytes::new(msg.py(), &[])
-            .get_type()
-            .call1((&data_obj,))?
-            .extract::<Vec<u8>>()?
+        py_bytes(&data_obj)?
     };
     // The bytes shown are data[:min(dlc, len(data))], with Python's slice semantics.
     let len = data.len() as i64;
@@ -649,22 +697,23 @@ fn format_message(msg: &Bound<'_, PyAny>) -> PyResult<String> {
         Ok(d) => (len + d).max(0),
         Err(_) => len,
     } as usize;
-    if data.is_empty() {
-        out.push_str(&" ".repeat(24));
-    } else {
-        let mut hex = String::with_capacity(shown * 3);
-        for (k, b) in data[..shown].iter().enumerate() {
-            if k > 0 {
-                hex.push(' ');
-            }
-            hex.push_str(&format!("{b:02x}"));
+    let start = out.len();
+    for (k, b) in data[..shown].iter().enumerate() {
+        if k > 0 {
+            out.push(' ');
         }
-        out.push_str(&format!("{hex:<24}"));
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 0xF) as usize] as char);
+    }
+    // Left-justified to 24 characters (24 spaces when nothing is shown).
+    let width = out.len() - start;
+    if width < 24 {
+        out.extend(std::iter::repeat_n(' ', 24 - width));
     }
     if !data.is_empty() && data.iter().all(|b| b.is_ascii_alphanumeric()) {
         out.push_str("    '");
-        // Every byte is ASCII, so this is exact.
-        out.push_str(&String::from_utf8_lossy(&data));
+        // Every byte is an ASCII letter or digit, so this is exact.
+        out.extend(data.iter().map(|&b| b as char));
         out.push('\'');
     }
     let channel = get(CHANNEL)?;
@@ -672,7 +721,21 @@ fn format_message(msg: &Bound<'_, PyAny>) -> PyResult<String> {
         out.push_str("    Channel: ");
         out.push_str(&channel.str()?.to_string_lossy());
     }
-    Ok(out.trim().to_owned())
+    let trimmed = out.trim();
+    if trimmed.len() != out.len() {
+        out = trimmed.to_owned();
+    }
+    Ok(out)
+}
+
+/// `bytes(obj)` through Python, for data that is neither bytes nor a bytearray.
+fn py_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    obj.py()
+        .get_type::<PyBytes>()
+        .call1((obj,))?
+        .cast_into::<PyBytes>()
+        .map(|b| b.as_bytes().to_vec())
+        .map_err(PyErr::from)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -750,8 +813,11 @@ fn new_message_from_fields<'py>(
             fields.len()
         )));
     }
-    let fields: [Bound<'py, PyAny>; NFIELDS] =
-        std::array::from_fn(|i| fields.get_item(i).unwrap_or_else(|_| cls.py().None().into_bound(cls.py())));
+    let fields: [Bound<'py, PyAny>; NFIELDS] = std::array::from_fn(|i| {
+        fields
+            .get_item(i)
+            .unwrap_or_else(|_| cls.py().None().into_bound(cls.py()))
+    });
     new_message(cls, fields)
 }
 
@@ -794,8 +860,8 @@ fn create_type(py: Python<'_>) -> PyResult<Py<PyType>> {
     let mut slots = vec![
         ffi::PyType_Slot {
             slot: ffi::Py_tp_doc,
-            pfunc: c"Native base of can.Message: the message fields as object slots."
-                .as_ptr() as *mut c_void,
+            pfunc: c"Native base of can.Message: the message fields as object slots.".as_ptr()
+                as *mut c_void,
         },
         ffi::PyType_Slot {
             slot: ffi::Py_tp_new,
@@ -835,8 +901,7 @@ fn create_type(py: Python<'_>) -> PyResult<Py<PyType>> {
         name: c"can._core.MessageBase".as_ptr(),
         basicsize: std::mem::size_of::<MessageObject>() as c_int,
         itemsize: 0,
-        flags: (ffi::Py_TPFLAGS_DEFAULT | ffi::Py_TPFLAGS_BASETYPE | ffi::Py_TPFLAGS_HAVE_GC)
-            as _,
+        flags: (ffi::Py_TPFLAGS_DEFAULT | ffi::Py_TPFLAGS_BASETYPE | ffi::Py_TPFLAGS_HAVE_GC) as _,
         slots: slots.as_mut_ptr(),
     }));
     // SAFETY: the spec, its slots and members are 'static (leaked above) and well formed: every
