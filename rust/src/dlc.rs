@@ -30,7 +30,15 @@ mod tests {
 
     #[test]
     fn table_matches_iso_11898() {
-        let expected = [(9, 12), (10, 16), (11, 20), (12, 24), (13, 32), (14, 48), (15, 64)];
+        let expected = [
+            (9, 12),
+            (10, 16),
+            (11, 20),
+            (12, 24),
+            (13, 32),
+            (14, 48),
+            (15, 64),
+        ];
         for dlc in 0..=8 {
             assert_eq!(dlc_to_len(dlc), Some(dlc as usize));
         }
@@ -54,6 +62,9 @@ mod tests {
     #[test]
     fn fd_lengths() {
         let valid: Vec<usize> = (0..=64).filter(|&n| is_valid_fd_len(n)).collect();
-        assert_eq!(valid, vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64]);
+        assert_eq!(
+            valid,
+            vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64]
+        );
     }
 }
