@@ -10,7 +10,7 @@ from abc import ABCMeta, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from enum import Enum
 from types import TracebackType
-from typing import Any, Callable, Optional, Union, cast
+from typing import Any, Callable, Optional, Union
 
 from can import _core
 from can.broadcastmanager import CyclicSendTaskABC, ThreadBasedCyclicSendTask
@@ -20,6 +20,9 @@ from can.message import Message
 __all__ = ["BusABC", "BusState", "CanFilter", "CanFilters"]
 
 LOG = logging.getLogger("can.bus")
+
+# How many already-waiting messages recv() still examines after its timeout has run out.
+_MAX_OVERTIME_POLLS = 10_000
 
 #: One filter: ``{"can_id": int, "can_mask": int}`` and optionally ``"extended": bool``.
 CanFilter = dict[str, Union[int, bool]]
@@ -86,7 +89,7 @@ class BusABC(metaclass=ABCMeta):
         super().__init_subclass__(**kwargs)
         shutdown = cls.__dict__.get("shutdown")
         if shutdown is not None and not getattr(shutdown, "_can_idempotent", False):
-            cls.shutdown = _idempotent_shutdown(shutdown)  # type: ignore[method-assign]
+            cls.shutdown = _idempotent_shutdown(shutdown)  # type: ignore[method-assign,assignment]
 
     @abstractmethod
     def __init__(
@@ -119,6 +122,10 @@ class BusABC(metaclass=ABCMeta):
         filter_set = self._filter_set
         deadline = None if timeout is None else time.monotonic() + timeout
         time_left = timeout
+        # Once the time is up, messages that are already waiting are still examined (without
+        # waiting), so a filtered-out frame at the head of the queue does not hide a matching
+        # one behind it; the cap keeps a flood of non-matching frames from holding us forever.
+        overtime_polls = _MAX_OVERTIME_POLLS
         while True:
             msg, already_filtered = self._recv_internal(timeout=time_left)
             if msg is not None and (already_filtered or filter_set.matches(msg)):
@@ -126,9 +133,13 @@ class BusABC(metaclass=ABCMeta):
                     LOG.log(self.RECV_LOGGING_LEVEL, "Received: %s", msg)
                 return msg
             if deadline is not None:
-                time_left = deadline - time.monotonic()
-                if msg is None or time_left <= 0:
+                if msg is None and time_left == 0:
                     return None
+                time_left = max(0.0, deadline - time.monotonic())
+                if time_left == 0:
+                    overtime_polls -= 1
+                    if overtime_polls < 0:
+                        return None
             filter_set = self._filter_set
 
     def _recv_internal(self, timeout: Optional[float]) -> tuple[Optional[Message], bool]:
@@ -181,10 +192,7 @@ class BusABC(metaclass=ABCMeta):
         """
         if self._is_shutdown:
             raise CanOperationError(f"cannot send: the bus {self.channel_info!r} is shut down")
-        task = cast(
-            CyclicSendTaskABC,
-            self._send_periodic_internal(msgs, period, duration, modifier_callback),
-        )
+        task = self._send_periodic_internal(msgs, period, duration, modifier_callback)
         if store_task:
             original_stop = task.stop
 
@@ -230,7 +238,7 @@ class BusABC(metaclass=ABCMeta):
         if remove_tasks:
             self._periodic_tasks.clear()
 
-    def flush_tx_buffer(self) -> None:
+    def flush_tx_buffer(self) -> None:  # noqa: B027 - optional hook, no-op by default
         """Discard every message that may be queued in the output buffer(s)."""
 
     # -- filtering ------------------------------------------------------------------------------
@@ -261,7 +269,7 @@ class BusABC(metaclass=ABCMeta):
         self._filter_set = compiled
         self._apply_filters(self._filters)
 
-    def _apply_filters(self, filters: Optional[CanFilters]) -> None:
+    def _apply_filters(self, filters: Optional[CanFilters]) -> None:  # noqa: B027
         """Hook for interfaces that can filter in the kernel or hardware."""
 
     def _matches_filters(self, msg: Message) -> bool:

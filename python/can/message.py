@@ -212,7 +212,8 @@ def _is_plain(cls: type) -> bool:
     """Whether ``cls`` adds no storage of its own to the base type (so a native copy is whole)."""
     plain = _PLAIN.get(cls)
     if plain is None:
-        plain = cls.__basicsize__ == _core.MessageBase.__basicsize__
+        # No extra slots and no instance __dict__ (3.11+ keeps a managed __dict__ outside the
+        # basic size, so __dictoffset__ is checked too).
+        plain = cls.__basicsize__ == _core.MessageBase.__basicsize__ and cls.__dictoffset__ == 0
         _PLAIN[cls] = plain
     return plain
-

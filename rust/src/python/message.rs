@@ -361,7 +361,7 @@ fn init_impl(
             let idx = param_index(py, &key)?;
             if given[idx].is_some() {
                 return Err(PyTypeError::new_err(format!(
-                    "Message() got multiple values for argument {:?}",
+                    "Message() got multiple values for argument '{}'",
                     PARAMS[idx]
                 )));
             }
@@ -448,18 +448,22 @@ fn to_bytearray<'py>(py: Python<'py>, d: &Bound<'py, PyAny>) -> PyResult<Bound<'
         return Ok(PyByteArray::new(py, &bytes).into_any());
     }
     py.get_type::<PyByteArray>().call1((d,)).map_err(|e| {
-        if e.is_instance_of::<PyTypeError>(py) || e.is_instance_of::<PyValueError>(py) {
-            let err = PyTypeError::new_err(format!(
-                "Message data must be bytes, a bytearray or an iterable of ints in 0..=255, \
-                 got {} ({})",
-                repr_of(d),
-                e.value(py)
-            ));
-            err.set_cause(py, Some(e));
-            err
+        let text = format!(
+            "Message data must be bytes, a bytearray or an iterable of ints in 0..=255, \
+             got {} ({})",
+            repr_of(d),
+            e.value(py)
+        );
+        // A wrong type stays a TypeError, a byte out of range a ValueError.
+        let err = if e.is_instance_of::<PyTypeError>(py) {
+            PyTypeError::new_err(text)
+        } else if e.is_instance_of::<PyValueError>(py) {
+            PyValueError::new_err(text)
         } else {
-            e
-        }
+            return e;
+        };
+        err.set_cause(py, Some(e));
+        err
     })
 }
 
