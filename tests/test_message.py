@@ -10,11 +10,12 @@ import warnings
 import weakref
 from typing import Any, Optional
 
-import can
 import pytest
-from can import Message
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import can
+from can import Message
 
 
 # --- an independent implementation of the printed format ----------------------------------------
@@ -531,3 +532,24 @@ def test_no_warning_without_deprecated_arguments() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Message(is_extended_id=False)
+
+
+def test_memory_is_returned_over_many_messages() -> None:
+    import tracemalloc
+
+    def churn() -> None:
+        for i in range(50_000):
+            m = Message(arbitration_id=i, data=b"\x01\x02\x03\x04\x05\x06\x07\x08", channel="c")
+            copy.copy(m)
+            str(m)
+
+    churn()  # warm up caches and free lists
+    tracemalloc.start()
+    try:
+        churn()
+        gc.collect()
+        current, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # 50,000 leaked messages would hold several megabytes; a few KiB is bookkeeping.
+    assert current < 64 * 1024
