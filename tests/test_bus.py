@@ -8,8 +8,9 @@ import time
 from collections import deque
 from typing import Any, Optional
 
-import can
 import pytest
+
+import can
 from can import BusABC, BusState, Message
 
 

@@ -7,8 +7,9 @@ import time
 import uuid
 from collections.abc import Iterator
 
-import can
 import pytest
+
+import can
 from can import Message
 from can.interfaces.virtual import VirtualBus
 
