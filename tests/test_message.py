@@ -553,3 +553,26 @@ def test_memory_is_returned_over_many_messages() -> None:
         tracemalloc.stop()
     # 50,000 leaked messages would hold several megabytes; a few KiB is bookkeeping.
     assert current < 64 * 1024
+
+
+def test_signature_is_introspectable() -> None:
+    import inspect
+
+    params = inspect.signature(Message).parameters
+    assert list(params)[:13] == [
+        "timestamp",
+        "arbitration_id",
+        "is_extended_id",
+        "is_remote_frame",
+        "is_error_frame",
+        "channel",
+        "dlc",
+        "data",
+        "is_fd",
+        "bitrate_switch",
+        "error_state_indicator",
+        "extended_id",
+        "check",
+    ]
+    assert params["timestamp"].default == 0.0
+    assert params["is_rx"].kind is inspect.Parameter.KEYWORD_ONLY

@@ -864,8 +864,13 @@ fn create_type(py: Python<'_>) -> PyResult<Py<PyType>> {
     let mut slots = vec![
         ffi::PyType_Slot {
             slot: ffi::Py_tp_doc,
-            pfunc: c"Native base of can.Message: the message fields as object slots.".as_ptr()
-                as *mut c_void,
+            // The first line is the constructor's signature, which inspect.signature() reads.
+            pfunc: c"MessageBase(timestamp=0.0, arbitration_id=0, is_extended_id=None, \
+                is_remote_frame=False, is_error_frame=False, channel=None, dlc=None, data=None, \
+                is_fd=False, bitrate_switch=False, error_state_indicator=False, extended_id=None, \
+                check=False, *, is_rx=True)\n--\n\n\
+                Native base of can.Message: the message fields as object slots."
+                .as_ptr() as *mut c_void,
         },
         ffi::PyType_Slot {
             slot: ffi::Py_tp_new,
