@@ -33,7 +33,18 @@ from can.broadcastmanager import (  # noqa: E402
     MultiRateCyclicSendTaskABC,
     RestartableCyclicTaskABC,
 )
-from can.interfaces import VALID_INTERFACES  # noqa: E402
+
+
+def __getattr__(name: str) -> Any:
+    # can.VALID_INTERFACES is computed when used: it includes the plug-ins registered through
+    # entry points, and reading those at import time would make ``import can`` much slower.
+    if name == "VALID_INTERFACES":
+        from can.interfaces import VALID_INTERFACES
+
+        return VALID_INTERFACES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 from can import interface, util  # noqa: E402
 from can.interface import Bus, detect_available_configs  # noqa: E402
 
