@@ -576,3 +576,10 @@ def test_signature_is_introspectable() -> None:
     ]
     assert params["timestamp"].default == 0.0
     assert params["is_rx"].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_str_strips_what_python_strip_strips() -> None:
+    # Python counts U+001C..U+001F as white space; a channel ending in one is trimmed the same.
+    for channel in ["a\x1f", "b\u3000", "c\t"]:
+        msg = Message(channel=channel)
+        assert str(msg) == reference_str(msg)

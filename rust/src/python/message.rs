@@ -725,7 +725,8 @@ fn format_message(msg: &Bound<'_, PyAny>) -> PyResult<String> {
         out.push_str("    Channel: ");
         out.push_str(&channel.str()?.to_string_lossy());
     }
-    let trimmed = out.trim();
+    // Python's str.strip(): Unicode white space plus the separators U+001C..U+001F.
+    let trimmed = out.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c));
     if trimmed.len() != out.len() {
         out = trimmed.to_owned();
     }
@@ -937,4 +938,73 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(copy_message, m)?)?;
     m.add_function(wrap_pyfunction!(new_message_from_fields, m)?)?;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast construction and field access for the log readers and writers
+// ---------------------------------------------------------------------------------------------
+
+/// A message class checked once, for readers that build millions of messages: the subclass
+/// check and the `tp_alloc` lookup of [`new_message`] happen here, not per message.
+pub struct MessageFactory {
+    cls: Py<PyType>,
+    alloc: ffi::allocfunc,
+}
+
+impl MessageFactory {
+    /// Checks that `cls` is `MessageBase` or a subclass and resolves its allocator.
+    pub fn new(cls: &Bound<'_, PyType>) -> PyResult<Self> {
+        let base = base_type(cls.py())?;
+        if !cls.is_subclass(base)? {
+            return Err(PyTypeError::new_err(format!(
+                "{} is not a subclass of can.Message",
+                repr_of(cls)
+            )));
+        }
+        // SAFETY: `cls` is a live type object; PyType_GetSlot only reads its slot table.
+        let alloc = unsafe { ffi::PyType_GetSlot(cls.as_ptr().cast(), ffi::Py_tp_alloc) };
+        let alloc: ffi::allocfunc = if alloc.is_null() {
+            ffi::PyType_GenericAlloc
+        } else {
+            // SAFETY: the Py_tp_alloc slot holds a function with the allocfunc signature.
+            unsafe { std::mem::transmute::<*mut c_void, ffi::allocfunc>(alloc) }
+        };
+        Ok(MessageFactory {
+            cls: cls.clone().unbind(),
+            alloc,
+        })
+    }
+
+    /// Allocates a message and moves `fields` (in storage order) into its slots without
+    /// running `__init__`.
+    #[inline]
+    pub fn build<'py>(
+        &self,
+        py: Python<'py>,
+        fields: [Bound<'py, PyAny>; NFIELDS],
+    ) -> PyResult<Bound<'py, PyAny>> {
+        // SAFETY: `self.cls` (kept alive by `self`) was checked to be a subtype of our base
+        // in `new`, so `alloc` makes a zero-filled, GC-tracked instance with our layout at the
+        // start. Every field object already exists (the caller built them before this call),
+        // so no allocation, and so no GC pass that could see the empty slots, happens between
+        // the allocation and the stores.
+        unsafe {
+            let obj = (self.alloc)(self.cls.as_ptr().cast(), 0);
+            let obj = Bound::from_owned_ptr_or_err(py, obj)?;
+            store_fields(&obj, fields);
+            Ok(obj)
+        }
+    }
+}
+
+/// The twelve fields of a message in storage order: read from the slots of a `MessageBase`
+/// instance, by attribute for any other message-like object.
+pub fn message_fields<'py>(msg: &Bound<'py, PyAny>) -> PyResult<[Bound<'py, PyAny>; NFIELDS]> {
+    let direct = is_message(msg.py(), msg);
+    let mut out: [Option<Bound<'py, PyAny>>; NFIELDS] = Default::default();
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = Some(get_field(msg, i, direct)?);
+    }
+    let none = msg.py().None().into_bound(msg.py());
+    Ok(out.map(|f| f.unwrap_or_else(|| none.clone())))
 }
