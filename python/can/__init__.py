@@ -16,15 +16,7 @@ log = logging.getLogger("can")
 #: Configuration set in code; see :func:`can.util.load_config`. ``can.rc['interface']`` etc.
 rc: dict[str, Any] = {}
 
-from can.exceptions import (  # noqa: E402
-    CanError,
-    CanInitializationError,
-    CanInterfaceNotImplementedError,
-    CanOperationError,
-    CanTimeoutError,
-)
-from can.message import Message  # noqa: E402
-from can.bus import BusABC, BusState  # noqa: E402
+from can import interface, util  # noqa: E402
 from can.broadcastmanager import (  # noqa: E402
     CyclicSendTaskABC,
     CyclicTask,
@@ -33,20 +25,16 @@ from can.broadcastmanager import (  # noqa: E402
     MultiRateCyclicSendTaskABC,
     RestartableCyclicTaskABC,
 )
-
-
-def __getattr__(name: str) -> Any:
-    # can.VALID_INTERFACES is computed when used: it includes the plug-ins registered through
-    # entry points, and reading those at import time would make ``import can`` much slower.
-    if name == "VALID_INTERFACES":
-        from can.interfaces import VALID_INTERFACES
-
-        return VALID_INTERFACES
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-from can import interface, util  # noqa: E402
+from can.bus import BusABC, BusState  # noqa: E402
+from can.exceptions import (  # noqa: E402
+    CanError,
+    CanInitializationError,
+    CanInterfaceNotImplementedError,
+    CanOperationError,
+    CanTimeoutError,
+)
 from can.interface import Bus, detect_available_configs  # noqa: E402
+from can.message import Message  # noqa: E402
 
 __all__ = [
     "VALID_INTERFACES",
@@ -71,3 +59,13 @@ __all__ = [
     "rc",
     "util",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # can.VALID_INTERFACES is computed when used: it includes the plug-ins registered through
+    # entry points, and reading those at import time would make ``import can`` much slower.
+    if name == "VALID_INTERFACES":
+        from can.interfaces import VALID_INTERFACES
+
+        return VALID_INTERFACES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
