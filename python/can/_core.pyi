@@ -1,10 +1,25 @@
 # Hand-written stub of the native module can._core (checked by mypy.stubtest in CI).
 from collections.abc import Iterable, Mapping
-from typing import Any, Optional, Union
+from typing import Any, Optional, Union, final
+
+from typing_extensions import disjoint_base
+
+__all__ = [
+    "MESSAGE_FIELDS",
+    "FilterSet",
+    "MessageBase",
+    "__version__",
+    "check_message",
+    "copy_message",
+    "dlc2len",
+    "len2dlc",
+    "new_message_from_fields",
+]
 
 __version__: str
 MESSAGE_FIELDS: tuple[str, ...]
 
+@disjoint_base
 class MessageBase:
     """Native base of can.Message: the message fields as object slots."""
 
@@ -39,8 +54,9 @@ class MessageBase:
         is_rx: bool = True,
     ) -> None: ...
 
+@final
 class FilterSet:
-    def __init__(self, filters: Optional[Iterable[Mapping[str, Any]]] = None) -> None: ...
+    def __new__(cls, filters: Optional[Iterable[Mapping[str, Any]]] = None) -> FilterSet: ...
     def matches(self, msg: MessageBase) -> bool: ...
     def __len__(self) -> int: ...
 

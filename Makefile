@@ -1,0 +1,95 @@
+# Developer and CI commands in one place: `.ci/run` and the README call these targets, so a
+# developer runs exactly what CI runs. `make help` lists them.
+#
+# Variables you may override on the command line:
+#   PYTHON      interpreter that has the tools (maturin, ruff, mypy, sphinx); default: python3
+#   REF_PYTHON  interpreter with upstream python-can installed, for `make bench`
+#   BENCH_ARGS  extra arguments for benches/run.py, e.g. BENCH_ARGS="--n 100000 --only str"
+#   PYTEST_ARGS extra arguments for pytest in `make test`, e.g. PYTEST_ARGS="-k virtual -x"
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+MATURIN ?= $(shell command -v maturin 2>/dev/null || echo '$(PYTHON) -m maturin')
+CARGO ?= cargo
+CRATE := rust/Cargo.toml
+DIST := dist
+# The release wheel unpacked: what stubtest, Sphinx, the demo and the benchmarks import.
+PKG := $(CURDIR)/build/pkg
+TEST_VENV := build/venv-test
+TEST_RUN_DIR := build/pytest-run
+TEST_REQUIREMENTS := .ci/requirements-test.txt
+REF_PYTHON ?= $(wildcard /work/ref-venv/bin/python)
+BENCH_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: help build package lint fmt-check clippy ruff mypy stubtest test test-rust test-python \
+	docs bench demo clean
+
+help: ## List the targets with a one-line description each
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' \
+		$(MAKEFILE_LIST)
+
+build: ## Build the release wheel (one abi3 wheel, Python >= 3.9) into dist/
+	rm -f $(DIST)/can-*.whl
+	$(MATURIN) build --release --interpreter $(PYTHON) --out $(DIST)
+
+package: build ## Build the wheel and unpack it into build/pkg (what stubtest, docs, demo, bench import)
+	rm -rf $(PKG)
+	$(PYTHON) -m zipfile -e $(DIST)/can-*.whl $(PKG)
+
+lint: fmt-check clippy ruff mypy stubtest ## All static checks: rustfmt, clippy x2, ruff, mypy, stubtest
+
+fmt-check: ## cargo fmt --check
+	$(CARGO) fmt --manifest-path $(CRATE) --check
+
+clippy: ## cargo clippy -D warnings, without and with the `python` feature
+	$(CARGO) clippy --manifest-path $(CRATE) --all-targets -- -D warnings
+	$(CARGO) clippy --manifest-path $(CRATE) --all-targets --features python -- -D warnings
+
+ruff: ## ruff check and ruff format --check over the whole tree
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+
+mypy: ## mypy --strict (config in pyproject.toml) on python/can
+	$(PYTHON) -m mypy python/can
+
+stubtest: package ## Check python/can/_core.pyi against the built native module (mypy.stubtest)
+	PYTHONPATH=$(PKG) $(PYTHON) -c 'import can._core as c; print("stubtest against", c.__file__)'
+	PYTHONPATH=$(PKG) MYPYPATH=$(PKG) $(PYTHON) -m mypy.stubtest can._core
+
+test: test-rust test-python ## cargo test, then pytest against the installed wheel in a fresh venv
+
+test-rust: ## cargo test (the Rust core, without Python)
+	$(CARGO) test --manifest-path $(CRATE)
+
+# pytest runs from an empty directory with the wheel installed in a fresh venv, so `import can`
+# can only resolve to site-packages, never to the source tree; tests/test_packaging.py checks it
+# (CAN_TEST_INSTALLED=1). Exit status 5 (no tests collected) fails like any other.
+test-python: build ## pytest against the release wheel installed in a fresh venv (build/venv-test)
+	rm -rf $(TEST_VENV) $(TEST_RUN_DIR)
+	$(PYTHON) -m venv $(TEST_VENV)
+	$(TEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		$(DIST)/can-*.whl -r $(TEST_REQUIREMENTS)
+	mkdir -p $(TEST_RUN_DIR)
+	cd $(TEST_RUN_DIR) && ../venv-test/bin/python -c \
+		'import can, can._core; print("testing", can.__file__, "with", can._core.__file__)'
+	cd $(TEST_RUN_DIR) && CAN_TEST_INSTALLED=1 CAN_SOURCE_TREE=$(CURDIR) \
+		../venv-test/bin/python -m pytest $(CURDIR)/tests --rootdir=$(CURDIR) \
+		-c $(CURDIR)/pyproject.toml -p no:cacheprovider $(PYTEST_ARGS)
+
+docs: package ## Build the Sphinx site into docs/_build/html, warnings are errors
+	PYTHONPATH=$(PKG) $(PYTHON) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
+
+bench: package ## Run benches/run.py (release build); vs. upstream when REF_PYTHON is set
+	PYTHONPATH=$(PKG) $(PYTHON) benches/run.py $(if $(REF_PYTHON),--ref $(REF_PYTHON)) $(BENCH_ARGS)
+
+demo: package ## Build, then send, filter, receive and print frames on the virtual interface
+	@PYTHONPATH=$(PKG) $(PYTHON) -m can.demo
+
+clean: ## Remove build outputs (dist/, build/, docs/_build); keeps the cargo target dir
+	rm -rf $(DIST) build docs/_build
