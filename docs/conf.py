@@ -30,6 +30,7 @@ templates_path: list[str] = []
 # Show parameter and return types from the annotations in the parameter lists, not in the
 # signatures (the python-can manual's look), and keep signatures in source order.
 autodoc_typehints = "description"
+autodoc_typehints_description_target = "documented"
 autodoc_member_order = "bysource"
 autodoc_default_options = {"show-inheritance": True}
 autoclass_content = "class"
