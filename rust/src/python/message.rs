@@ -19,9 +19,7 @@ use pyo3::exceptions::{PySystemError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{
-    PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType,
-};
+use pyo3::types::{PyByteArray, PyBytes, PyFloat, PyInt, PyString, PyTuple, PyType};
 
 /// Field slots in storage order. `FIELD_NAMES[i]` is stored at `MessageObject::slots[i]`.
 pub const FIELD_NAMES: [&CStr; NFIELDS] = [
@@ -338,97 +336,171 @@ fn repr_of(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "?".to_owned())
 }
 
+/// Owned references to the fields being built; released on drop unless handed over.
+struct OwnedFields([*mut ffi::PyObject; NFIELDS]);
+
+impl Drop for OwnedFields {
+    fn drop(&mut self) {
+        for p in self.0 {
+            // SAFETY: every non-null entry is an owned reference created while the GIL is
+            // held, and OwnedFields never leaves the tp_init call that holds it.
+            unsafe { ffi::Py_XDECREF(p) };
+        }
+    }
+}
+
+/// A new reference to `p`.
+///
+/// # Safety
+/// `p` must be a valid object pointer and the GIL held.
+unsafe fn new_ref(p: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: per the function contract.
+    unsafe { ffi::Py_INCREF(p) };
+    p
+}
+
+/// `p` is null ("not given") or None.
+///
+/// # Safety
+/// `p` must be null or a valid object pointer.
+unsafe fn absent(p: *mut ffi::PyObject) -> bool {
+    // SAFETY: Py_None only returns the address of the None singleton.
+    p.is_null() || p == unsafe { ffi::Py_None() }
+}
+
+/// `Message.__init__`, working on borrowed pointers so that the common call costs little more
+/// than the stores: no wrapper objects, no reference count traffic for arguments not given.
 fn init_impl(
     py: Python<'_>,
     obj: &Bound<'_, PyAny>,
     args: &Bound<'_, PyTuple>,
     kwargs: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
-    let mut given: [Option<Bound<'_, PyAny>>; 14] = Default::default();
+    // Borrowed references to the arguments, indexed like PARAMS; null where not given. The
+    // args tuple and kwargs dict keep them alive for the whole call.
+    let mut given: [*mut ffi::PyObject; 14] = [ptr::null_mut(); 14];
     let nargs = args.len();
     if nargs > MAX_POSITIONAL {
         return Err(PyTypeError::new_err(format!(
             "Message() takes at most {MAX_POSITIONAL} positional arguments ({nargs} given)"
         )));
     }
-    for (i, a) in args.iter().enumerate() {
-        given[i] = Some(a);
+    for (i, slot) in given.iter_mut().enumerate().take(nargs) {
+        // SAFETY: `args` is a tuple with more than `i` items; the item is borrowed.
+        *slot = unsafe { ffi::PyTuple_GetItem(args.as_ptr(), i as ffi::Py_ssize_t) };
     }
     if let Some(kwargs) = kwargs {
-        // SAFETY: CPython passes either null or a dict as tp_init's kwargs.
-        let kwargs = unsafe { kwargs.cast_unchecked::<PyDict>() };
-        for (key, value) in kwargs.iter() {
-            let idx = param_index(py, &key)?;
-            if given[idx].is_some() {
+        let mut pos: ffi::Py_ssize_t = 0;
+        let mut key: *mut ffi::PyObject = ptr::null_mut();
+        let mut value: *mut ffi::PyObject = ptr::null_mut();
+        // SAFETY: CPython passes a dict as tp_init's kwargs; PyDict_Next yields borrowed
+        // pointers and nothing in the loop body mutates the dict.
+        while unsafe { ffi::PyDict_Next(kwargs.as_ptr(), &mut pos, &mut key, &mut value) } != 0 {
+            // SAFETY: `key` is a valid borrowed pointer from the dict.
+            let idx = param_index(py, unsafe { &Bound::from_borrowed_ptr(py, key) })?;
+            if !given[idx].is_null() {
                 return Err(PyTypeError::new_err(format!(
                     "Message() got multiple values for argument '{}'",
                     PARAMS[idx]
                 )));
             }
-            given[idx] = Some(value);
+            given[idx] = value;
         }
     }
 
-    let none = py.None().into_bound(py);
-    let mut fields: [Option<Bound<'_, PyAny>>; NFIELDS] = Default::default();
+    let mut fields = OwnedFields([ptr::null_mut(); NFIELDS]);
     for (p, slot) in PARAM_SLOT.iter().enumerate() {
         if let Some(slot) = slot {
-            fields[*slot] = given[p].take();
+            if !given[p].is_null() {
+                // SAFETY: a valid borrowed argument; we take our own reference.
+                fields.0[*slot] = unsafe { new_ref(given[p]) };
+            }
         }
     }
 
     // is_extended_id: None means "not given"; the deprecated extended_id fills in for it.
-    let extended_id = given[P_EXTENDED_ID].take().filter(|v| !v.is_none());
-    if let Some(ext) = &extended_id {
+    let extended_id = given[P_EXTENDED_ID];
+    // SAFETY: null or a valid borrowed argument.
+    if !unsafe { absent(extended_id) } {
         PyErr::warn(
             py,
             &py.get_type::<pyo3::exceptions::PyDeprecationWarning>(),
             c"The extended_id parameter is deprecated, use is_extended_id instead",
             2,
         )?;
-        if fields[IS_EXTENDED_ID].as_ref().is_none_or(|v| v.is_none()) {
-            fields[IS_EXTENDED_ID] = Some(ext.clone());
+    }
+    // SAFETY: the pointers are null or valid; Py_True, Py_None and our cached zero float are
+    // immortal or kept alive by their owners, and each stored one gets its own reference.
+    unsafe {
+        if absent(fields.0[IS_EXTENDED_ID]) {
+            let value = if absent(extended_id) {
+                ffi::Py_True()
+            } else {
+                extended_id
+            };
+            ffi::Py_XDECREF(fields.0[IS_EXTENDED_ID]);
+            fields.0[IS_EXTENDED_ID] = new_ref(value);
+        }
+
+        let data = fields.0[DATA];
+        if absent(data) {
+            ffi::Py_XDECREF(data);
+            fields.0[DATA] = ptr::null_mut();
+            let empty = ffi::PyByteArray_FromStringAndSize(ptr::null(), 0);
+            fields.0[DATA] = Bound::from_owned_ptr_or_err(py, empty)?.into_ptr();
+        } else if ffi::PyByteArray_CheckExact(data) == 0 {
+            let converted = to_bytearray(py, &Bound::from_borrowed_ptr(py, data))?;
+            fields.0[DATA] = converted.into_ptr();
+            ffi::Py_DECREF(data);
+        }
+        if absent(fields.0[DLC]) {
+            let len = ffi::PyObject_Size(fields.0[DATA]);
+            if len < 0 {
+                return Err(PyErr::fetch(py));
+            }
+            ffi::Py_XDECREF(fields.0[DLC]);
+            fields.0[DLC] = ptr::null_mut();
+            fields.0[DLC] =
+                Bound::from_owned_ptr_or_err(py, ffi::PyLong_FromSsize_t(len))?.into_ptr();
+        }
+
+        let zero = ZERO_FLOAT.get_or_init(py, || PyFloat::new(py, 0.0).unbind());
+        for (i, f) in fields.0.iter_mut().enumerate() {
+            if f.is_null() {
+                *f = new_ref(match i {
+                    TIMESTAMP => zero.as_ptr(),
+                    ARBITRATION_ID => {
+                        *f = Bound::from_owned_ptr_or_err(py, ffi::PyLong_FromLong(0))?.into_ptr();
+                        continue;
+                    }
+                    IS_RX => ffi::Py_True(),
+                    CHANNEL => ffi::Py_None(),
+                    _ => ffi::Py_False(),
+                });
+            }
         }
     }
-    if fields[IS_EXTENDED_ID].as_ref().is_none_or(|v| v.is_none()) {
-        fields[IS_EXTENDED_ID] = Some(pyo3::types::PyBool::new(py, true).to_owned().into_any());
+
+    let check = given[P_CHECK];
+    // SAFETY: null or a valid borrowed argument.
+    if !check.is_null() && unsafe { Bound::from_borrowed_ptr(py, check) }.is_truthy()? {
+        // SAFETY: every field is now a valid owned reference; the Bound copies take their own.
+        let bound: [Bound<'_, PyAny>; NFIELDS] =
+            std::array::from_fn(|i| unsafe { Bound::from_borrowed_ptr(py, fields.0[i]) });
+        validate(py, &bound)?;
     }
 
-    let data = match fields[DATA].take() {
-        None => PyByteArray::new(py, &[]).into_any(),
-        Some(d) if d.is_none() => PyByteArray::new(py, &[]).into_any(),
-        Some(d) if d.is_exact_instance_of::<PyByteArray>() => d,
-        Some(d) => to_bytearray(py, &d)?,
-    };
-    if fields[DLC].as_ref().is_none_or(|v| v.is_none()) {
-        fields[DLC] = Some(PyInt::new(py, data.len()?).into_any());
-    }
-    fields[DATA] = Some(data);
-
-    let zero = ZERO_FLOAT
-        .get_or_init(py, || PyFloat::new(py, 0.0).unbind())
-        .bind(py);
-    let defaults = |i: usize| -> Bound<'_, PyAny> {
-        match i {
-            TIMESTAMP => zero.clone().into_any(),
-            ARBITRATION_ID => PyInt::new(py, 0).into_any(),
-            IS_RX => pyo3::types::PyBool::new(py, true).to_owned().into_any(),
-            CHANNEL => none.clone(),
-            _ => pyo3::types::PyBool::new(py, false).to_owned().into_any(),
+    let m = obj.as_ptr().cast::<MessageObject>();
+    let owned = std::mem::replace(&mut fields.0, [ptr::null_mut(); NFIELDS]);
+    for (i, f) in owned.into_iter().enumerate() {
+        // SAFETY: `obj` has our layout (this is its tp_init); each slot takes over an owned
+        // reference and the previous value (re-initialisation) is released after the store.
+        unsafe {
+            let old = (*m).slots[i];
+            (*m).slots[i] = f;
+            ffi::Py_XDECREF(old);
         }
-    };
-
-    let check = match given[P_CHECK].take() {
-        Some(c) => c.is_truthy()?,
-        None => false,
-    };
-
-    let fields: [Bound<'_, PyAny>; NFIELDS] =
-        std::array::from_fn(|i| fields[i].take().unwrap_or_else(|| defaults(i)));
-    if check {
-        validate(py, &fields)?;
     }
-    store_fields(obj, fields);
     Ok(())
 }
 
@@ -437,17 +509,14 @@ fn to_bytearray<'py>(py: Python<'py>, d: &Bound<'py, PyAny>) -> PyResult<Bound<'
     if let Ok(b) = d.cast::<PyBytes>() {
         return Ok(PyByteArray::new(py, b.as_bytes()).into_any());
     }
-    let fast: Option<Vec<u8>> = if let Ok(list) = d.cast::<PyList>() {
-        list.iter().map(|x| small_byte(&x)).collect()
-    } else if let Ok(tuple) = d.cast::<PyTuple>() {
-        tuple.iter().map(|x| small_byte(&x)).collect()
-    } else {
-        None
-    };
-    if let Some(bytes) = fast {
-        return Ok(PyByteArray::new(py, &bytes).into_any());
+    if let Some(made) = small_int_sequence(py, d) {
+        return Ok(made);
     }
-    py.get_type::<PyByteArray>().call1((d,)).map_err(|e| {
+    // The C constructor behind bytearray(d), called directly: no argument tuple, no lookup.
+    // SAFETY: `d` is a valid object and we hold the GIL; PyByteArray_FromObject returns a new
+    // reference, or null with an exception set, which from_owned_ptr_or_err turns into an Err.
+    let made = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyByteArray_FromObject(d.as_ptr())) };
+    made.map_err(|e| {
         let text = format!(
             "Message data must be bytes, a bytearray or an iterable of ints in 0..=255, \
              got {} ({})",
@@ -467,12 +536,44 @@ fn to_bytearray<'py>(py: Python<'py>, d: &Bound<'py, PyAny>) -> PyResult<Bound<'
     })
 }
 
-/// An exact int in 0..=255 as a byte; None for anything else (the slow path reports it).
-fn small_byte(x: &Bound<'_, PyAny>) -> Option<u8> {
-    if x.is_exact_instance_of::<PyInt>() {
-        x.extract::<u8>().ok()
-    } else {
-        None
+/// `bytearray(d)` for the common `data=[1, 2, 3]`: an exact list or tuple of at most 64 exact
+/// ints in 0..=255. `None` for anything else, which the general path handles (and reports).
+fn small_int_sequence<'py>(py: Python<'py>, d: &Bound<'py, PyAny>) -> Option<Bound<'py, PyAny>> {
+    let p = d.as_ptr();
+    let mut buf = [0u8; 64];
+    // SAFETY: we hold the GIL and `p` is a valid object. The item pointers are borrowed from
+    // the list or tuple, which `d` keeps alive; nothing below runs Python code (the items are
+    // exact ints, whose conversion cannot call back into Python), so the sequence cannot change
+    // while we read it. A conversion error is cleared because the general path reports it.
+    unsafe {
+        let is_list = ffi::PyList_CheckExact(p) != 0;
+        if !is_list && ffi::PyTuple_CheckExact(p) == 0 {
+            return None;
+        }
+        let n = if is_list {
+            ffi::PyList_Size(p)
+        } else {
+            ffi::PyTuple_Size(p)
+        };
+        let n = usize::try_from(n).ok().filter(|&n| n <= buf.len())?;
+        for (i, slot) in buf.iter_mut().enumerate().take(n) {
+            let item = if is_list {
+                ffi::PyList_GetItem(p, i as ffi::Py_ssize_t)
+            } else {
+                ffi::PyTuple_GetItem(p, i as ffi::Py_ssize_t)
+            };
+            if item.is_null() || ffi::PyLong_CheckExact(item) == 0 {
+                ffi::PyErr_Clear();
+                return None;
+            }
+            let v = ffi::PyLong_AsLong(item);
+            if v == -1 && !ffi::PyErr_Occurred().is_null() {
+                ffi::PyErr_Clear();
+                return None;
+            }
+            *slot = u8::try_from(v).ok()?;
+        }
+        Some(PyByteArray::new(py, &buf[..n]).into_any())
     }
 }
 
