@@ -34,10 +34,13 @@ from can.exceptions import (  # noqa: E402
     CanTimeoutError,
 )
 from can.interface import Bus, detect_available_configs  # noqa: E402
+from can.io import BLFReader, BLFWriter  # noqa: E402
 from can.message import Message  # noqa: E402
 
 __all__ = [
     "VALID_INTERFACES",
+    "BLFReader",
+    "BLFWriter",
     "Bus",
     "BusABC",
     "BusState",

@@ -4,9 +4,11 @@
 //! tested with `cargo test` alone. The PyO3 binding layer lives in [`python`] and is compiled
 //! only with the `python` feature, which maturin turns on when it builds `can._core`.
 
+pub mod blf;
 pub mod dlc;
 pub mod filter;
 pub mod fmt;
+pub mod frame;
 
 #[cfg(feature = "python")]
 mod python;

@@ -5,6 +5,7 @@
 
 use pyo3::prelude::*;
 
+mod blf;
 mod filter;
 pub(crate) mod message;
 
@@ -14,6 +15,7 @@ pub(crate) mod message;
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     message::register(m)?;
+    blf::register(m)?;
     filter::register(m)?;
     m.add_function(wrap_pyfunction!(dlc2len, m)?)?;
     m.add_function(wrap_pyfunction!(len2dlc, m)?)?;

@@ -1,0 +1,380 @@
+//! Streaming BLF writer.
+//!
+//! Objects are serialised into a buffer that is cut into LOG_CONTAINERs of exactly
+//! `max_container_size` uncompressed bytes (the last one shorter); an object that does not fit
+//! continues in the next container, as Vector tools and python-can write it. Each object has
+//! a version 1 header with nanosecond timestamps relative to the measurement start, which is
+//! the first object's time truncated to milliseconds (the SYSTEMTIME resolution). The file
+//! header is written first as a placeholder and rewritten with the final counts, sizes and
+//! start/stop times by [`Writer::finish`].
+//!
+//! Frames are written as CAN_MESSAGE (classic), CAN_FD_MESSAGE_64 (CAN FD) and CAN_ERROR_EXT
+//! (error frames); markers as GLOBAL_MARKER.
+
+use std::io::{ErrorKind, Seek, SeekFrom, Write};
+
+use super::header::{FileHeader, SystemTime, MIN_ABSOLUTE_TIMESTAMP};
+use super::{
+    Error, Result, CAN_ERROR_EXT, CAN_ERROR_EXT_SIZE, CAN_FD_MESSAGE_64, CAN_FD_MSG_64_SIZE,
+    CAN_MESSAGE, CAN_MSG_EXT, CAN_MSG_SIZE, FD64_FLAG_BRS, FD64_FLAG_EDL, FD64_FLAG_ESI,
+    FILE_HEADER_SIZE, GLOBAL_MARKER, GLOBAL_MARKER_SIZE, LOG_CONTAINER, LOG_CONTAINER_HEADER_SIZE,
+    MAX_CONTAINER_SIZE, MSG_FLAG_RTR, MSG_FLAG_TX, NO_COMPRESSION, OBJ_HEADER_BASE_SIZE,
+    OBJ_HEADER_V1_SIZE, OBJ_SIGNATURE, TIME_ONE_NANS, ZLIB_DEFLATE,
+};
+use crate::dlc::len_to_dlc;
+use crate::frame::{CanFrame, CANFD_BRS, CANFD_ESI, CAN_MAX_DLEN};
+
+/// Default container size: 128 KiB of uncompressed objects.
+pub const DEFAULT_MAX_CONTAINER_SIZE: usize = 128 * 1024;
+
+/// Streaming writer of a BLF file.
+pub struct Writer<W: Write + Seek> {
+    out: W,
+    level: i32,
+    max_container_size: usize,
+    buf: Vec<u8>,
+    zbuf: Vec<u8>,
+    compressor: Option<libdeflater::Compressor>,
+    header: FileHeader,
+    start_timestamp: Option<f64>,
+    stop_timestamp: Option<f64>,
+    file_pos: u64,
+    finished: bool,
+}
+
+impl<W: Write + Seek> Writer<W> {
+    /// Starts a new file: writes a placeholder header.
+    ///
+    /// `level` is a zlib compression level: 0 stores containers uncompressed, 1..=9 compress
+    /// (1 fastest, 9 smallest), -1 is zlib's default (6).
+    pub fn new(out: W, level: i32, max_container_size: usize) -> Result<Self> {
+        let mut w = Self::build(out, level, max_container_size)?;
+        let head = w.header.to_bytes();
+        w.out.write_all(&head)?;
+        w.file_pos = FILE_HEADER_SIZE as u64;
+        Ok(w)
+    }
+
+    /// Continues an existing file whose header is `header`: its counts and times are kept
+    /// and new containers are appended at the end.
+    pub fn append(
+        mut out: W,
+        header: FileHeader,
+        level: i32,
+        max_container_size: usize,
+    ) -> Result<Self> {
+        let end = out.seek(SeekFrom::End(0))?;
+        let mut w = Self::build(out, level, max_container_size)?;
+        w.file_pos = end;
+        w.header = header;
+        w.header.header_size = FILE_HEADER_SIZE as u32;
+        if header.object_count > 0 {
+            w.start_timestamp = Some(header.start.to_unix());
+            w.stop_timestamp = header.stop.to_unix_ms().map(|ms| ms as f64 / 1000.0);
+        }
+        Ok(w)
+    }
+
+    fn build(out: W, level: i32, max_container_size: usize) -> Result<Self> {
+        if !(-1..=9).contains(&level) {
+            return Err(Error::Value(format!(
+                "compression level must be -1 or 0..=9, got {level}"
+            )));
+        }
+        if max_container_size == 0 || max_container_size > MAX_CONTAINER_SIZE as usize {
+            return Err(Error::Value(format!(
+                "the container size must be 1..={MAX_CONTAINER_SIZE} bytes, got \
+                 {max_container_size}"
+            )));
+        }
+        let level = if level < 0 { 6 } else { level };
+        let compressor = if level == 0 {
+            None
+        } else {
+            // Level 1..=9 is inside libdeflate's 0..=12, so this is always Some.
+            libdeflater::CompressionLvl::new(level)
+                .ok()
+                .map(libdeflater::Compressor::new)
+        };
+        Ok(Writer {
+            out,
+            level,
+            max_container_size,
+            buf: Vec::with_capacity(max_container_size + 256),
+            zbuf: Vec::new(),
+            compressor,
+            header: FileHeader::default(),
+            start_timestamp: None,
+            stop_timestamp: None,
+            file_pos: 0,
+            finished: false,
+        })
+    }
+
+    pub fn level(&self) -> i32 {
+        self.level
+    }
+    pub fn object_count(&self) -> u32 {
+        self.header.object_count
+    }
+    pub fn start_timestamp(&self) -> Option<f64> {
+        self.start_timestamp
+    }
+    pub fn stop_timestamp(&self) -> Option<f64> {
+        self.stop_timestamp
+    }
+    /// Bytes written to the file so far plus those still buffered.
+    pub fn size_estimate(&self) -> u64 {
+        self.file_pos + self.buf.len() as u64
+    }
+    pub fn uncompressed_size(&self) -> u64 {
+        self.header.uncompressed_size
+    }
+
+    /// The underlying output.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
+    /// Nanoseconds since the measurement start for an absolute timestamp.
+    fn relative_ns(&mut self, ts: f64) -> u64 {
+        let ts = if ts.is_finite() { ts } else { 0.0 };
+        let start = *self.start_timestamp.get_or_insert_with(|| {
+            if ts >= MIN_ABSOLUTE_TIMESTAMP {
+                // The SYSTEMTIME in the header holds milliseconds.
+                (ts * 1000.0).trunc() / 1000.0
+            } else {
+                // A relative time: keep it as the offset from zero.
+                0.0
+            }
+        });
+        self.stop_timestamp = Some(ts);
+        let ns = ((ts - start) * 1e9).round();
+        if ns <= 0.0 {
+            0
+        } else if ns >= u64::MAX as f64 {
+            u64::MAX
+        } else {
+            ns as u64
+        }
+    }
+
+    fn begin_object(&mut self, obj_type: u32, payload_len: usize, ts: f64) -> Result<()> {
+        if self.finished {
+            return Err(Error::Value(
+                "the BLF writer is already finished".to_owned(),
+            ));
+        }
+        let ns = self.relative_ns(ts);
+        let obj_size = (OBJ_HEADER_V1_SIZE + payload_len) as u32;
+        let b = &mut self.buf;
+        b.extend_from_slice(OBJ_SIGNATURE);
+        b.extend_from_slice(&(OBJ_HEADER_V1_SIZE as u16).to_le_bytes());
+        b.extend_from_slice(&1u16.to_le_bytes());
+        b.extend_from_slice(&obj_size.to_le_bytes());
+        b.extend_from_slice(&obj_type.to_le_bytes());
+        b.extend_from_slice(&TIME_ONE_NANS.to_le_bytes());
+        b.extend_from_slice(&[0u8; 4]); // client index, object version
+        b.extend_from_slice(&ns.to_le_bytes());
+        Ok(())
+    }
+
+    fn end_object(&mut self, obj_size: usize) -> Result<()> {
+        // Objects are followed by `size % 4` padding bytes (vector_blf, python-can).
+        let pad = obj_size % 4;
+        self.buf.extend_from_slice(&[0u8; 4][..pad]);
+        self.header.object_count = self.header.object_count.wrapping_add(1);
+        while self.buf.len() >= self.max_container_size {
+            self.write_container(self.max_container_size)?;
+        }
+        Ok(())
+    }
+
+    /// Appends one frame: CAN_ERROR_EXT for error frames, CAN_FD_MESSAGE_64 for CAN FD,
+    /// CAN_MESSAGE otherwise. The channel is written 1-based (`frame.channel + 1`).
+    pub fn write_frame(&mut self, f: &CanFrame) -> Result<()> {
+        let channel = i64::from(f.channel) + 1;
+        let id = if f.is_extended() {
+            f.id() | CAN_MSG_EXT
+        } else {
+            f.id()
+        };
+        let data = f.payload();
+        if f.is_error() {
+            let channel = u16::try_from(channel).map_err(|_| bad_channel(f.channel, 65535))?;
+            let dlc = len_to_dlc(usize::from(f.dlc)).unwrap_or(f.dlc);
+            self.begin_object(CAN_ERROR_EXT, CAN_ERROR_EXT_SIZE, f.timestamp)?;
+            let b = &mut self.buf;
+            b.extend_from_slice(&channel.to_le_bytes());
+            b.extend_from_slice(&[0u8; 6]); // length, flags
+            b.extend_from_slice(&[0, 0, dlc, 0]); // ecc, position, dlc, reserved
+            b.extend_from_slice(&[0u8; 4]); // frame length
+            b.extend_from_slice(&id.to_le_bytes());
+            b.extend_from_slice(&[0u8; 4]); // extended flags, reserved
+            let mut d = [0u8; 8];
+            let n = data.len().min(CAN_MAX_DLEN);
+            d[..n].copy_from_slice(&data[..n]);
+            b.extend_from_slice(&d);
+            self.end_object(OBJ_HEADER_V1_SIZE + CAN_ERROR_EXT_SIZE)
+        } else if f.is_fd() {
+            let channel = u8::try_from(channel).map_err(|_| bad_channel(f.channel, 255))?;
+            let dlc = len_to_dlc(usize::from(f.dlc)).ok_or_else(|| {
+                Error::Value(format!(
+                    "a CAN FD frame's dlc must be at most 64 bytes, got {}",
+                    f.dlc
+                ))
+            })?;
+            let mut flags = FD64_FLAG_EDL;
+            if f.flags & CANFD_BRS != 0 {
+                flags |= FD64_FLAG_BRS;
+            }
+            if f.flags & CANFD_ESI != 0 {
+                flags |= FD64_FLAG_ESI;
+            }
+            let payload_len = CAN_FD_MSG_64_SIZE + data.len();
+            self.begin_object(CAN_FD_MESSAGE_64, payload_len, f.timestamp)?;
+            let b = &mut self.buf;
+            b.extend_from_slice(&[channel, dlc, data.len() as u8, 0]);
+            b.extend_from_slice(&id.to_le_bytes());
+            b.extend_from_slice(&[0u8; 4]); // frame length
+            b.extend_from_slice(&flags.to_le_bytes());
+            b.extend_from_slice(&[0u8; 16]); // bit rate configurations, time offsets
+            b.extend_from_slice(&[0u8; 2]); // bit count
+            b.push(u8::from(!f.is_rx));
+            b.push(0); // extended data offset
+            b.extend_from_slice(&[0u8; 4]); // crc
+            b.extend_from_slice(data);
+            self.end_object(OBJ_HEADER_V1_SIZE + payload_len)
+        } else {
+            let channel = u16::try_from(channel).map_err(|_| bad_channel(f.channel, 65535))?;
+            let mut flags = if f.is_rx { 0 } else { MSG_FLAG_TX };
+            if f.is_remote() {
+                flags |= MSG_FLAG_RTR;
+            }
+            self.begin_object(CAN_MESSAGE, CAN_MSG_SIZE, f.timestamp)?;
+            let b = &mut self.buf;
+            b.extend_from_slice(&channel.to_le_bytes());
+            b.push(flags);
+            b.push(f.dlc);
+            b.extend_from_slice(&id.to_le_bytes());
+            let mut d = [0u8; 8];
+            let n = data.len().min(CAN_MAX_DLEN);
+            d[..n].copy_from_slice(&data[..n]);
+            b.extend_from_slice(&d);
+            self.end_object(OBJ_HEADER_V1_SIZE + CAN_MSG_SIZE)
+        }
+    }
+
+    /// Appends a GLOBAL_MARKER with the given group name, marker name and description.
+    pub fn write_marker(&mut self, ts: f64, group: &str, marker: &str, desc: &str) -> Result<()> {
+        let texts = [group.as_bytes(), marker.as_bytes(), desc.as_bytes()];
+        let text_len: usize = texts.iter().map(|t| t.len()).sum();
+        if text_len > (1 << 20) {
+            return Err(Error::Value(format!(
+                "a marker's texts may be at most 1 MiB together, got {text_len} bytes"
+            )));
+        }
+        let payload_len = GLOBAL_MARKER_SIZE + text_len;
+        self.begin_object(GLOBAL_MARKER, payload_len, ts)?;
+        let b = &mut self.buf;
+        b.extend_from_slice(&0u32.to_le_bytes()); // commented event type
+        b.extend_from_slice(&0x00FF_FFFFu32.to_le_bytes()); // foreground: white
+        b.extend_from_slice(&0x00FF_3300u32.to_le_bytes()); // background
+        b.extend_from_slice(&[0, 0, 0, 0]); // reserved, relocatable
+        for t in texts {
+            b.extend_from_slice(&(t.len() as u32).to_le_bytes());
+        }
+        b.extend_from_slice(&[0u8; 12]);
+        for t in texts {
+            b.extend_from_slice(t);
+        }
+        self.end_object(OBJ_HEADER_V1_SIZE + payload_len)
+    }
+
+    /// Compresses and writes the first `n` buffered bytes as one LOG_CONTAINER.
+    fn write_container(&mut self, n: usize) -> Result<()> {
+        let n = n.min(self.buf.len());
+        if n == 0 {
+            return Ok(());
+        }
+        let raw = &self.buf[..n];
+        let (method, data): (u16, &[u8]) = match self.compressor.as_mut() {
+            None => (NO_COMPRESSION, raw),
+            Some(c) => {
+                let bound = c.zlib_compress_bound(n);
+                if self.zbuf.len() < bound {
+                    self.zbuf.resize(bound, 0);
+                }
+                let m = c.zlib_compress(raw, &mut self.zbuf).map_err(|e| {
+                    Error::Io(std::io::Error::other(format!(
+                        "zlib compression failed: {e}"
+                    )))
+                })?;
+                (ZLIB_DEFLATE, &self.zbuf[..m])
+            }
+        };
+        let obj_size = OBJ_HEADER_BASE_SIZE + LOG_CONTAINER_HEADER_SIZE + data.len();
+        let mut head = [0u8; OBJ_HEADER_BASE_SIZE + LOG_CONTAINER_HEADER_SIZE];
+        head[..4].copy_from_slice(OBJ_SIGNATURE);
+        head[4..6].copy_from_slice(&(OBJ_HEADER_BASE_SIZE as u16).to_le_bytes());
+        head[6..8].copy_from_slice(&1u16.to_le_bytes());
+        head[8..12].copy_from_slice(&(obj_size as u32).to_le_bytes());
+        head[12..16].copy_from_slice(&LOG_CONTAINER.to_le_bytes());
+        head[16..18].copy_from_slice(&method.to_le_bytes());
+        head[24..28].copy_from_slice(&(n as u32).to_le_bytes());
+        self.out.write_all(&head)?;
+        self.out.write_all(data)?;
+        let pad = obj_size % 4;
+        self.out.write_all(&[0u8; 4][..pad])?;
+        self.file_pos += (obj_size + pad) as u64;
+        self.header.uncompressed_size +=
+            (OBJ_HEADER_BASE_SIZE + LOG_CONTAINER_HEADER_SIZE + n) as u64;
+        self.buf.drain(..n);
+        Ok(())
+    }
+
+    /// Writes every buffered object in containers (the last one may be short).
+    pub fn flush(&mut self) -> Result<()> {
+        while !self.buf.is_empty() {
+            let n = self.buf.len().min(self.max_container_size);
+            self.write_container(n)?;
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+
+    /// Flushes and rewrites the file header with the final counts and times. Returns false
+    /// when the output cannot seek, so the placeholder header stays. Later calls do nothing.
+    pub fn finish(&mut self) -> Result<bool> {
+        if self.finished {
+            return Ok(true);
+        }
+        self.flush()?;
+        self.finished = true;
+        self.header.file_size = self.file_pos;
+        self.header.start = self
+            .start_timestamp
+            .map_or_else(SystemTime::default, SystemTime::from_unix);
+        self.header.stop = self
+            .stop_timestamp
+            .map_or_else(SystemTime::default, SystemTime::from_unix);
+        match self.out.seek(SeekFrom::Start(0)) {
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::Unsupported => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        let head = self.header.to_bytes();
+        self.out.write_all(&head)?;
+        self.out.seek(SeekFrom::Start(self.file_pos))?;
+        self.out.flush()?;
+        Ok(true)
+    }
+}
+
+fn bad_channel(channel: i32, max: u32) -> Error {
+    Error::Value(format!(
+        "channel {channel} cannot be stored in a BLF file: it must be 0..={} \
+         (BLF counts channels from 1)",
+        max - 1
+    ))
+}

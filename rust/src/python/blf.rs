@@ -1,0 +1,527 @@
+//! `can._core.BlfReader` / `BlfWriter`: the BLF codec of [`crate::blf`] over Python files.
+//!
+//! The reader is its own iterator and hands out one message per `__next__`, built from a
+//! [`CanFrame`] by [`MessageFactory`] without running Python code; the writer's
+//! `write_message` reads a message's slots directly. Bytes move through the Python file
+//! object's `read`/`write`/`seek` in large blocks (one per container or 256 KiB).
+
+use std::io::{self, Read, Seek, SeekFrom, Write};
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyString, PyType};
+use pyo3::{PyTraverseError, PyVisit};
+
+use super::message::{self, MessageFactory, NFIELDS};
+use crate::blf::{self, Reader, Record, Writer};
+use crate::frame::{CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF, CAN_EFF_FLAG, CAN_EFF_MASK};
+use crate::frame::{CANFD_MAX_DLEN, CAN_ERR_FLAG, CAN_RTR_FLAG};
+
+/// Converts a core error: format errors become `can.io.blf.BLFParseError` (a `CanError` and a
+/// `ValueError`), bad values `ValueError`, I/O errors the `OSError` they came from.
+fn to_pyerr(py: Python<'_>, e: blf::Error) -> PyErr {
+    match e {
+        blf::Error::Io(e) => io_to_pyerr(e),
+        blf::Error::Value(msg) => PyValueError::new_err(msg),
+        other => {
+            let msg = other.to_string();
+            match py
+                .import("can.io.blf")
+                .and_then(|m| m.getattr("BLFParseError"))
+                .and_then(|c| c.call1((msg.clone(),)))
+            {
+                Ok(exc) => PyErr::from_value(exc),
+                Err(_) => PyValueError::new_err(msg),
+            }
+        }
+    }
+}
+
+/// An `io::Error` raised by the Python file object carries the original exception.
+fn io_to_pyerr(e: io::Error) -> PyErr {
+    if e.get_ref().is_some_and(|inner| inner.is::<PyErr>()) {
+        if let Some(inner) = e.into_inner() {
+            if let Ok(py_err) = inner.downcast::<PyErr>() {
+                return *py_err;
+            }
+        }
+        return pyo3::exceptions::PyOSError::new_err("I/O error");
+    }
+    PyErr::from(e)
+}
+
+fn py_io(e: PyErr) -> io::Error {
+    io::Error::other(e)
+}
+
+/// `Read`/`Write`/`Seek` over a Python binary file object.
+struct PyFile {
+    file: Py<PyAny>,
+}
+
+impl Read for PyFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Python::attach(|py| {
+            let data = self
+                .file
+                .bind(py)
+                .call_method1(pyo3::intern!(py, "read"), (buf.len(),))
+                .map_err(py_io)?;
+            if let Ok(b) = data.cast::<PyBytes>() {
+                let b = b.as_bytes();
+                let n = b.len().min(buf.len());
+                buf[..n].copy_from_slice(&b[..n]);
+                Ok(n)
+            } else if let Ok(b) = data.cast::<PyByteArray>() {
+                let v = b.to_vec();
+                let n = v.len().min(buf.len());
+                buf[..n].copy_from_slice(&v[..n]);
+                Ok(n)
+            } else if data.is_none() {
+                // A non-blocking stream with no data yet: treat as the end.
+                Ok(0)
+            } else {
+                Err(py_io(PyTypeError::new_err(format!(
+                    "BLF files must be opened in binary mode: read() returned {}, not bytes",
+                    data.get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                ))))
+            }
+        })
+    }
+}
+
+impl Write for PyFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        Python::attach(|py| {
+            let f = self.file.bind(py);
+            let mut rest = buf;
+            while !rest.is_empty() {
+                let n = f
+                    .call_method1(pyo3::intern!(py, "write"), (PyBytes::new(py, rest),))
+                    .map_err(py_io)?;
+                // Raw files may write less than asked; buffered ones return len or None.
+                let n = if n.is_none() {
+                    rest.len()
+                } else {
+                    n.extract::<usize>().map_err(py_io)?
+                };
+                if n == 0 {
+                    return Err(io::Error::new(io::ErrorKind::WriteZero, "write() wrote 0"));
+                }
+                rest = &rest[n.min(rest.len())..];
+            }
+            Ok(())
+        })
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Seek for PyFile {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        Python::attach(|py| {
+            let f = self.file.bind(py);
+            let seekable = match f.call_method0(pyo3::intern!(py, "seekable")) {
+                Ok(s) => s.is_truthy().map_err(py_io)?,
+                Err(_) => false,
+            };
+            if !seekable {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "the file is not seekable",
+                ));
+            }
+            let (off, whence) = match pos {
+                SeekFrom::Start(n) => (n as i64, 0),
+                SeekFrom::Current(n) => (n, 1),
+                SeekFrom::End(n) => (n, 2),
+            };
+            f.call_method1(pyo3::intern!(py, "seek"), (off, whence))
+                .and_then(|r| r.extract::<u64>())
+                .map_err(py_io)
+        })
+    }
+}
+
+fn header_dict<'py>(
+    py: Python<'py>,
+    h: &blf::FileHeader,
+    start: f64,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("application_id", h.application[0])?;
+    d.set_item("file_size", h.file_size)?;
+    d.set_item("uncompressed_size", h.uncompressed_size)?;
+    d.set_item("object_count", h.object_count)?;
+    d.set_item("start_timestamp", start)?;
+    d.set_item("stop_timestamp", h.stop.to_unix())?;
+    Ok(d)
+}
+
+/// Iterator of the messages of a BLF file.
+#[pyclass(module = "can._core", unsendable)]
+pub struct BlfReader {
+    inner: Reader<PyFile>,
+    factory: MessageFactory,
+    on_end: Option<Py<PyAny>>,
+    finished: bool,
+    markers: u64,
+}
+
+impl BlfReader {
+    fn message<'py>(&self, py: Python<'py>, f: &CanFrame) -> PyResult<Bound<'py, PyAny>> {
+        let b = |v: bool| PyBool::new(py, v).to_owned().into_any();
+        let fields: [Bound<'py, PyAny>; NFIELDS] = [
+            PyFloat::new(py, f.timestamp).into_any(),
+            PyInt::new(py, f.id()).into_any(),
+            b(f.is_extended()),
+            b(f.is_remote()),
+            b(f.is_error()),
+            PyInt::new(py, f.channel).into_any(),
+            PyInt::new(py, f.dlc).into_any(),
+            PyByteArray::new(py, f.payload()).into_any(),
+            b(f.flags & CANFD_FDF != 0),
+            b(f.is_rx),
+            b(f.flags & CANFD_BRS != 0),
+            b(f.flags & CANFD_ESI != 0),
+        ];
+        self.factory.build(py, fields)
+    }
+
+    fn end(&mut self, py: Python<'_>) -> PyResult<()> {
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = true;
+        if let Some(cb) = self.on_end.take() {
+            let t = self.inner.truncation().map(|t| t.to_string());
+            cb.bind(py).call1((t,))?;
+        }
+        Ok(())
+    }
+}
+
+#[pymethods]
+impl BlfReader {
+    /// Reads the header of `file` (a binary file object); `message_class` is `can.Message` or
+    /// a subclass; `on_end(truncation)` is called once when the iteration ends, with a
+    /// description of the truncation or None.
+    #[new]
+    #[pyo3(signature = (file, message_class, on_end=None))]
+    fn new(
+        py: Python<'_>,
+        file: Py<PyAny>,
+        message_class: &Bound<'_, PyType>,
+        on_end: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        let factory = MessageFactory::new(message_class)?;
+        let inner = Reader::new(PyFile { file }).map_err(|e| to_pyerr(py, e))?;
+        Ok(BlfReader {
+            inner,
+            factory,
+            on_end,
+            finished: false,
+            markers: 0,
+        })
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.inner.get_ref().file)?;
+        if let Some(cb) = &self.on_end {
+            visit.call(cb)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.on_end = None;
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        if self.finished {
+            return Ok(None);
+        }
+        loop {
+            match self.inner.next_record() {
+                Ok(Some(Record::Frame(f))) => return self.message(py, &f).map(Some),
+                Ok(Some(Record::Marker(_))) => self.markers += 1,
+                Ok(None) => {
+                    self.end(py)?;
+                    return Ok(None);
+                }
+                Err(e) => {
+                    self.finished = true;
+                    self.on_end = None;
+                    return Err(to_pyerr(py, e));
+                }
+            }
+        }
+    }
+
+    /// The file header's fields.
+    fn header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        header_dict(py, self.inner.header(), self.inner.start_timestamp())
+    }
+
+    /// Object types skipped so far (neither frames nor markers): {type: count}.
+    #[getter]
+    fn skipped<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (k, v) in self.inner.skipped() {
+            d.set_item(k, v)?;
+        }
+        Ok(d)
+    }
+
+    /// GLOBAL_MARKER objects passed so far.
+    #[getter]
+    fn markers(&self) -> u64 {
+        self.markers
+    }
+
+    /// Description of the truncation once the end was reached, else None.
+    #[getter]
+    fn truncation(&self) -> Option<String> {
+        self.inner.truncation().map(|t| t.to_string())
+    }
+}
+
+/// Writer of BLF files; `write_message` takes a `can.Message`.
+#[pyclass(module = "can._core", unsendable)]
+pub struct BlfWriter {
+    inner: Writer<PyFile>,
+    /// Channel (1-based, as stored) for messages whose channel is None or not a number.
+    default_channel: i64,
+}
+
+/// python-can's `channel2int`: an int as it is, the trailing digits of a string, else None.
+fn channel_number(ch: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+    if ch.is_none() {
+        return Ok(None);
+    }
+    if ch.is_instance_of::<PyInt>() {
+        return Ok(Some(ch.extract::<i64>().map_err(|_| {
+            PyValueError::new_err(format!("channel {ch} cannot be stored in a BLF file"))
+        })?));
+    }
+    if let Ok(s) = ch.cast::<PyString>() {
+        let s = s.to_cow()?;
+        let digits: String = s
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        if !digits.is_empty() {
+            return Ok(digits.parse::<i64>().ok());
+        }
+    }
+    Ok(None)
+}
+
+fn bad_field(name: &str, v: &Bound<'_, PyAny>, why: &str) -> PyErr {
+    PyValueError::new_err(format!(
+        "cannot write a message whose {name} is {}: {why}",
+        v.repr().map(|r| r.to_string()).unwrap_or_default()
+    ))
+}
+
+impl BlfWriter {
+    fn frame(&self, msg: &Bound<'_, PyAny>) -> PyResult<CanFrame> {
+        let f = message::message_fields(msg)?;
+        let mut frame = CanFrame {
+            timestamp: f[message::TIMESTAMP]
+                .extract::<f64>()
+                .map_err(|_| bad_field("timestamp", &f[message::TIMESTAMP], "not a number"))?,
+            ..CanFrame::default()
+        };
+        let id_obj = &f[message::ARBITRATION_ID];
+        let id = id_obj
+            .extract::<u32>()
+            .ok()
+            .filter(|&id| id <= CAN_EFF_MASK)
+            .ok_or_else(|| bad_field("arbitration_id", id_obj, "not an int in 0..=0x1FFFFFFF"))?;
+        frame.can_id = id;
+        if f[message::IS_EXTENDED_ID].is_truthy()? {
+            frame.can_id |= CAN_EFF_FLAG;
+        }
+        if f[message::IS_REMOTE_FRAME].is_truthy()? {
+            frame.can_id |= CAN_RTR_FLAG;
+        }
+        if f[message::IS_ERROR_FRAME].is_truthy()? {
+            frame.can_id |= CAN_ERR_FLAG;
+        }
+        let channel = match channel_number(&f[message::CHANNEL])? {
+            Some(c) => c,
+            None => self.default_channel - 1,
+        };
+        frame.channel = i32::try_from(channel)
+            .map_err(|_| bad_field("channel", &f[message::CHANNEL], "out of range"))?;
+        let dlc_obj = &f[message::DLC];
+        frame.dlc = dlc_obj
+            .extract::<u8>()
+            .map_err(|_| bad_field("dlc", dlc_obj, "not an int in 0..=255"))?;
+        let data = &f[message::DATA];
+        let n = if let Ok(b) = data.cast::<PyByteArray>() {
+            // SAFETY: the bytes are copied out at once, with no Python code running in
+            // between that could resize the bytearray.
+            let bytes = unsafe { b.as_bytes() };
+            copy_data(&mut frame, bytes)
+        } else if let Ok(b) = data.cast::<PyBytes>() {
+            copy_data(&mut frame, b.as_bytes())
+        } else if data.is_none() {
+            Some(0)
+        } else {
+            let v: Vec<u8> = py_bytes(data)?;
+            copy_data(&mut frame, &v)
+        };
+        frame.len = n.ok_or_else(|| bad_field("data", data, "longer than 64 bytes"))? as u8;
+        if f[message::IS_FD].is_truthy()? {
+            frame.flags |= CANFD_FDF;
+        }
+        if f[message::BITRATE_SWITCH].is_truthy()? {
+            frame.flags |= CANFD_BRS;
+        }
+        if f[message::ERROR_STATE_INDICATOR].is_truthy()? {
+            frame.flags |= CANFD_ESI;
+        }
+        frame.is_rx = f[message::IS_RX].is_truthy()?;
+        Ok(frame)
+    }
+}
+
+fn py_bytes(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    let b = data
+        .py()
+        .get_type::<PyBytes>()
+        .call1((data,))
+        .map_err(|_| bad_field("data", data, "not bytes-like"))?;
+    Ok(b.cast::<PyBytes>()?.as_bytes().to_vec())
+}
+
+fn copy_data(frame: &mut CanFrame, bytes: &[u8]) -> Option<usize> {
+    if bytes.len() > CANFD_MAX_DLEN {
+        return None;
+    }
+    frame.data[..bytes.len()].copy_from_slice(bytes);
+    Some(bytes.len())
+}
+
+#[pymethods]
+impl BlfWriter {
+    /// Starts a BLF file on `file` (a binary file object opened for writing), or continues
+    /// one when `append_file` is given (the same file, opened for reading and writing).
+    #[new]
+    #[pyo3(signature = (file, channel=1, compression_level=-1, max_container_size=131072, append_file=None))]
+    fn new(
+        py: Python<'_>,
+        file: Py<PyAny>,
+        channel: i64,
+        compression_level: i32,
+        max_container_size: usize,
+        append_file: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        let out = PyFile { file };
+        let inner = match append_file {
+            None => Writer::new(out, compression_level, max_container_size),
+            Some(file) => {
+                // Re-read the header through the same file object; an empty file is new.
+                let mut src = PyFile { file };
+                if src.seek(SeekFrom::End(0)).map_err(io_to_pyerr)? == 0 {
+                    return Ok(BlfWriter {
+                        inner: Writer::new(src, compression_level, max_container_size)
+                            .map_err(|e| to_pyerr(py, e))?,
+                        default_channel: channel,
+                    });
+                }
+                src.seek(SeekFrom::Start(0)).map_err(io_to_pyerr)?;
+                let header = {
+                    let r = Reader::new(&mut src).map_err(|e| to_pyerr(py, e))?;
+                    *r.header()
+                };
+                Writer::append(
+                    PyFile {
+                        file: src.file.clone_ref(py),
+                    },
+                    header,
+                    compression_level,
+                    max_container_size,
+                )
+            }
+        }
+        .map_err(|e| to_pyerr(py, e))?;
+        Ok(BlfWriter {
+            inner,
+            default_channel: channel,
+        })
+    }
+
+    /// Appends one message.
+    fn write_message(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
+        let frame = self.frame(msg)?;
+        self.inner.write_frame(&frame).map_err(|e| to_pyerr(py, e))
+    }
+
+    /// Appends a GLOBAL_MARKER.
+    fn write_marker(
+        &mut self,
+        py: Python<'_>,
+        timestamp: f64,
+        group: &str,
+        marker: &str,
+        description: &str,
+    ) -> PyResult<()> {
+        self.inner
+            .write_marker(timestamp, group, marker, description)
+            .map_err(|e| to_pyerr(py, e))
+    }
+
+    /// Writes buffered objects as containers and rewrites the header; returns False when the
+    /// file cannot seek (the header then keeps its placeholder values).
+    fn finish(&mut self, py: Python<'_>) -> PyResult<bool> {
+        self.inner.finish().map_err(|e| to_pyerr(py, e))
+    }
+
+    #[getter]
+    fn object_count(&self) -> u32 {
+        self.inner.object_count()
+    }
+    #[getter]
+    fn start_timestamp(&self) -> Option<f64> {
+        self.inner.start_timestamp()
+    }
+    #[getter]
+    fn stop_timestamp(&self) -> Option<f64> {
+        self.inner.stop_timestamp()
+    }
+    #[getter]
+    fn uncompressed_size(&self) -> u64 {
+        self.inner.uncompressed_size()
+    }
+    /// Bytes written so far plus those still buffered.
+    fn size_estimate(&self) -> u64 {
+        self.inner.size_estimate()
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<BlfReader>()?;
+    m.add_class::<BlfWriter>()?;
+    Ok(())
+}
