@@ -35,12 +35,22 @@ from can.exceptions import (  # noqa: E402
 )
 from can.interface import Bus, detect_available_configs  # noqa: E402
 from can.io import BLFReader, BLFWriter  # noqa: E402
+from can.listener import (  # noqa: E402
+    AsyncBufferedReader,
+    BufferedReader,
+    Listener,
+    RedirectReader,
+)
 from can.message import Message  # noqa: E402
+from can.notifier import Notifier  # noqa: E402
+from can.thread_safe_bus import ThreadSafeBus  # noqa: E402
 
 __all__ = [
     "VALID_INTERFACES",
+    "AsyncBufferedReader",
     "BLFReader",
     "BLFWriter",
+    "BufferedReader",
     "Bus",
     "BusABC",
     "BusState",
@@ -52,10 +62,14 @@ __all__ = [
     "CyclicSendTaskABC",
     "CyclicTask",
     "LimitedDurationCyclicSendTaskABC",
+    "Listener",
     "Message",
     "ModifiableCyclicTaskABC",
     "MultiRateCyclicSendTaskABC",
+    "Notifier",
+    "RedirectReader",
     "RestartableCyclicTaskABC",
+    "ThreadSafeBus",
     "detect_available_configs",
     "interface",
     "log",

@@ -1,9 +1,12 @@
 """Cyclic (periodic) sending of messages: the broadcast manager of the manual, section 3.6.
 
-The abstract classes here are the documented API; :class:`ThreadBasedCyclicSendTask` is the
-software fallback :meth:`can.BusABC.send_periodic` uses when an interface has no native cyclic
-sending. It keeps absolute deadlines (``start + n * period``), so the period does not drift
-however long each send takes.
+The abstract classes here are the documented API. :class:`ThreadBasedCyclicSendTask` is the
+software implementation :meth:`can.BusABC.send_periodic` falls back to when an interface has no
+native cyclic sending. Its timing is done in Rust (``can._core.CyclicLoop``): absolute
+deadlines (slot ``k`` is due at ``start + k * period``, so the period never drifts however long
+a send takes), the GIL released while waiting, a short spin before each deadline for precision,
+and one loop thread per bus serving all of that bus's tasks. The thread exists only while the
+bus has a running task.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ from __future__ import annotations
 import abc
 import logging
 import threading
-import time
 import warnings
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
+from can import _core
 from can.message import Message
 
 if TYPE_CHECKING:
@@ -34,19 +38,23 @@ __all__ = [
 
 log = logging.getLogger("can.bcm")
 
+#: One message, or several sent in turn (python-can 4.x).
 Messages = Union[Message, Sequence[Message]]
 
 
 def _as_tuple(messages: Messages) -> tuple[Message, ...]:
+    """The messages of a task as a tuple; all must share one arbitration id."""
     msgs = (messages,) if isinstance(messages, Message) else tuple(messages)
     if not msgs:
         raise ValueError("at least one message is needed for a cyclic task")
     first = msgs[0]
-    for m in msgs[1:]:
+    for i, m in enumerate(msgs):
+        if not isinstance(m, Message):
+            raise TypeError(f"message #{i} of a cyclic task is a {type(m).__name__}, not a Message")
         if m.arbitration_id != first.arbitration_id:
             raise ValueError(
-                "all messages of a cyclic task must have the same arbitration_id, "
-                f"got {first.arbitration_id:#x} and {m.arbitration_id:#x}"
+                "all messages of a cyclic task must have the same arbitration_id, got "
+                f"{first.arbitration_id:#x} (message #0) and {m.arbitration_id:#x} (message #{i})"
             )
     return msgs
 
@@ -56,17 +64,29 @@ class CyclicTask(abc.ABC):
 
     @abc.abstractmethod
     def stop(self) -> None:
-        """Cancel this periodic task."""
+        """Cancel this periodic task.
+
+        The software task accepts a second ``stop()`` silently; a native implementation may
+        raise :class:`can.CanError` for a task that is already stopped.
+        """
 
 
 class CyclicSendTaskABC(CyclicTask, abc.ABC):
-    """A task that sends one message (or a sequence of messages in turn) every ``period``."""
+    """A task that sends a message (or a sequence of messages in turn) every ``period`` seconds.
+
+    :param messages: the message to send periodically, or a sequence of messages with the same
+        arbitration id, sent one per period in turn.
+    :param period: seconds between two sends.
+    :raises ValueError: for a period that is not positive, no message, or messages with
+        different arbitration ids.
+    """
 
     def __init__(self, messages: Messages, period: float) -> None:
-        if period <= 0:
-            raise ValueError(f"period must be positive, got {period!r}")
+        if not period > 0:
+            raise ValueError(f"period must be a positive number of seconds, got {period!r}")
         self.messages = _as_tuple(messages)
         self.period = float(period)
+        #: The arbitration id of the task's messages.
         self.arbitration_id = self.messages[0].arbitration_id
 
     @property
@@ -74,15 +94,27 @@ class CyclicSendTaskABC(CyclicTask, abc.ABC):
         """The first (usually the only) message of the task."""
         return self.messages[0]
 
+    @message.setter
+    def message(self, message: Message) -> None:
+        self.messages = _as_tuple(message)
+
+    @property
+    def can_id(self) -> int:
+        """The arbitration id (the python-can 3.x name)."""
+        return self.arbitration_id
+
 
 class LimitedDurationCyclicSendTaskABC(CyclicSendTaskABC, abc.ABC):
-    """A cyclic task that stops by itself after ``duration`` seconds (None: never)."""
+    """A cyclic task that stops by itself after ``duration`` seconds.
+
+    :param duration: seconds to keep sending, or None for no limit.
+    """
 
     def __init__(self, messages: Messages, period: float, duration: Optional[float]) -> None:
         super().__init__(messages, period)
-        if duration is not None and duration < 0:
-            raise ValueError(f"duration may not be negative, got {duration!r}")
-        self.duration = duration
+        if duration is not None and not duration >= 0:
+            raise ValueError(f"duration must be None or >= 0 seconds, got {duration!r}")
+        self.duration = None if duration is None else float(duration)
 
 
 class RestartableCyclicTaskABC(CyclicSendTaskABC, abc.ABC):
@@ -90,16 +122,17 @@ class RestartableCyclicTaskABC(CyclicSendTaskABC, abc.ABC):
 
     @abc.abstractmethod
     def start(self) -> None:
-        """Restart a stopped task."""
+        """Restart a stopped periodic task."""
 
 
 class ModifiableCyclicTaskABC(CyclicSendTaskABC, abc.ABC):
-    """A cyclic task whose data can be changed while it runs."""
+    """A cyclic task whose data can be changed while it runs, without altering its timing."""
 
     def modify_data(self, messages: Messages) -> None:
         """Send ``messages`` from the next period on, in place of the current ones.
 
-        The arbitration id must stay the same; a different one raises :class:`ValueError`.
+        :param messages: the new message (or sequence of messages).
+        :raises ValueError: if the arbitration id differs from the task's: it cannot be changed.
         """
         new = _as_tuple(messages)
         if new[0].arbitration_id != self.arbitration_id:
@@ -128,23 +161,107 @@ class MultiRateCyclicSendTaskABC(CyclicSendTaskABC, abc.ABC):
         self.initial_period = initial_period
 
 
+class _BusLoop:
+    """The timer loop of one bus and the Python threads that have run it.
+
+    The Rust loop decides when a thread is needed (``CyclicLoop.add`` returns a generation
+    number to start) and when it must exit; this class starts those threads and joins the ones
+    that exit, so that no thread outlives the bus's last task.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.core = _core.CyclicLoop()
+        self.name = name
+        self._threads: dict[int, threading.Thread] = {}
+        self._lock = threading.Lock()
+
+    def add(
+        self,
+        send: Callable[[Message], None],
+        messages: tuple[Message, ...],
+        period: float,
+        duration: Optional[float],
+        on_error: Callable[[Exception], bool],
+    ) -> int:
+        with self._lock:
+            task_id, generation = self.core.add(send, messages, period, duration, on_error)
+            if generation is not None:
+                thread = threading.Thread(
+                    target=self.core.run,
+                    args=(generation,),
+                    name=f"can cyclic send loop for {self.name}",
+                    daemon=True,
+                )
+                self._threads[generation] = thread
+                thread.start()
+        self.reap()
+        return task_id
+
+    def remove(self, task_id: int) -> None:
+        self.core.remove(task_id)
+        self.reap()
+
+    def reap(self) -> None:
+        """Join every loop thread that has been told to exit (except the calling thread)."""
+        running = self.core.running_generation()
+        me = threading.current_thread()
+        with self._lock:
+            exiting = [(g, t) for g, t in self._threads.items() if g != running and t is not me]
+        for generation, thread in exiting:
+            thread.join()
+            with self._lock:
+                self._threads.pop(generation, None)
+
+    @property
+    def thread(self) -> Optional[threading.Thread]:
+        """The thread currently running the loop, if any."""
+        running = self.core.running_generation()
+        return None if running is None else self._threads.get(running)
+
+
+_loops: weakref.WeakKeyDictionary[Any, _BusLoop] = weakref.WeakKeyDictionary()
+_loops_lock = threading.Lock()
+
+
+def _loop_for(bus: Any) -> _BusLoop:
+    """The timer loop shared by all software cyclic tasks of ``bus``."""
+    name = str(getattr(bus, "channel_info", type(bus).__name__))
+    try:
+        with _loops_lock:
+            loop = _loops.get(bus)
+            if loop is None:
+                loop = _loops[bus] = _BusLoop(name)
+            return loop
+    except TypeError:
+        # Not hashable or not weak-referenceable: the task gets a loop of its own.
+        return _BusLoop(name)
+
+
 class ThreadBasedCyclicSendTask(
     LimitedDurationCyclicSendTaskABC, ModifiableCyclicTaskABC, RestartableCyclicTaskABC
 ):
-    """Software cyclic sending: one thread per task, absolute deadlines.
+    """Software cyclic sending, timed by the Rust loop of the bus.
 
-    :param bus: the bus whose ``send`` is called.
-    :param lock: held around each send, so that a task and other senders do not interleave.
-    :param on_error: called with the exception when a send fails; return True to go on,
-        False (or no handler) to stop the task.
-    :param modifier_callback: called with the message before each send, to change it in place
-        (python-can 4.x).
+    Each period the loop calls ``bus.send`` with the next message, holding ``lock``;
+    ``modifier_callback`` (python-can 4.x) is called with the message first and may change it
+    in place. Messages are sent as they are when their slot comes, so changing a message
+    object in place changes what is sent, as does :meth:`modify_data`.
+
+    :param bus: the bus to send on.
+    :param lock: held around each send (a bus passes its ``_lock_send_periodic``).
+    :param messages: the message, or messages with one arbitration id sent in turn.
+    :param period: seconds between two sends (between two messages of a sequence).
+    :param duration: seconds after the start from which nothing more is sent, or None.
+    :param on_error: called with the exception when a send fails; it returns True to go on,
+        False to stop the task. Without it a failed send is logged and stops the task.
+    :param autostart: start sending at once.
+    :param modifier_callback: called with each message before it is sent.
     """
 
     def __init__(
         self,
         bus: BusABC,
-        lock: threading.Lock,
+        lock: Union[threading.Lock, threading.RLock],
         messages: Messages,
         period: float,
         duration: Optional[float] = None,
@@ -157,61 +274,132 @@ class ThreadBasedCyclicSendTask(
         self.send_lock = lock
         self.on_error = on_error
         self.modifier_callback = modifier_callback
-        self.stopped = True
-        self._stop_event = threading.Event()
-        self.thread: Optional[threading.Thread] = None
+        #: The exception of the last failed send, if any.
+        self.exception: Optional[Exception] = None
+        self._loop = _loop_for(bus)
+        self._task_id: Optional[int] = None
+        self._state_lock = threading.Lock()
         if autostart:
             self.start()
 
-    def stop(self) -> None:
-        self.stopped = True
-        self._stop_event.set()
-        thread = self.thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
-        self.thread = None
+    # -- control --------------------------------------------------------------------------------
+
+    @property
+    def stopped(self) -> bool:
+        """True when the task is not sending: stopped, expired, or stopped by a failed send."""
+        task_id = self._task_id
+        return task_id is None or self._loop.core.status(task_id) != "active"
+
+    @property
+    def thread(self) -> Optional[threading.Thread]:
+        """The loop thread sending this task's messages, while it runs."""
+        return None if self.stopped else self._loop.thread
 
     def start(self) -> None:
-        if self.thread is not None and self.thread.is_alive():
-            return
-        self.stopped = False
-        self._stop_event = threading.Event()
-        name = f"Cyclic send task for 0x{self.arbitration_id:X}"
-        self.thread = threading.Thread(target=self._run, args=(self._stop_event,), name=name)
-        self.thread.daemon = True
-        self.thread.start()
+        """Start sending (again, after :meth:`stop` or the end of the duration).
 
-    def _run(self, stop: threading.Event) -> None:
-        start = time.perf_counter()
-        end = None if self.duration is None else start + self.duration
-        n = 0
-        while not stop.is_set():
-            messages = self.messages
-            msg = messages[n % len(messages)]
-            if self.modifier_callback is not None:
-                self.modifier_callback(msg)
-            try:
-                with self.send_lock:
-                    self.bus.send(msg)
-            except Exception as exc:
-                log.warning("cyclic send of 0x%X failed: %s", self.arbitration_id, exc)
-                if self.on_error is None or not self.on_error(exc):
-                    self.stopped = True
-                    break
-            n += 1
-            deadline = start + n * self.period
-            if end is not None and deadline > end:
-                self.stopped = True
-                break
-            delay = deadline - time.perf_counter()
-            if delay > 0 and stop.wait(delay):
-                break
+        The first message goes out at once and the schedule starts from now. Starting a
+        running task does nothing.
+        """
+        with self._state_lock:
+            old = self._task_id
+            if old is not None and self._loop.core.status(old) == "active":
+                return
+            self._task_id = None
+        if old is not None:
+            self._loop.remove(old)
+        self._register_with_bus()
+        send = self._make_sender()
+        with self._state_lock:
+            if self._task_id is not None:  # another thread started it meanwhile
+                return
+            self.exception = None
+            self._task_id = self._loop.add(
+                send, self.messages, self.period, self.duration, self._on_send_error
+            )
+
+    def stop(self) -> None:
+        """Stop sending. When this returns, no further message of the task is sent (a send
+        under way has completed), and the bus's loop thread has ended if no other task of the
+        bus runs. Stopping a stopped task does nothing."""
+        with self._state_lock:
+            task_id, self._task_id = self._task_id, None
+        if task_id is not None:
+            self._loop.remove(task_id)
+
+    def modify_data(self, messages: Messages) -> None:
+        """Send ``messages`` from the next period on, without altering the timing.
+
+        :raises ValueError: if the arbitration id differs from the task's.
+        """
+        super().modify_data(messages)
+        task_id = self._task_id
+        if task_id is not None:
+            self._loop.core.set_messages(task_id, self.messages)
+
+    @property
+    def sent(self) -> int:
+        """How many messages the current (or last) run of the task has sent."""
+        task_id = self._task_id
+        stats = None if task_id is None else self._loop.core.stats(task_id)
+        return 0 if stats is None else stats[0]
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def _make_sender(self) -> Callable[[Message], None]:
+        send = self.bus.send
+        lock = self.send_lock
+        modifier = self.modifier_callback
+        if modifier is None:
+
+            def send_one(msg: Message) -> None:
+                with lock:
+                    send(msg)
+
+        else:
+
+            def send_one(msg: Message) -> None:
+                modifier(msg)
+                with lock:
+                    send(msg)
+
+        return send_one
+
+    def _on_send_error(self, exc: Exception) -> bool:
+        """Called by the loop when a send raised: True to go on, False to stop the task."""
+        if getattr(self.bus, "_is_shutdown", False):
+            # The bus was shut down under a task it does not track (store_task=False).
+            log.debug("cyclic task 0x%X ends: its bus is shut down", self.arbitration_id)
+            return False
+        self.exception = exc
+        if self.on_error is not None:
+            return bool(self.on_error(exc))
+        log.error(
+            "cyclic send of 0x%X on %s failed; the task is stopped",
+            self.arbitration_id,
+            getattr(self.bus, "channel_info", self.bus),
+            exc_info=exc,
+        )
+        return False
+
+    def _register_with_bus(self) -> None:
+        # A task the bus stores has its stop() wrapped by BusABC.send_periodic to forget it;
+        # restarting it makes the bus track it again, so that shutdown() stops it.
+        tasks = getattr(self.bus, "_periodic_tasks", None)
+        if "stop" in vars(self) and isinstance(tasks, list) and self not in tasks:
+            tasks.append(self)
 
 
-def send_periodic(bus: BusABC, message: Message, period: float, *args: Any, **kwargs: Any) -> Any:
-    """Deprecated functional form of :meth:`can.BusABC.send_periodic`."""
+def send_periodic(bus: BusABC, message: Messages, period: float, *args: Any, **kwargs: Any) -> Any:
+    """Send ``message`` every ``period`` seconds on ``bus``: the deprecated functional API.
+
+    Use :meth:`can.BusABC.send_periodic` instead; this calls it and returns the started task.
+
+    .. deprecated:: 2.0
+       Emits a :class:`DeprecationWarning`.
+    """
     warnings.warn(
-        "can.broadcastmanager.send_periodic() is deprecated, use bus.send_periodic()",
+        "can.broadcastmanager.send_periodic() is deprecated, use bus.send_periodic() instead",
         DeprecationWarning,
         stacklevel=2,
     )

@@ -5,6 +5,7 @@
 //! only with the `python` feature, which maturin turns on when it builds `can._core`.
 
 pub mod blf;
+pub mod cyclic;
 pub mod dlc;
 pub mod filter;
 pub mod fmt;

@@ -6,6 +6,7 @@
 use pyo3::prelude::*;
 
 mod blf;
+mod cyclic;
 mod filter;
 pub(crate) mod message;
 
@@ -17,6 +18,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     message::register(m)?;
     blf::register(m)?;
     filter::register(m)?;
+    cyclic::register(m)?;
     m.add_function(wrap_pyfunction!(dlc2len, m)?)?;
     m.add_function(wrap_pyfunction!(len2dlc, m)?)?;
     Ok(())

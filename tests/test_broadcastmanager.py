@@ -1,0 +1,442 @@
+"""The broadcast manager (manual section 3.6) on the Rust timer loop, over the virtual bus."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any, Optional
+
+import pytest
+
+import can
+from can import Message, _core
+from can.broadcastmanager import ThreadBasedCyclicSendTask
+
+_counter = iter(range(1_000_000))
+
+
+def loop_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("can cyclic send loop")]
+
+
+def collect(bus: can.BusABC, timeout: float = 0.05) -> list[Message]:
+    got = []
+    while (m := bus.recv(timeout)) is not None:
+        got.append(m)
+    return got
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[can.BusABC, can.BusABC]]:
+    """(sender, receiver) on a virtual channel of their own."""
+    ch = f"bcm-{next(_counter)}"
+    tx = can.Bus(ch, interface="virtual")
+    rx = can.Bus(ch, interface="virtual")
+    yield tx, rx
+    tx.shutdown()
+    rx.shutdown()
+    assert loop_threads() == []
+
+
+# -- the manual's cyclic example (3.6), periods and sleeps divided by 10 ----------------------------
+
+SCALE = 0.1
+
+
+def simple_periodic_send(bus: can.BusABC) -> None:
+    """Sends a message every 20ms with no explicit timeout. Sleeps for 2 seconds then stops."""
+    print("Starting to send a message every 200ms for 2s")
+    msg = can.Message(arbitration_id=0x123, data=[1, 2, 3, 4, 5, 6], is_extended_id=False)
+    task = bus.send_periodic(msg, 0.20 * SCALE)
+    assert isinstance(task, can.CyclicSendTaskABC)
+    time.sleep(2 * SCALE)
+    task.stop()
+    print("stopped cyclic send")
+
+
+def limited_periodic_send(bus: can.BusABC) -> None:
+    print("Starting to send a message every 200ms for 1s")
+    msg = can.Message(arbitration_id=0x12345678, data=[0, 0, 0, 0, 0, 0], is_extended_id=True)
+    task = bus.send_periodic(msg, 0.20 * SCALE, 1 * SCALE, store_task=False)
+    if not isinstance(task, can.LimitedDurationCyclicSendTaskABC):
+        print("This interface doesn't seem to support a ")
+        task.stop()
+        return
+
+    time.sleep(2 * SCALE)
+    print("Cyclic send should have stopped as duration expired")
+
+
+def periodic_send_with_modifying_data(bus: can.BusABC) -> None:
+    print("Starting to send a message every 200ms. Initial data is ones")
+    msg = can.Message(arbitration_id=0x0CF02200, data=[1, 1, 1, 1])
+    task = bus.send_periodic(msg, 0.20 * SCALE)
+    if not isinstance(task, can.ModifiableCyclicTaskABC):
+        print("This interface doesn't seem to support modification")
+        task.stop()
+        return
+    time.sleep(2 * SCALE)
+    print("Changing data of running task to begin with 99")
+    msg.data[0] = 0x99
+    task.modify_data(msg)
+    time.sleep(2 * SCALE)
+
+    task.stop()
+    print("stopped cyclic send")
+    print("Changing data of stopped task to single ff byte")
+    msg.data = bytearray([0xFF])
+    msg.dlc = 1
+    task.modify_data(msg)
+    time.sleep(1 * SCALE)
+    print("starting again")
+    assert isinstance(task, can.RestartableCyclicTaskABC)
+    task.start()
+    time.sleep(1 * SCALE)
+    task.stop()
+    print("done")
+
+
+def test_manual_cyclic_example(capsys: pytest.CaptureFixture[str]) -> None:
+    reset_msg = can.Message(arbitration_id=0x00, data=[0, 0, 0, 0, 0, 0], is_extended_id=False)
+    observer = can.Bus(interface="virtual", channel="vcan0-cyclic")
+    for interface, channel in [("virtual", "vcan0-cyclic")]:
+        print(f"Carrying out cyclic tests with {interface} interface")
+        bus = can.Bus(interface=interface, channel=channel, bitrate=500000)
+        bus.send(reset_msg)
+        simple_periodic_send(bus)
+        bus.send(reset_msg)
+        limited_periodic_send(bus)
+        periodic_send_with_modifying_data(bus)
+        bus.shutdown()
+    assert loop_threads() == []
+    frames = collect(observer)
+    observer.shutdown()
+    assert "done" in capsys.readouterr().out
+
+    ids = [m.arbitration_id for m in frames]
+    # reset, ~10 of 0x123 in 0.2 s at 20 ms, reset, 5 of 0x12345678 (100 ms at 20 ms), then
+    # the modified task.
+    assert ids[0] == 0
+    second_reset = ids.index(0, 1)
+    simple = ids[1:second_reset]
+    assert set(simple) == {0x123} and 9 <= len(simple) <= 12
+    limited = [m for m in frames if m.arbitration_id == 0x12345678]
+    assert 4 <= len(limited) <= 5
+    assert limited[-1].timestamp - limited[0].timestamp < 0.1
+    modified = [m for m in frames if m.arbitration_id == 0x0CF02200]
+    datas = [bytes(m.data) for m in modified]
+    ones = datas.count(b"\x01\x01\x01\x01")
+    nines = datas.count(b"\x99\x01\x01\x01")
+    ffs = datas.count(b"\xff")
+    assert ones + nines + ffs == len(datas)
+    assert 8 <= ones <= 12 and 8 <= nines <= 12 and 4 <= ffs <= 7
+    # The data changed in that order, and nothing was sent while the task was stopped.
+    assert datas == sorted(datas, key=lambda d: {0x01: 0, 0x99: 1, 0xFF: 2}[d[0]])
+    first_ff = datas.index(b"\xff")
+    assert modified[first_ff].timestamp - modified[first_ff - 1].timestamp >= 0.09
+
+
+# -- task control ---------------------------------------------------------------------------------
+
+
+def test_task_is_every_documented_kind(pair: Any) -> None:
+    tx, _ = pair
+    task = tx.send_periodic(Message(arbitration_id=1), 0.01)
+    for cls in (
+        can.CyclicTask,
+        can.CyclicSendTaskABC,
+        can.LimitedDurationCyclicSendTaskABC,
+        can.ModifiableCyclicTaskABC,
+        can.RestartableCyclicTaskABC,
+    ):
+        assert isinstance(task, cls)
+    assert task.period == 0.01
+    assert task.message.arbitration_id == 1 == task.arbitration_id
+    task.stop()
+
+
+def grid_deviation(stamps: list[float], period: float) -> float:
+    """Median distance of the frames from a grid ``t0 + k * period``.
+
+    With absolute deadlines it is a few microseconds (a frame sent late under load does not
+    move the others); if each period were slept relative to the last send, the small lateness
+    of every wake-up would add up and walk the frames across the grid (median ~ period / 4).
+    The grid is anchored at whichever of the first frames fits best, since the very first one
+    may be late (the loop thread is still starting).
+    """
+
+    def median_from(t0: float) -> float:
+        deviations = sorted(abs((t - t0) - round((t - t0) / period) * period) for t in stamps)
+        return deviations[len(deviations) // 2]
+
+    return min(median_from(t0) for t0 in stamps[:10])
+
+
+def test_frames_follow_the_period_without_drift(pair: Any) -> None:
+    tx, rx = pair
+    period = 0.005
+    task = tx.send_periodic(Message(arbitration_id=7), period)
+    time.sleep(0.5)
+    task.stop()
+    stamps = [m.timestamp for m in collect(rx)]
+    assert len(stamps) >= 90
+    assert grid_deviation(stamps, period) < 0.15 * period
+
+
+def test_stop_is_prompt_nothing_is_sent_after_it_and_no_thread_remains(pair: Any) -> None:
+    tx, rx = pair
+    task = tx.send_periodic(Message(arbitration_id=2), 0.002)
+    assert len(loop_threads()) == 1
+    time.sleep(0.05)
+    t0 = time.monotonic()
+    task.stop()
+    assert time.monotonic() - t0 < 0.1
+    assert loop_threads() == []
+    assert task.stopped
+    sent_before = len(collect(rx))
+    time.sleep(0.05)
+    assert collect(rx, 0.01) == []
+    assert sent_before >= 10
+    task.stop()  # stopping again does nothing
+
+
+def test_start_after_stop_resumes(pair: Any) -> None:
+    tx, rx = pair
+    task = tx.send_periodic(Message(arbitration_id=3), 0.005)
+    time.sleep(0.05)
+    task.stop()
+    first = collect(rx)
+    task.start()
+    task.start()  # starting a running task does nothing
+    assert not task.stopped
+    time.sleep(0.05)
+    task.stop()
+    second = collect(rx)
+    assert len(first) >= 5 and len(second) >= 5
+    assert len(second) <= 12  # one schedule, not two
+    assert loop_threads() == []
+
+
+def test_duration_ends_the_task_by_itself(pair: Any) -> None:
+    tx, rx = pair
+    task = tx.send_periodic(Message(arbitration_id=4), 0.01, duration=0.05)
+    assert task.duration == 0.05
+    time.sleep(0.15)
+    assert task.stopped
+    frames = collect(rx)
+    assert len(frames) == 5  # at 0, 10, 20, 30, 40 ms; the 50 ms slot is the end
+    assert loop_threads() == []
+    # It can be started again, for another full duration.
+    task.start()
+    time.sleep(0.15)
+    assert len(collect(rx)) == 5
+    task.stop()
+
+
+def test_modify_data_rejects_another_arbitration_id(pair: Any) -> None:
+    tx, rx = pair
+    task = tx.send_periodic(Message(arbitration_id=0x10, data=[1]), 0.005)
+    with pytest.raises(ValueError, match="arbitration_id"):
+        task.modify_data(Message(arbitration_id=0x11, data=[2]))
+    time.sleep(0.02)
+    task.modify_data(Message(arbitration_id=0x10, data=[2]))
+    time.sleep(0.03)
+    task.stop()
+    datas = [m.data[0] for m in collect(rx)]
+    assert datas[0] == 1 and datas[-1] == 2 and datas == sorted(datas)
+
+
+def test_stop_all_periodic_tasks(pair: Any) -> None:
+    tx, rx = pair
+    tasks = [tx.send_periodic(Message(arbitration_id=i), 0.005) for i in range(3)]
+    unstored = tx.send_periodic(Message(arbitration_id=9), 0.005, store_task=False)
+    assert len(loop_threads()) == 1  # one loop thread serves all tasks of a bus
+    tx.stop_all_periodic_tasks(remove_tasks=False)
+    assert all(t.stopped for t in tasks)
+    assert not unstored.stopped
+    assert len(tx._periodic_tasks) == 3
+    tasks[0].start()
+    tx.stop_all_periodic_tasks()
+    assert tx._periodic_tasks == []
+    assert tasks[0].stopped
+    unstored.stop()
+    assert loop_threads() == []
+    collect(rx)
+
+
+def test_shutdown_stops_tasks_stored_restarted_and_unstored() -> None:
+    ch = f"bcm-{next(_counter)}"
+    tx = can.Bus(ch, interface="virtual")
+    rx = can.Bus(ch, interface="virtual")
+    stored = tx.send_periodic(Message(arbitration_id=1), 0.005)
+    restarted = tx.send_periodic(Message(arbitration_id=2), 0.005)
+    restarted.stop()
+    restarted.start()
+    unstored = tx.send_periodic(Message(arbitration_id=3), 0.005, store_task=False)
+    time.sleep(0.02)
+    tx.shutdown()
+    assert stored.stopped and restarted.stopped  # stopped by shutdown itself
+    # The task the bus does not track ends at its next send, quietly.
+    deadline = time.monotonic() + 1
+    while not unstored.stopped and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert unstored.stopped
+    assert unstored.exception is None  # type: ignore[attr-defined]
+    assert loop_threads() == [] or all(not t.is_alive() for t in loop_threads())
+    collect(rx)
+    rx.shutdown()
+
+
+def test_deprecated_functional_send_periodic(pair: Any) -> None:
+    tx, rx = pair
+    with pytest.warns(DeprecationWarning, match="send_periodic"):
+        task = can.broadcastmanager.send_periodic(tx, Message(arbitration_id=5), 0.005)
+    time.sleep(0.03)
+    task.stop()
+    assert {m.arbitration_id for m in collect(rx)} == {5}
+
+
+# -- python-can 4.x forms -------------------------------------------------------------------------
+
+
+def test_a_sequence_of_messages_is_sent_in_turn(pair: Any) -> None:
+    tx, rx = pair
+    msgs = [Message(arbitration_id=0x20, data=[i]) for i in range(3)]
+    task = tx.send_periodic(msgs, 0.003)
+    time.sleep(0.06)
+    task.stop()
+    datas = [m.data[0] for m in collect(rx)]
+    assert len(datas) >= 9
+    assert datas == [i % 3 for i in range(len(datas))]
+    with pytest.raises(ValueError, match="same arbitration_id"):
+        tx.send_periodic([Message(arbitration_id=1), Message(arbitration_id=2)], 0.01)
+    with pytest.raises(ValueError, match="at least one"):
+        tx.send_periodic([], 0.01)
+
+
+def test_modifier_callback_changes_each_message_before_it_is_sent(pair: Any) -> None:
+    tx, rx = pair
+    counter = iter(range(1000))
+
+    def modify(msg: Message) -> None:
+        msg.data[0] = next(counter)
+
+    task = tx.send_periodic(Message(arbitration_id=0x30, data=[0xFF]), 0.003, None, True, modify)
+    time.sleep(0.05)
+    task.stop()
+    datas = [m.data[0] for m in collect(rx)]
+    assert len(datas) >= 8
+    assert datas == list(range(len(datas)))
+
+
+# -- send errors ----------------------------------------------------------------------------------
+
+
+class FlakyBus(can.BusABC):
+    def __init__(self, fail_on: set[int], **kwargs: Any) -> None:
+        self.fail_on = fail_on
+        self.calls = 0
+        self.sent: list[int] = []
+        super().__init__(channel="flaky", **kwargs)
+
+    def send(self, msg: Message, timeout: Optional[float] = None) -> None:
+        self.calls += 1
+        if self.calls in self.fail_on:
+            raise can.CanOperationError(f"send #{self.calls} failed")
+        self.sent.append(self.calls)
+
+    def _recv_internal(self, timeout: Optional[float]) -> tuple[Optional[Message], bool]:
+        return None, False
+
+
+def wait_until_stopped(task: Any, timeout: float = 2) -> None:
+    deadline = time.monotonic() + timeout
+    while not task.stopped and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
+def test_on_error_returning_true_keeps_the_task_going() -> None:
+    bus = FlakyBus({2, 3})
+    errors: list[Exception] = []
+
+    def on_error(exc: Exception) -> bool:
+        errors.append(exc)
+        return True
+
+    task = ThreadBasedCyclicSendTask(
+        bus, threading.Lock(), Message(arbitration_id=1), 0.002, on_error=on_error
+    )
+    time.sleep(0.03)
+    task.stop()
+    assert [str(e) for e in errors] == ["send #2 failed", "send #3 failed"]
+    assert bus.sent[:3] == [1, 4, 5]
+    bus.shutdown()
+
+
+def test_on_error_returning_false_stops_the_task() -> None:
+    bus = FlakyBus({3})
+    task = ThreadBasedCyclicSendTask(
+        bus, threading.Lock(), Message(arbitration_id=1), 0.002, on_error=lambda exc: False
+    )
+    wait_until_stopped(task)
+    assert task.stopped and bus.sent == [1, 2]
+    assert isinstance(task.exception, can.CanOperationError)
+    task.stop()
+    bus.shutdown()
+
+
+def test_a_failed_send_without_handler_is_logged_and_stops_the_task(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bus = FlakyBus({1})
+    with caplog.at_level(logging.ERROR, logger="can.bcm"):
+        task = bus.send_periodic(Message(arbitration_id=0x77), 0.002)
+        wait_until_stopped(task)
+    assert task.stopped and bus.sent == []
+    assert any("0x77" in r.getMessage() and r.exc_info for r in caplog.records)
+    bus.shutdown()
+    assert loop_threads() == []
+
+
+# -- the native loop ------------------------------------------------------------------------------
+
+
+def test_native_loop_validates_its_arguments() -> None:
+    loop = _core.CyclicLoop()
+    msg = Message()
+    for period in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="period"):
+            loop.add(print, [msg], period)
+    with pytest.raises(ValueError, match="duration"):
+        loop.add(print, [msg], 0.1, -1.0)
+    with pytest.raises(ValueError, match="at least one message"):
+        loop.add(print, [], 0.1)
+    with pytest.raises(TypeError, match="callable"):
+        loop.add(42, [msg], 0.1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_spin"):
+        _core.CyclicLoop(max_spin=-1)
+    assert len(loop) == 0
+    with pytest.raises(ValueError, match="period must be a positive"):
+        ThreadBasedCyclicSendTask(FlakyBus(set()), threading.Lock(), msg, 0)
+
+
+def test_one_loop_thread_serves_many_tasks_with_their_own_periods(pair: Any) -> None:
+    tx, rx = pair
+    tasks = [tx.send_periodic(Message(arbitration_id=i), 0.002 * (i + 1)) for i in range(5)]
+    assert len(loop_threads()) == 1
+    thread = tasks[0].thread  # type: ignore[attr-defined]
+    assert thread is not None and all(t.thread is thread for t in tasks)  # type: ignore[attr-defined]
+    time.sleep(0.1)
+    for task in tasks:
+        task.stop()
+    stamps: dict[int, list[float]] = {i: [] for i in range(5)}
+    for m in collect(rx):
+        stamps[m.arbitration_id].append(m.timestamp)
+    # About 100 ms at 2, 4, 6, 8 and 10 ms, each on its own schedule.
+    for i, expected in enumerate((50, 25, 17, 13, 10)):
+        period = 0.002 * (i + 1)
+        assert len(stamps[i]) >= 0.6 * expected, (i, len(stamps[i]))
+        assert grid_deviation(stamps[i], period) < 0.2 * period, i
+    assert loop_threads() == []
