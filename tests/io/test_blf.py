@@ -551,3 +551,22 @@ def test_non_seekable_output_warns() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert [m.arbitration_id for m in BLFReader(io.BytesIO(b"".join(pipe.chunks)))] == [3]
+
+
+def test_reader_and_writer_work_from_other_threads() -> None:
+    # A Notifier calls on_message_received from its own thread.
+    import threading
+
+    buf = io.BytesIO()
+    writer = BLFWriter(buf)
+    msgs = sample_messages(500)
+    t = threading.Thread(target=lambda: [writer.on_message_received(m) for m in msgs])
+    t.start()
+    t.join()
+    writer.stop()
+    reader = BLFReader(io.BytesIO(buf.getvalue()))
+    got: list[list[Any]] = []
+    t = threading.Thread(target=lambda: got.extend(as_row(m) for m in reader))
+    t.start()
+    t.join()
+    assert_rows_equal(got, expected_rows(msgs))

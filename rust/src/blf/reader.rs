@@ -24,8 +24,9 @@
 //!   relocatable u8, group name length u32, marker name length u32, description length u32,
 //!   reserved\[12\]; then the three strings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufReader, ErrorKind, Read};
+use std::sync::mpsc;
 
 use super::header::{show_bytes, FileHeader, FILE_HEADER_FIELDS_SIZE};
 use super::{
@@ -110,8 +111,15 @@ pub struct Reader<R: Read> {
     /// Origin of the bytes from `current.base` on, and of the bytes before it.
     current: Origin,
     previous: Origin,
-    scratch: Vec<u8>,
     inflater: libdeflater::Decompressor,
+    /// Top-level objects read ahead, in file order.
+    queue: VecDeque<Pending>,
+    /// Whether zlib containers are inflated on a worker thread.
+    threaded: bool,
+    worker: Option<mpsc::Sender<(Job, mpsc::SyncSender<Chunk>)>>,
+    /// No more top-level objects will be read.
+    eof: bool,
+    /// The working buffer holds the last bytes there will be.
     done: bool,
     truncation: Option<Truncation>,
     skipped: BTreeMap<u32, u64>,
@@ -181,8 +189,11 @@ impl<R: Read> Reader<R> {
             pos: 0,
             current: origin,
             previous: origin,
-            scratch: Vec::new(),
             inflater: libdeflater::Decompressor::new(),
+            queue: VecDeque::new(),
+            threaded: false,
+            worker: None,
+            eof: false,
             done: false,
             truncation: None,
             skipped: BTreeMap::new(),
@@ -190,6 +201,7 @@ impl<R: Read> Reader<R> {
         };
         if skipped < rest {
             reader.done = true;
+            reader.eof = true;
             reader.truncation = Some(Truncation {
                 offset: 0,
                 file_end: reader.file_pos,
@@ -200,6 +212,12 @@ impl<R: Read> Reader<R> {
             });
         }
         Ok(reader)
+    }
+
+    /// Inflates zlib containers on a worker thread, overlapping with the consumer of the
+    /// records (worth it where a second core is free; off by default).
+    pub fn set_threaded(&mut self, threaded: bool) {
+        self.threaded = threaded;
     }
 
     /// The source the reader pulls from.
@@ -581,28 +599,75 @@ impl<R: Read> Reader<R> {
         }
     }
 
-    /// Reads the next top-level object into the working buffer.
+    /// Moves the next chunk of the object stream into the working buffer, keeping up to
+    /// [`PIPELINE_DEPTH`] top-level objects read (and their containers inflating) ahead.
     fn fill(&mut self) -> Result<()> {
+        while !self.eof && self.queue.len() < PIPELINE_DEPTH {
+            let pending = self.read_top();
+            self.queue.push_back(pending);
+        }
+        let Some(pending) = self.queue.pop_front() else {
+            self.finish();
+            return Ok(());
+        };
+        let chunk = match pending {
+            Pending::Ready(chunk) => chunk,
+            Pending::Inflating(rx) => rx.recv().unwrap_or_else(|_| Chunk {
+                outcome: Err(Error::Io(std::io::Error::other(
+                    "the inflate thread stopped",
+                ))),
+                ..Chunk::default()
+            }),
+        };
+        self.compact(chunk.origin, chunk.container);
+        let data = chunk.outcome?;
+        self.buf.extend_from_slice(&data);
+        if let Some((offset, what)) = chunk.truncation {
+            self.set_truncated(offset, what);
+        }
+        Ok(())
+    }
+
+    /// Reads one top-level object. Errors and truncation become chunks, so that they are
+    /// reported after every frame before them; reading stops at the first of them.
+    fn read_top(&mut self) -> Pending {
+        match self.read_top_inner() {
+            Ok(p) => p,
+            Err(e) => {
+                self.eof = true;
+                Pending::Ready(Chunk {
+                    origin: self.file_pos,
+                    outcome: Err(e),
+                    ..Chunk::default()
+                })
+            }
+        }
+    }
+
+    fn read_top_inner(&mut self) -> Result<Pending> {
         let start = self.file_pos;
         let mut base = [0u8; OBJ_HEADER_BASE_SIZE];
         let n = read_full(&mut self.src, &mut base)?;
         self.file_pos += n as u64;
-        if n == 0 {
-            self.finish();
-            return Ok(());
-        }
+        let truncated = |what: String| {
+            Pending::Ready(Chunk {
+                origin: start,
+                truncation: Some((start, what)),
+                ..Chunk::default()
+            })
+        };
         if n < OBJ_HEADER_BASE_SIZE {
+            self.eof = true;
             if base[..n].iter().all(|&b| b == 0) {
-                // Zero padding at the end of the file.
-                self.finish();
-                return Ok(());
+                // The end of the file, or zero padding at its end.
+                return Ok(Pending::Ready(Chunk {
+                    origin: start,
+                    ..Chunk::default()
+                }));
             }
-            self.finish();
-            self.set_truncated(
-                start,
-                format!("an object header is incomplete ({n} of 16 bytes)"),
-            );
-            return Ok(());
+            return Ok(truncated(format!(
+                "an object header is incomplete ({n} of 16 bytes)"
+            )));
         }
         if &base[..4] != OBJ_SIGNATURE {
             return Err(Error::Corrupt {
@@ -617,7 +682,7 @@ impl<R: Read> Reader<R> {
         let obj_type = le_u32(&base, 12);
         let padding = u64::from(obj_size % 4);
         if obj_type == LOG_CONTAINER {
-            return self.fill_container(start, obj_size, padding);
+            return self.read_container(start, obj_size, padding);
         }
         if (obj_size as usize) < OBJ_HEADER_BASE_SIZE || obj_size > MAX_OBJECT_SIZE {
             return Err(Error::Corrupt {
@@ -628,24 +693,30 @@ impl<R: Read> Reader<R> {
                 ),
             });
         }
-        // An object outside any container: it joins the object stream as it is.
-        self.compact(start, false);
-        self.buf.extend_from_slice(&base);
+        // An object outside any container joins the object stream as it is.
+        let mut data = base.to_vec();
         let body = u64::from(obj_size) - OBJ_HEADER_BASE_SIZE as u64;
-        let got = read_up_to(&mut self.src, body, &mut self.buf)?;
+        let got = read_up_to(&mut self.src, body, &mut data)?;
         self.file_pos += got;
+        let mut chunk = Chunk {
+            origin: start,
+            container: false,
+            outcome: Ok(data),
+            ..Chunk::default()
+        };
         if got < body {
-            self.finish();
-            self.set_truncated(
+            self.eof = true;
+            chunk.truncation = Some((
                 start,
                 format!(
                     "a top-level {} object of {obj_size} bytes is incomplete",
                     type_name(obj_type)
                 ),
-            );
-            return Ok(());
+            ));
+        } else {
+            self.skip_padding(padding)?;
         }
-        self.skip_padding(padding)
+        Ok(Pending::Ready(chunk))
     }
 
     fn skip_padding(&mut self, padding: u64) -> Result<()> {
@@ -657,7 +728,7 @@ impl<R: Read> Reader<R> {
         Ok(())
     }
 
-    fn fill_container(&mut self, start: u64, obj_size: u32, padding: u64) -> Result<()> {
+    fn read_container(&mut self, start: u64, obj_size: u32, padding: u64) -> Result<Pending> {
         let min = (OBJ_HEADER_BASE_SIZE + LOG_CONTAINER_HEADER_SIZE) as u32;
         if obj_size < min {
             return Err(Error::Corrupt {
@@ -669,97 +740,197 @@ impl<R: Read> Reader<R> {
         let n = read_full(&mut self.src, &mut ch)?;
         self.file_pos += n as u64;
         if n < LOG_CONTAINER_HEADER_SIZE {
-            self.finish();
-            self.set_truncated(start, "a LOG_CONTAINER header is incomplete".to_owned());
-            return Ok(());
+            self.eof = true;
+            return Ok(Pending::Ready(Chunk {
+                origin: start,
+                container: true,
+                truncation: Some((start, "a LOG_CONTAINER header is incomplete".to_owned())),
+                ..Chunk::default()
+            }));
         }
         let method = le_u16(&ch, 0);
         let declared = le_u32(&ch, 8);
         let body = u64::from(obj_size - min);
-        self.scratch.clear();
-        let got = read_up_to(&mut self.src, body, &mut self.scratch)?;
+        let mut compressed = Vec::new();
+        let got = read_up_to(&mut self.src, body, &mut compressed)?;
         self.file_pos += got;
         let complete = got == body;
-        self.compact(start, true);
-        match method {
-            NO_COMPRESSION => self.buf.extend_from_slice(&self.scratch),
-            ZLIB_DEFLATE => self.inflate(start, declared, complete)?,
-            _ => {
+        let truncation = if complete {
+            self.skip_padding(padding)?;
+            None
+        } else {
+            self.eof = true;
+            Some((
+                start,
+                format!("a LOG_CONTAINER of {obj_size} bytes is incomplete"),
+            ))
+        };
+        let job = Job {
+            compressed,
+            method,
+            declared,
+            complete,
+            start,
+            truncation,
+        };
+        if method == ZLIB_DEFLATE && self.threaded && complete {
+            if let Some(worker) = self.worker() {
+                let (tx, rx) = mpsc::sync_channel(1);
+                if worker.send((job, tx)).is_ok() {
+                    return Ok(Pending::Inflating(rx));
+                }
+                return Err(Error::Io(std::io::Error::other(
+                    "the inflate thread stopped",
+                )));
+            }
+        }
+        Ok(Pending::Ready(job.run(&mut self.inflater)))
+    }
+
+    /// The inflate thread, started on first use.
+    fn worker(&mut self) -> Option<&mpsc::Sender<(Job, mpsc::SyncSender<Chunk>)>> {
+        if self.worker.is_none() {
+            let (tx, rx) = mpsc::channel::<(Job, mpsc::SyncSender<Chunk>)>();
+            let spawned = std::thread::Builder::new()
+                .name("blf-inflate".to_owned())
+                .spawn(move || {
+                    let mut inflater = libdeflater::Decompressor::new();
+                    while let Ok((job, reply)) = rx.recv() {
+                        // A reader dropped early no longer listens: nothing to do then.
+                        let _ = reply.send(job.run(&mut inflater));
+                    }
+                });
+            if spawned.is_err() {
+                self.threaded = false;
+                return None;
+            }
+            self.worker = Some(tx);
+        }
+        self.worker.as_ref()
+    }
+}
+
+/// How many top-level objects the reader keeps read ahead (their containers inflating on the
+/// worker thread while the consumer handles the frames of the current one).
+const PIPELINE_DEPTH: usize = 2;
+
+/// One top-level object's contribution to the object stream.
+struct Chunk {
+    origin: u64,
+    container: bool,
+    /// The bytes to append, or the error to raise when this chunk is reached.
+    outcome: Result<Vec<u8>>,
+    /// Set when the file ends inside this object: (its offset, what is incomplete).
+    truncation: Option<(u64, String)>,
+}
+
+impl Default for Chunk {
+    fn default() -> Self {
+        Chunk {
+            origin: 0,
+            container: true,
+            outcome: Ok(Vec::new()),
+            truncation: None,
+        }
+    }
+}
+
+enum Pending {
+    Ready(Chunk),
+    Inflating(mpsc::Receiver<Chunk>),
+}
+
+/// A LOG_CONTAINER's payload to decode.
+struct Job {
+    compressed: Vec<u8>,
+    method: u16,
+    declared: u32,
+    complete: bool,
+    start: u64,
+    truncation: Option<(u64, String)>,
+}
+
+impl Job {
+    fn run(self, inflater: &mut libdeflater::Decompressor) -> Chunk {
+        let outcome = match self.method {
+            NO_COMPRESSION => Ok(self.compressed),
+            ZLIB_DEFLATE => inflate(
+                inflater,
+                &self.compressed,
+                self.declared,
+                self.complete,
+                self.start,
+            ),
+            method => Err(Error::Corrupt {
+                offset: self.start,
+                what: format!(
+                    "a LOG_CONTAINER uses compression method {method}, which is not \
+                     {NO_COMPRESSION} (none) or {ZLIB_DEFLATE} (zlib)"
+                ),
+            }),
+        };
+        Chunk {
+            origin: self.start,
+            container: true,
+            outcome,
+            truncation: self.truncation,
+        }
+    }
+}
+
+/// Inflates a LOG_CONTAINER's zlib stream. A container cut short by the end of the file
+/// (`complete` false) gives whatever inflates.
+fn inflate(
+    inflater: &mut libdeflater::Decompressor,
+    compressed: &[u8],
+    declared: u32,
+    complete: bool,
+    start: u64,
+) -> Result<Vec<u8>> {
+    let clen = compressed.len() as u64;
+    let limit =
+        (clen.saturating_mul(MAX_INFLATE_RATIO) + 1024).min(u64::from(MAX_CONTAINER_SIZE)) as usize;
+    if complete && declared > MAX_CONTAINER_SIZE {
+        return Err(Error::Corrupt {
+            offset: start,
+            what: format!(
+                "a LOG_CONTAINER declares {declared} bytes of uncompressed data, more than the \
+                 limit of {MAX_CONTAINER_SIZE}"
+            ),
+        });
+    }
+    if complete && (declared as usize) <= limit {
+        let mut out = vec![0u8; declared as usize];
+        match inflater.zlib_decompress(compressed, &mut out) {
+            Ok(n) => {
+                out.truncate(n);
+                return Ok(out);
+            }
+            // The declared size is wrong: inflate without it below.
+            Err(libdeflater::DecompressionError::InsufficientSpace) => {}
+            Err(libdeflater::DecompressionError::BadData) => {
                 return Err(Error::Corrupt {
                     offset: start,
                     what: format!(
-                        "a LOG_CONTAINER uses compression method {method}, which is not \
-                         {NO_COMPRESSION} (none) or {ZLIB_DEFLATE} (zlib)"
+                        "the zlib data of the LOG_CONTAINER starting there ({clen} bytes) is \
+                         corrupt"
                     ),
-                })
+                });
             }
         }
-        if !complete {
-            // Parse what arrived, then report the truncation.
-            self.done = true;
-            self.set_truncated(
-                start,
-                format!("a LOG_CONTAINER of {obj_size} bytes is incomplete"),
-            );
-            return Ok(());
-        }
-        self.skip_padding(padding)
     }
-
-    /// Inflates `scratch` (a zlib stream) onto the end of the working buffer.
-    fn inflate(&mut self, start: u64, declared: u32, complete: bool) -> Result<()> {
-        let compressed = self.scratch.len() as u64;
-        let limit = (compressed.saturating_mul(MAX_INFLATE_RATIO) + 1024)
-            .min(u64::from(MAX_CONTAINER_SIZE)) as usize;
-        if complete && (declared as usize) <= limit {
-            let old = self.buf.len();
-            self.buf.resize(old + declared as usize, 0);
-            match self
-                .inflater
-                .zlib_decompress(&self.scratch, &mut self.buf[old..])
-            {
-                Ok(n) => {
-                    self.buf.truncate(old + n);
-                    return Ok(());
-                }
-                Err(libdeflater::DecompressionError::InsufficientSpace) => {
-                    // The declared size is wrong: inflate without it below.
-                    self.buf.truncate(old);
-                }
-                Err(libdeflater::DecompressionError::BadData) => {
-                    self.buf.truncate(old);
-                    return Err(Error::Corrupt {
-                        offset: start,
-                        what: format!(
-                            "the zlib data of the LOG_CONTAINER starting there ({compressed} \
-                             bytes) is corrupt"
-                        ),
-                    });
-                }
-            }
-        } else if complete && declared > MAX_CONTAINER_SIZE {
-            return Err(Error::Corrupt {
-                offset: start,
-                what: format!(
-                    "a LOG_CONTAINER declares {declared} bytes of uncompressed data, more than \
-                     the limit of {MAX_CONTAINER_SIZE}"
-                ),
-            });
-        }
-        // Streaming inflate: for a container cut short by the end of the file (keeping what
-        // inflates) and for one whose declared size is wrong.
-        let (ok, why) = inflate_stream(&self.scratch, limit, &mut self.buf);
-        if ok || !complete {
-            return Ok(());
-        }
-        Err(Error::Corrupt {
-            offset: start,
-            what: format!(
-                "the zlib data of the LOG_CONTAINER starting there ({compressed} bytes) cannot \
-                 be inflated: {why}"
-            ),
-        })
+    let mut out = Vec::new();
+    let (ok, why) = inflate_stream(compressed, limit, &mut out);
+    if ok || !complete {
+        return Ok(out);
     }
+    Err(Error::Corrupt {
+        offset: start,
+        what: format!(
+            "the zlib data of the LOG_CONTAINER starting there ({clen} bytes) cannot be \
+             inflated: {why}"
+        ),
+    })
 }
 
 /// Inflates a zlib stream onto `out`, at most `limit` bytes. Returns whether the stream

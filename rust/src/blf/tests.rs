@@ -37,21 +37,37 @@ fn frame(i: u32) -> CanFrame {
 }
 
 fn write(frames: &[CanFrame], level: i32, container: usize) -> Vec<u8> {
-    let mut w = Writer::new(Cursor::new(Vec::new()), level, container).expect("writer");
-    for f in frames {
-        w.write_frame(f).expect("write");
+    // Compressing on the caller's thread and on a worker thread must give the same file.
+    let mut files = Vec::new();
+    for threaded in [false, true] {
+        let mut w = Writer::new(Cursor::new(Vec::new()), level, container).expect("writer");
+        w.set_threaded(threaded);
+        for f in frames {
+            w.write_frame(f).expect("write");
+        }
+        assert!(w.finish().expect("finish"));
+        files.push(w.get_mut().get_ref().clone());
     }
-    assert!(w.finish().expect("finish"));
-    w.get_mut().get_ref().clone()
+    assert!(files[0] == files[1]);
+    files.swap_remove(0)
 }
 
 fn read_all(bytes: &[u8]) -> (Vec<Record>, Option<Truncation>) {
-    let mut r = Reader::new(Cursor::new(bytes)).expect("header");
-    let mut out = Vec::new();
-    while let Some(rec) = r.next_record().expect("record") {
-        out.push(rec);
+    // Both modes must agree: inflating on the reader's thread and on a worker thread.
+    let mut results = Vec::new();
+    for threaded in [false, true] {
+        let mut r = Reader::new(Cursor::new(bytes)).expect("header");
+        r.set_threaded(threaded);
+        let mut out = Vec::new();
+        while let Some(rec) = r.next_record().expect("record") {
+            out.push(rec);
+        }
+        results.push((out, r.truncation().cloned()));
     }
-    (out, r.truncation().cloned())
+    let second = results.pop().expect("two runs");
+    let first = results.pop().expect("two runs");
+    assert_eq!(first, second);
+    first
 }
 
 fn frames_of(recs: &[Record]) -> Vec<CanFrame> {
@@ -310,6 +326,7 @@ fn not_blf_and_corrupt_input_are_errors() {
         *b ^= 0x5A;
     }
     let mut r = Reader::new(Cursor::new(&bad)).expect("header");
+    r.set_threaded(true);
     let err = loop {
         match r.next_record() {
             Ok(Some(_)) => {}

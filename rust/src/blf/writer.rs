@@ -11,7 +11,9 @@
 //! Frames are written as CAN_MESSAGE (classic), CAN_FD_MESSAGE_64 (CAN FD) and CAN_ERROR_EXT
 //! (error frames); markers as GLOBAL_MARKER.
 
-use std::io::{ErrorKind, Seek, SeekFrom, Write};
+use std::collections::VecDeque;
+use std::io::{self, ErrorKind, Seek, SeekFrom, Write};
+use std::sync::mpsc;
 
 use super::header::{FileHeader, SystemTime, MIN_ABSOLUTE_TIMESTAMP};
 use super::{
@@ -35,6 +37,11 @@ pub struct Writer<W: Write + Seek> {
     buf: Vec<u8>,
     zbuf: Vec<u8>,
     compressor: Option<libdeflater::Compressor>,
+    /// Whether containers are compressed on a worker thread.
+    threaded: bool,
+    worker: Option<mpsc::Sender<WorkerJob>>,
+    /// Containers handed to the worker, oldest first.
+    pending: VecDeque<mpsc::Receiver<Result<Compressed>>>,
     header: FileHeader,
     start_timestamp: Option<f64>,
     stop_timestamp: Option<f64>,
@@ -103,6 +110,9 @@ impl<W: Write + Seek> Writer<W> {
             buf: Vec::with_capacity(max_container_size + 256),
             zbuf: Vec::new(),
             compressor,
+            threaded: false,
+            worker: None,
+            pending: VecDeque::new(),
             header: FileHeader::default(),
             start_timestamp: None,
             stop_timestamp: None,
@@ -123,9 +133,16 @@ impl<W: Write + Seek> Writer<W> {
     pub fn stop_timestamp(&self) -> Option<f64> {
         self.stop_timestamp
     }
-    /// Bytes written to the file so far plus those still buffered.
+    /// Bytes written to the file so far plus those still buffered (uncompressed).
     pub fn size_estimate(&self) -> u64 {
-        self.file_pos + self.buf.len() as u64
+        let pending = (self.pending.len() * self.max_container_size) as u64;
+        self.file_pos + self.buf.len() as u64 + pending
+    }
+
+    /// Compresses containers on a worker thread while the caller goes on adding objects
+    /// (worth it where a second core is free; off by default).
+    pub fn set_threaded(&mut self, threaded: bool) {
+        self.threaded = threaded;
     }
     pub fn uncompressed_size(&self) -> u64 {
         self.header.uncompressed_size
@@ -291,27 +308,78 @@ impl<W: Write + Seek> Writer<W> {
         self.end_object(OBJ_HEADER_V1_SIZE + payload_len)
     }
 
-    /// Compresses and writes the first `n` buffered bytes as one LOG_CONTAINER.
+    /// Compresses and writes the first `n` buffered bytes as one LOG_CONTAINER; with a worker
+    /// thread, hands them over and writes the containers it has finished, in order.
     fn write_container(&mut self, n: usize) -> Result<()> {
         let n = n.min(self.buf.len());
         if n == 0 {
             return Ok(());
         }
-        let raw = &self.buf[..n];
-        let (method, data): (u16, &[u8]) = match self.compressor.as_mut() {
-            None => (NO_COMPRESSION, raw),
-            Some(c) => {
-                let bound = c.zlib_compress_bound(n);
-                if self.zbuf.len() < bound {
-                    self.zbuf.resize(bound, 0);
+        // Swap in a fresh buffer holding only the bytes after the container.
+        let mut next = Vec::with_capacity(self.max_container_size + 256);
+        next.extend_from_slice(&self.buf[n..]);
+        self.buf.truncate(n);
+        let raw = std::mem::replace(&mut self.buf, next);
+        if self.threaded && self.level > 0 {
+            if let Some(worker) = self.worker() {
+                let (tx, rx) = mpsc::sync_channel(1);
+                if worker.send((raw, tx)).is_ok() {
+                    self.pending.push_back(rx);
+                    while self.pending.len() > PIPELINE_DEPTH {
+                        self.write_pending()?;
+                    }
+                    return Ok(());
                 }
-                let m = c.zlib_compress(raw, &mut self.zbuf).map_err(|e| {
-                    Error::Io(std::io::Error::other(format!(
-                        "zlib compression failed: {e}"
-                    )))
-                })?;
-                (ZLIB_DEFLATE, &self.zbuf[..m])
+                return Err(Error::Io(io::Error::other(
+                    "the compression thread stopped",
+                )));
             }
+        }
+        let c = compress(self.compressor.as_mut(), raw, &mut self.zbuf)?;
+        self.emit(&c)
+    }
+
+    /// Writes the oldest container the worker was given.
+    fn write_pending(&mut self) -> Result<()> {
+        if let Some(rx) = self.pending.pop_front() {
+            let c = rx
+                .recv()
+                .map_err(|_| Error::Io(io::Error::other("the compression thread stopped")))??;
+            self.emit(&c)?;
+        }
+        Ok(())
+    }
+
+    /// The compression thread, started on first use.
+    fn worker(&mut self) -> Option<&mpsc::Sender<WorkerJob>> {
+        if self.worker.is_none() {
+            let level = self.level;
+            let (tx, rx) = mpsc::channel::<WorkerJob>();
+            let spawned = std::thread::Builder::new()
+                .name("blf-deflate".to_owned())
+                .spawn(move || {
+                    let mut compressor = libdeflater::CompressionLvl::new(level)
+                        .ok()
+                        .map(libdeflater::Compressor::new);
+                    let mut zbuf = Vec::new();
+                    while let Ok((raw, reply)) = rx.recv() {
+                        let _ = reply.send(compress(compressor.as_mut(), raw, &mut zbuf));
+                    }
+                });
+            if spawned.is_err() {
+                self.threaded = false;
+                return None;
+            }
+            self.worker = Some(tx);
+        }
+        self.worker.as_ref()
+    }
+
+    fn emit(&mut self, c: &Compressed) -> Result<()> {
+        let data = if c.method == NO_COMPRESSION {
+            &c.raw
+        } else {
+            &c.data
         };
         let obj_size = OBJ_HEADER_BASE_SIZE + LOG_CONTAINER_HEADER_SIZE + data.len();
         let mut head = [0u8; OBJ_HEADER_BASE_SIZE + LOG_CONTAINER_HEADER_SIZE];
@@ -320,16 +388,15 @@ impl<W: Write + Seek> Writer<W> {
         head[6..8].copy_from_slice(&1u16.to_le_bytes());
         head[8..12].copy_from_slice(&(obj_size as u32).to_le_bytes());
         head[12..16].copy_from_slice(&LOG_CONTAINER.to_le_bytes());
-        head[16..18].copy_from_slice(&method.to_le_bytes());
-        head[24..28].copy_from_slice(&(n as u32).to_le_bytes());
+        head[16..18].copy_from_slice(&c.method.to_le_bytes());
+        head[24..28].copy_from_slice(&(c.raw.len() as u32).to_le_bytes());
         self.out.write_all(&head)?;
         self.out.write_all(data)?;
         let pad = obj_size % 4;
         self.out.write_all(&[0u8; 4][..pad])?;
         self.file_pos += (obj_size + pad) as u64;
         self.header.uncompressed_size +=
-            (OBJ_HEADER_BASE_SIZE + LOG_CONTAINER_HEADER_SIZE + n) as u64;
-        self.buf.drain(..n);
+            (OBJ_HEADER_BASE_SIZE + LOG_CONTAINER_HEADER_SIZE + c.raw.len()) as u64;
         Ok(())
     }
 
@@ -338,6 +405,9 @@ impl<W: Write + Seek> Writer<W> {
         while !self.buf.is_empty() {
             let n = self.buf.len().min(self.max_container_size);
             self.write_container(n)?;
+        }
+        while !self.pending.is_empty() {
+            self.write_pending()?;
         }
         self.out.flush()?;
         Ok(())
@@ -377,4 +447,42 @@ fn bad_channel(channel: i32, max: u32) -> Error {
          (BLF counts channels from 1)",
         max - 1
     ))
+}
+
+/// How many containers may wait for the compression thread.
+const PIPELINE_DEPTH: usize = 2;
+
+type WorkerJob = (Vec<u8>, mpsc::SyncSender<Result<Compressed>>);
+
+/// A container's payload: the raw objects and, unless stored, their zlib stream.
+struct Compressed {
+    method: u16,
+    raw: Vec<u8>,
+    data: Vec<u8>,
+}
+
+fn compress(
+    compressor: Option<&mut libdeflater::Compressor>,
+    raw: Vec<u8>,
+    zbuf: &mut Vec<u8>,
+) -> Result<Compressed> {
+    let Some(c) = compressor else {
+        return Ok(Compressed {
+            method: NO_COMPRESSION,
+            raw,
+            data: Vec::new(),
+        });
+    };
+    let bound = c.zlib_compress_bound(raw.len());
+    if zbuf.len() < bound {
+        zbuf.resize(bound, 0);
+    }
+    let m = c
+        .zlib_compress(&raw, zbuf)
+        .map_err(|e| Error::Io(io::Error::other(format!("zlib compression failed: {e}"))))?;
+    Ok(Compressed {
+        method: ZLIB_DEFLATE,
+        raw,
+        data: zbuf[..m].to_vec(),
+    })
 }

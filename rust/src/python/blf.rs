@@ -6,6 +6,7 @@
 //! object's `read`/`write`/`seek` in large blocks (one per container or 256 KiB).
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::sync::{Mutex, MutexGuard};
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -52,6 +53,17 @@ fn io_to_pyerr(e: io::Error) -> PyErr {
 
 fn py_io(e: PyErr) -> io::Error {
     io::Error::other(e)
+}
+
+/// Shared access to a codec from a `&self` method (uncontended: PyO3 already serialises
+/// `&mut self` calls); a poisoned lock still holds a consistent codec, so it is used as is.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Exclusive access from a `&mut self` method: no locking needed.
+fn excl<T>(m: &mut Mutex<T>) -> &mut T {
+    m.get_mut().unwrap_or_else(|e| e.into_inner())
 }
 
 /// `Read`/`Write`/`Seek` over a Python binary file object.
@@ -169,9 +181,13 @@ fn header_dict<'py>(
 }
 
 /// Iterator of the messages of a BLF file.
-#[pyclass(module = "can._core", unsendable)]
+#[pyclass(module = "can._core")]
 pub struct BlfReader {
-    inner: Reader<PyFile>,
+    // A Mutex for Sync (messages may be read from any thread); `&mut self` methods reach the
+    // reader through get_mut() without locking.
+    inner: Mutex<Reader<PyFile>>,
+    /// The file object, also held by `inner`, for the garbage collector's traverse.
+    file: Py<PyAny>,
     factory: MessageFactory,
     on_end: Option<Py<PyAny>>,
     finished: bool,
@@ -204,7 +220,7 @@ impl BlfReader {
         }
         self.finished = true;
         if let Some(cb) = self.on_end.take() {
-            let t = self.inner.truncation().map(|t| t.to_string());
+            let t = excl(&mut self.inner).truncation().map(|t| t.to_string());
             cb.bind(py).call1((t,))?;
         }
         Ok(())
@@ -225,9 +241,13 @@ impl BlfReader {
         on_end: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let factory = MessageFactory::new(message_class)?;
-        let inner = Reader::new(PyFile { file }).map_err(|e| to_pyerr(py, e))?;
+        let file_ref = file.clone_ref(py);
+        let mut inner = Reader::new(PyFile { file }).map_err(|e| to_pyerr(py, e))?;
+        // Containers inflate on a second thread while Python consumes the messages.
+        inner.set_threaded(true);
         Ok(BlfReader {
-            inner,
+            inner: Mutex::new(inner),
+            file: file_ref,
             factory,
             on_end,
             finished: false,
@@ -236,7 +256,7 @@ impl BlfReader {
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        visit.call(&self.inner.get_ref().file)?;
+        visit.call(&self.file)?;
         if let Some(cb) = &self.on_end {
             visit.call(cb)?;
         }
@@ -256,7 +276,7 @@ impl BlfReader {
             return Ok(None);
         }
         loop {
-            match self.inner.next_record() {
+            match excl(&mut self.inner).next_record() {
                 Ok(Some(Record::Frame(f))) => return self.message(py, &f).map(Some),
                 Ok(Some(Record::Marker(_))) => self.markers += 1,
                 Ok(None) => {
@@ -274,14 +294,15 @@ impl BlfReader {
 
     /// The file header's fields.
     fn header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        header_dict(py, self.inner.header(), self.inner.start_timestamp())
+        let inner = lock(&self.inner);
+        header_dict(py, inner.header(), inner.start_timestamp())
     }
 
     /// Object types skipped so far (neither frames nor markers): {type: count}.
     #[getter]
     fn skipped<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        for (k, v) in self.inner.skipped() {
+        for (k, v) in lock(&self.inner).skipped() {
             d.set_item(k, v)?;
         }
         Ok(d)
@@ -296,14 +317,16 @@ impl BlfReader {
     /// Description of the truncation once the end was reached, else None.
     #[getter]
     fn truncation(&self) -> Option<String> {
-        self.inner.truncation().map(|t| t.to_string())
+        lock(&self.inner).truncation().map(|t| t.to_string())
     }
 }
 
 /// Writer of BLF files; `write_message` takes a `can.Message`.
-#[pyclass(module = "can._core", unsendable)]
+#[pyclass(module = "can._core")]
 pub struct BlfWriter {
-    inner: Writer<PyFile>,
+    // A Mutex for Sync (a Notifier calls on_message_received from its own thread);
+    // `&mut self` methods reach the writer through get_mut() without locking.
+    inner: Mutex<Writer<PyFile>>,
     /// Channel (1-based, as stored) for messages whose channel is None or not a number.
     default_channel: i64,
 }
@@ -444,9 +467,11 @@ impl BlfWriter {
                 // Re-read the header through the same file object; an empty file is new.
                 let mut src = PyFile { file };
                 if src.seek(SeekFrom::End(0)).map_err(io_to_pyerr)? == 0 {
+                    let mut inner = Writer::new(src, compression_level, max_container_size)
+                        .map_err(|e| to_pyerr(py, e))?;
+                    inner.set_threaded(true);
                     return Ok(BlfWriter {
-                        inner: Writer::new(src, compression_level, max_container_size)
-                            .map_err(|e| to_pyerr(py, e))?,
+                        inner: Mutex::new(inner),
                         default_channel: channel,
                     });
                 }
@@ -466,8 +491,11 @@ impl BlfWriter {
             }
         }
         .map_err(|e| to_pyerr(py, e))?;
+        let mut inner = inner;
+        // Containers compress on a second thread while Python hands over messages.
+        inner.set_threaded(true);
         Ok(BlfWriter {
-            inner,
+            inner: Mutex::new(inner),
             default_channel: channel,
         })
     }
@@ -475,7 +503,9 @@ impl BlfWriter {
     /// Appends one message.
     fn write_message(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
         let frame = self.frame(msg)?;
-        self.inner.write_frame(&frame).map_err(|e| to_pyerr(py, e))
+        excl(&mut self.inner)
+            .write_frame(&frame)
+            .map_err(|e| to_pyerr(py, e))
     }
 
     /// Appends a GLOBAL_MARKER.
@@ -487,7 +517,7 @@ impl BlfWriter {
         marker: &str,
         description: &str,
     ) -> PyResult<()> {
-        self.inner
+        excl(&mut self.inner)
             .write_marker(timestamp, group, marker, description)
             .map_err(|e| to_pyerr(py, e))
     }
@@ -495,28 +525,28 @@ impl BlfWriter {
     /// Writes buffered objects as containers and rewrites the header; returns False when the
     /// file cannot seek (the header then keeps its placeholder values).
     fn finish(&mut self, py: Python<'_>) -> PyResult<bool> {
-        self.inner.finish().map_err(|e| to_pyerr(py, e))
+        excl(&mut self.inner).finish().map_err(|e| to_pyerr(py, e))
     }
 
     #[getter]
     fn object_count(&self) -> u32 {
-        self.inner.object_count()
+        lock(&self.inner).object_count()
     }
     #[getter]
     fn start_timestamp(&self) -> Option<f64> {
-        self.inner.start_timestamp()
+        lock(&self.inner).start_timestamp()
     }
     #[getter]
     fn stop_timestamp(&self) -> Option<f64> {
-        self.inner.stop_timestamp()
+        lock(&self.inner).stop_timestamp()
     }
     #[getter]
     fn uncompressed_size(&self) -> u64 {
-        self.inner.uncompressed_size()
+        lock(&self.inner).uncompressed_size()
     }
     /// Bytes written so far plus those still buffered.
     fn size_estimate(&self) -> u64 {
-        self.inner.size_estimate()
+        lock(&self.inner).size_estimate()
     }
 }
 
