@@ -116,7 +116,7 @@ class BlfWriter:
 
 @final
 class CyclicLoop:
-    def __new__(cls, max_spin: float = 0.001) -> CyclicLoop: ...
+    def __new__(cls, max_spin: float = 0.001, max_catch_up: float = 0.02) -> CyclicLoop: ...
     def add(
         self,
         send: Callable[[Any], object],

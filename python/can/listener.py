@@ -168,10 +168,6 @@ class BufferedReader(Listener):
             self.is_stopped = True
             self._queue.put(_STOPPED)
 
-    def __len__(self) -> int:
-        """Number of messages waiting to be fetched."""
-        return max(0, self._queue.qsize() - (1 if self.is_stopped else 0))
-
 
 class AsyncBufferedReader(Listener):
     """A message buffer for :mod:`asyncio` code.

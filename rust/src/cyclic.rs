@@ -8,15 +8,18 @@
 //! Timing rules:
 //! - Absolute deadlines. Slot `k` of a task is due at `start + k * period`; how long a send
 //!   takes or how late the thread woke never shifts later slots, so the period does not drift.
-//! - A slot that is already more than one period in the past is skipped (and counted), as the
-//!   kernel's hrtimer-based broadcast manager does with overruns (`hrtimer_forward`): a late loop
-//!   sends the most recent due frame once instead of a burst of stale ones.
+//! - A loop that fell behind (the machine or the GIL held it up) catches up: the slots it missed
+//!   are sent at once, one after the other, so that the number of frames stays `duration /
+//!   period` and the mean period exact. Only when it is more than [`Config::max_catch_up`]
+//!   (20 ms by default) behind does it skip to the most recent due slot and count the skipped
+//!   ones, as the kernel's broadcast manager does with timer overruns (`hrtimer_forward`),
+//!   rather than flood the bus with a long burst of stale frames.
 //! - Precise sleep: the thread blocks on a condition variable until shortly before the deadline
 //!   and spins for the rest. The spin window adapts to how late the operating system actually
-//!   wakes the thread (an estimate that rises at once and decays slowly), bounded by
-//!   [`Config::max_spin`] (1 ms by default), so that a long period costs almost no CPU while a
-//!   short one still hits its deadline. On Linux the loop thread's timer slack is lowered to
-//!   1 ns (`prctl(PR_SET_TIMERSLACK)`, see prctl(2)), which shortens those late wake-ups.
+//!   wakes the thread (the 98th percentile of recent wake-ups), bounded by [`Config::max_spin`]
+//!   (1 ms by default), so that even a 1 ms period costs little CPU while hitting its deadline.
+//!   On Linux the loop thread's timer slack is lowered to 1 ns (`prctl(PR_SET_TIMERSLACK)`, see
+//!   prctl(2)), which shortens those late wake-ups.
 //! - Stopping is prompt: [`TimerLoop::remove`] wakes the loop at once, waits until a send of the
 //!   removed task that is already under way has finished (so nothing of it is sent after
 //!   `remove` returns), and tells the caller which loop thread is now exiting so it can be joined.
@@ -58,6 +61,8 @@ pub enum CyclicError {
     Duration(f64),
     #[error("max_spin must be a finite number of seconds >= 0, got {0}")]
     MaxSpin(f64),
+    #[error("max_catch_up must be a finite number of seconds >= 0, got {0}")]
+    MaxCatchUp(f64),
 }
 
 /// Counters of one task.
@@ -85,6 +90,9 @@ pub struct Config {
     pub max_spin: Duration,
     /// Lower bound of the spin window (covers the time from waking to sending).
     pub min_spin: Duration,
+    /// How far behind schedule the loop still sends every missed slot; further behind, it skips
+    /// to the most recent due slot.
+    pub max_catch_up: Duration,
 }
 
 impl Default for Config {
@@ -92,6 +100,7 @@ impl Default for Config {
         Config {
             max_spin: Duration::from_millis(1),
             min_spin: Duration::from_micros(50),
+            max_catch_up: Duration::from_millis(20),
         }
     }
 }
@@ -105,6 +114,17 @@ impl Config {
         Ok(Config {
             max_spin,
             min_spin: defaults.min_spin.min(max_spin),
+            ..defaults
+        })
+    }
+
+    /// The same configuration, catching up at most `max_catch_up` seconds of missed slots.
+    pub fn catching_up(self, max_catch_up: f64) -> Result<Self, CyclicError> {
+        let max_catch_up = Duration::try_from_secs_f64(max_catch_up)
+            .map_err(|_| CyclicError::MaxCatchUp(max_catch_up))?;
+        Ok(Config {
+            max_catch_up,
+            ..self
         })
     }
 }
@@ -154,12 +174,12 @@ impl<P> Task<P> {
         self.due.is_none() || self.end_slot.is_some_and(|end| self.slot >= end)
     }
 
-    /// Moves on to the slot after the one just sent; if that one is already a whole period
+    /// Moves on to the slot after the one just sent. If that one is more than `max_catch_up`
     /// overdue, jumps to the most recent due slot and counts the ones skipped.
-    fn advance(&mut self, now: Instant) {
+    fn advance(&mut self, now: Instant, max_catch_up: Duration) {
         self.slot = self.slot.saturating_add(1);
         if let Some(due) = self.slot_time(self.slot) {
-            if now > due {
+            if now.saturating_duration_since(due) > max_catch_up {
                 let behind = now.saturating_duration_since(self.start).as_nanos();
                 let current =
                     u64::try_from(behind / u128::from(self.period_ns)).unwrap_or(u64::MAX);
@@ -224,38 +244,59 @@ pub struct Added {
     pub start_runner: Option<Generation>,
 }
 
-/// What the lateness estimate starts from: a typical wake-up latency of an idle Linux machine
-/// with the timer slack lowered (measured here: 20-60 us). The first late wake-up raises it.
-const INITIAL_LATENESS: Duration = Duration::from_micros(100);
+/// The spin window before enough wake-ups have been seen: a typical wake-up lateness of a Linux
+/// machine with the timer slack lowered is 20-60 us (measured here), so this covers it.
+const INITIAL_WINDOW: Duration = Duration::from_micros(200);
+/// Wake-ups remembered, and how many are needed before the window follows them.
+const SAMPLES: usize = 256;
+const MIN_SAMPLES: usize = 16;
+/// The window covers this quantile of the remembered lateness, plus a margin.
+const QUANTILE: f64 = 0.98;
+const MARGIN: Duration = Duration::from_micros(20);
 
-/// Learns how late the operating system wakes the thread, to size the spin window.
-/// Spinning for a whole millisecond before every deadline would keep the loop thread busy all
-/// the time at short periods, and a busy thread is the first the scheduler preempts when the
-/// machine is loaded, which costs far more precision than it buys.
+/// Learns how late the operating system wakes the thread, to size the spin window: the window
+/// covers the 98th percentile of the last 256 wake-ups' lateness (plus 20 us), within
+/// [`Config::min_spin`, `Config::max_spin`].
+///
+/// Spinning a whole millisecond before every deadline would keep the loop thread busy all the
+/// time at short periods, and a busy thread is the first the scheduler preempts when the
+/// machine is loaded, which costs far more precision than it buys. The rare wake-up later than
+/// the window (a VM hiccup) cannot be helped by spinning anyway.
 struct Sleeper {
-    estimate: Duration,
+    samples: Vec<Duration>,
+    next: usize,
+    window: Duration,
     config: Config,
 }
 
 impl Sleeper {
     fn new(config: Config) -> Self {
         Sleeper {
-            estimate: INITIAL_LATENESS.min(config.max_spin),
+            samples: Vec::with_capacity(SAMPLES),
+            next: 0,
+            window: INITIAL_WINDOW.clamp(config.min_spin, config.max_spin),
             config,
         }
     }
 
     fn window(&self) -> Duration {
-        (self.estimate + self.estimate / 2 + Duration::from_micros(20))
-            .clamp(self.config.min_spin, self.config.max_spin)
+        self.window
     }
 
-    /// Rises at once to a larger lateness, decays by 1/16 of the difference otherwise.
     fn record(&mut self, late: Duration) {
-        if late >= self.estimate {
-            self.estimate = late.min(self.config.max_spin);
+        if self.samples.len() < SAMPLES {
+            self.samples.push(late);
         } else {
-            self.estimate -= (self.estimate - late) / 16;
+            self.samples[self.next] = late;
+        }
+        self.next = (self.next + 1) % SAMPLES;
+        // Recomputed every 16 samples (a sort of 256 values: microseconds).
+        if self.samples.len() >= MIN_SAMPLES && self.next % 16 == 0 {
+            let mut sorted = self.samples.clone();
+            sorted.sort_unstable();
+            let rank = ((sorted.len() - 1) as f64 * QUANTILE).round() as usize;
+            let quantile = sorted.get(rank).copied().unwrap_or(INITIAL_WINDOW);
+            self.window = (quantile + MARGIN).clamp(self.config.min_spin, self.config.max_spin);
         }
     }
 }
@@ -463,6 +504,17 @@ impl<P: Clone> TimerLoop<P> {
         let me = thread::current().id();
         let mut sleeper = Sleeper::new(self.config);
         let mut st = self.lock();
+        if st.runner == Runner::Running(generation) {
+            // Tasks that have not sent yet start now: starting this thread took time, and
+            // their first slots would otherwise all be overdue at once.
+            let now = Instant::now();
+            for task in st.tasks.iter_mut() {
+                if task.stats.sent == 0 && task.slot == 0 && task.start < now {
+                    task.start = now;
+                    task.due = Some(now);
+                }
+            }
+        }
         loop {
             if st.runner != Runner::Running(generation) {
                 return;
@@ -532,7 +584,7 @@ impl<P: Clone> TimerLoop<P> {
             if let Some(pos) = st.tasks.iter().position(|t| t.id == id) {
                 let task = &mut st.tasks[pos];
                 task.stats.sent += 1;
-                task.advance(now);
+                task.advance(now, self.config.max_catch_up);
                 let finish = if task.cancelled {
                     None
                 } else if control == Control::Stop {
@@ -735,9 +787,9 @@ mod tests {
         assert!(lp.is_empty());
     }
 
-    #[test]
-    fn late_slots_are_skipped_not_burst() {
-        let lp: Arc<TimerLoop<()>> = Arc::new(TimerLoop::default());
+    /// Runs a 1 ms task for 40 ms whose 4th send stalls the loop for 10 ms.
+    fn run_with_stall(config: Config) -> (TaskStats, Vec<(Fire, Instant)>) {
+        let lp: Arc<TimerLoop<()>> = Arc::new(TimerLoop::new(config));
         let log: Log = Arc::default();
         let added = lp.add((), 1_000_000, Some(Duration::from_millis(40)));
         let generation = added.start_runner.expect("runner"); // ok: test
@@ -757,16 +809,38 @@ mod tests {
         let Some(Status::Finished(Finish::Expired, stats)) = lp.status(added.id) else {
             panic!("task should have expired"); // ok: test
         };
-        assert!(stats.skipped >= 8, "skipped {}", stats.skipped);
+        let log = locked(&log).clone();
+        (stats, log)
+    }
+
+    #[test]
+    fn a_short_stall_is_caught_up() {
+        let (stats, log) = run_with_stall(Config::default());
+        // Every slot is sent: the ones missed during the stall right after it.
         assert_eq!(stats.sent + stats.skipped, 40);
-        let log = locked(&log);
-        // After the stall the loop sends the most recent due slot once, then resumes the
-        // schedule: the slots jump, they are never sent in a burst.
-        let (after, _) = log[4];
-        assert!(after.slot >= 12, "resumed at slot {}", after.slot);
-        for pair in log.windows(2) {
-            assert!(pair[1].0.slot > pair[0].0.slot);
+        let slots: Vec<u64> = log.iter().map(|(f, _)| f.slot).collect();
+        assert_eq!(slots.len() as u64, stats.sent);
+        assert!(slots.windows(2).all(|w| w[1] > w[0]));
+        if stats.skipped == 0 {
+            assert_eq!(slots, (0..40).collect::<Vec<u64>>());
         }
+        // Slot 4 and the next ones went out back to back after the stall.
+        let burst = log[5].1 - log[4].1;
+        assert!(burst < Duration::from_micros(500), "{burst:?}");
+    }
+
+    #[test]
+    fn a_long_stall_skips_to_the_current_slot() {
+        let config = Config::default().catching_up(0.002).expect("valid"); // ok: test
+        let (stats, log) = run_with_stall(config);
+        assert!(stats.skipped >= 7, "skipped {}", stats.skipped);
+        assert_eq!(stats.sent + stats.skipped, 40);
+        // After the stall the loop sends the most recent due slot once, then resumes the
+        // schedule: the slots jump, they are not all sent in a burst.
+        let (after, _) = log[4];
+        assert!(after.slot >= 11, "resumed at slot {}", after.slot);
+        assert!(log.windows(2).all(|w| w[1].0.slot > w[0].0.slot));
+        assert!(Config::default().catching_up(-1.0).is_err());
     }
 
     #[test]
@@ -791,6 +865,25 @@ mod tests {
     }
 
     #[test]
+    fn tasks_start_when_the_loop_thread_does() {
+        let lp: Arc<TimerLoop<()>> = Arc::new(TimerLoop::default());
+        let log: Log = Arc::default();
+        let added = lp.add((), 2_000_000, Some(Duration::from_millis(10)));
+        let generation = added.start_runner.expect("runner"); // ok: test
+        thread::sleep(Duration::from_millis(20)); // a slow thread start
+        let started = Instant::now();
+        spawn_runner(&lp, generation, Arc::clone(&log))
+            .join()
+            .expect("runner"); // ok: test
+        let log = locked(&log);
+        // Not a burst of the 5 slots that were "due" during the delay: all 5, on schedule.
+        assert_eq!(log.len(), 5);
+        assert!(log[0].0.due >= started);
+        assert!(log[4].0.due - log[0].0.due == Duration::from_millis(8));
+        assert!(log[4].1 - log[0].1 >= Duration::from_millis(7));
+    }
+
+    #[test]
     fn end_slot_rounds_up() {
         let lp: TimerLoop<()> = TimerLoop::default();
         // 10 ms at 3 ms: slots at 0, 3, 6 and 9 ms.
@@ -808,14 +901,27 @@ mod tests {
     #[test]
     fn sleeper_adapts_within_bounds() {
         let mut s = Sleeper::new(Config::default());
-        assert_eq!(s.window(), Duration::from_micros(170));
-        s.record(Duration::from_millis(5));
-        assert_eq!(s.window(), Duration::from_millis(1));
-        for _ in 0..500 {
-            s.record(Duration::from_micros(20));
+        assert_eq!(s.window(), Duration::from_micros(200));
+        // 2 % of very late wake-ups do not drag the window up; the rest decide it.
+        for i in 0..SAMPLES {
+            let late = if i % 64 == 0 {
+                5_000
+            } else {
+                30 + (i % 7) as u64
+            };
+            s.record(Duration::from_micros(late));
         }
-        assert!(s.window() < Duration::from_micros(100), "{:?}", s.window());
-        assert!(s.window() >= Duration::from_micros(50));
+        assert_eq!(s.window(), Duration::from_micros(36) + MARGIN);
+        // A machine that wakes us late more often gets a wider window, up to max_spin.
+        for _ in 0..SAMPLES {
+            s.record(Duration::from_millis(3));
+        }
+        assert_eq!(s.window(), Duration::from_millis(1));
+        // Never below min_spin.
+        for _ in 0..SAMPLES {
+            s.record(Duration::ZERO);
+        }
+        assert_eq!(s.window(), Duration::from_micros(50));
         let tight = Sleeper::new(Config::with_max_spin(0.0).unwrap_or_default());
         assert_eq!(tight.window(), Duration::ZERO);
     }

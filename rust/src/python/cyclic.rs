@@ -88,11 +88,14 @@ pub struct PyCyclicLoop {
 impl PyCyclicLoop {
     /// ``max_spin``: the longest time in seconds the loop thread spins before a deadline
     /// instead of sleeping (the window adapts below it to how precisely the OS wakes threads).
+    /// ``max_catch_up``: how far behind schedule (seconds) the loop still sends every slot it
+    /// missed, one after the other; further behind, it skips to the most recent due slot.
     #[new]
-    #[pyo3(signature = (max_spin=0.001))]
-    fn new(max_spin: f64) -> PyResult<Self> {
+    #[pyo3(signature = (max_spin=0.001, max_catch_up=0.02))]
+    fn new(max_spin: f64, max_catch_up: f64) -> PyResult<Self> {
+        let config = Config::with_max_spin(max_spin)?.catching_up(max_catch_up)?;
         Ok(PyCyclicLoop {
-            inner: Arc::new(TimerLoop::new(Config::with_max_spin(max_spin)?)),
+            inner: Arc::new(TimerLoop::new(config)),
         })
     }
 
