@@ -583,3 +583,16 @@ def test_str_strips_what_python_strip_strips() -> None:
     for channel in ["a\x1f", "b\u3000", "c\t"]:
         msg = Message(channel=channel)
         assert str(msg) == reference_str(msg)
+
+
+def test_subclass_signature_describes_its_own_init() -> None:
+    import inspect
+
+    assert list(inspect.signature(Tagged).parameters) == ["tag", "kwargs"]
+
+    class Plain(Message):
+        __slots__ = ()
+
+    assert next(iter(inspect.signature(Plain).parameters)) == "timestamp"
+    with pytest.raises(AttributeError):
+        _ = Message().__signature__  # type: ignore[attr-defined]

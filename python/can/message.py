@@ -205,6 +205,56 @@ def _data_repr(data: Any) -> str:
         return repr(data)
 
 
+class _InitSignature:
+    """``Message.__signature__`` for ``inspect.signature(Message)``.
+
+    Python 3.11+ reads the signature from the native base type's docstring; older versions do
+    not, so this descriptor supplies it there too. A subclass that defines its own ``__init__``
+    or ``__new__`` gets None, so that inspect describes that method instead.
+    """
+
+    _signature: Any = None
+
+    def __get__(self, obj: Any, cls: type) -> Any:
+        if obj is not None:
+            raise AttributeError("__signature__")
+        for klass in cls.__mro__:
+            if klass is _core.MessageBase:
+                break
+            if "__init__" in klass.__dict__ or "__new__" in klass.__dict__:
+                return None
+        if _InitSignature._signature is None:
+            import inspect
+
+            keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
+            params = [
+                inspect.Parameter(name, keyword, default=default)
+                for name, default in _INIT_DEFAULTS
+            ]
+            params.append(inspect.Parameter("is_rx", inspect.Parameter.KEYWORD_ONLY, default=True))
+            _InitSignature._signature = inspect.Signature(params)
+        return _InitSignature._signature
+
+
+_INIT_DEFAULTS: tuple[tuple[str, Any], ...] = (
+    ("timestamp", 0.0),
+    ("arbitration_id", 0),
+    ("is_extended_id", None),
+    ("is_remote_frame", False),
+    ("is_error_frame", False),
+    ("channel", None),
+    ("dlc", None),
+    ("data", None),
+    ("is_fd", False),
+    ("bitrate_switch", False),
+    ("error_state_indicator", False),
+    ("extended_id", None),
+    ("check", False),
+)
+
+Message.__signature__ = _InitSignature()  # type: ignore[attr-defined]
+
+
 _PLAIN: dict[type, bool] = {}
 
 
