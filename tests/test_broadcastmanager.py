@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -440,3 +442,25 @@ def test_one_loop_thread_serves_many_tasks_with_their_own_periods(pair: Any) -> 
         assert len(stamps[i]) >= 0.6 * expected, (i, len(stamps[i]))
         assert grid_deviation(stamps[i], period) < 0.2 * period, i
     assert loop_threads() == []
+
+
+def test_tasks_still_running_at_interpreter_exit_are_stopped_cleanly() -> None:
+    # An atexit hook registered before the first task runs after the library's own hook.
+    code = (
+        "import atexit, threading\n"
+        "def report():\n"
+        "    print(sorted(t.name for t in threading.enumerate() if 'cyclic' in t.name))\n"
+        "atexit.register(report)\n"
+        "import can, time\n"
+        "bus = can.Bus('exit-test', interface='virtual')\n"
+        "bus.send_periodic(can.Message(arbitration_id=1), 0.0005)\n"
+        "can.Bus('exit-test-2', interface='virtual').send_periodic(\n"
+        "    can.Message(arbitration_id=2), 0.0005, store_task=False)\n"
+        "time.sleep(0.05)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+    assert proc.stderr == ""

@@ -12,6 +12,7 @@ bus has a running task.
 from __future__ import annotations
 
 import abc
+import atexit
 import logging
 import threading
 import warnings
@@ -174,6 +175,7 @@ class _BusLoop:
         self.name = name
         self._threads: dict[int, threading.Thread] = {}
         self._lock = threading.Lock()
+        _track(self)
 
     def add(
         self,
@@ -201,16 +203,17 @@ class _BusLoop:
         self.core.remove(task_id)
         self.reap()
 
-    def reap(self) -> None:
+    def reap(self, timeout: Optional[float] = None) -> None:
         """Join every loop thread that has been told to exit (except the calling thread)."""
         running = self.core.running_generation()
         me = threading.current_thread()
         with self._lock:
             exiting = [(g, t) for g, t in self._threads.items() if g != running and t is not me]
         for generation, thread in exiting:
-            thread.join()
-            with self._lock:
-                self._threads.pop(generation, None)
+            thread.join(timeout)
+            if not thread.is_alive():
+                with self._lock:
+                    self._threads.pop(generation, None)
 
     @property
     def thread(self) -> Optional[threading.Thread]:
@@ -221,6 +224,30 @@ class _BusLoop:
 
 _loops: weakref.WeakKeyDictionary[Any, _BusLoop] = weakref.WeakKeyDictionary()
 _loops_lock = threading.Lock()
+_all_loops: weakref.WeakSet[_BusLoop] = weakref.WeakSet()
+_all_loops_lock = threading.Lock()
+_exit_hook_registered = False
+
+
+def _track(loop: _BusLoop) -> None:
+    """Remember a loop so that its tasks are stopped when the interpreter exits."""
+    global _exit_hook_registered
+    with _all_loops_lock:
+        _all_loops.add(loop)
+        if not _exit_hook_registered:
+            atexit.register(_stop_all_loops)
+            _exit_hook_registered = True
+
+
+def _stop_all_loops() -> None:
+    """At interpreter exit: stop every cyclic task and let the loop threads end, before the
+    interpreter is finalized (a daemon thread that still wanted to send then would be cut off
+    in the middle of a send)."""
+    with _all_loops_lock:
+        loops = list(_all_loops)
+    for loop in loops:
+        loop.core.clear(1.0)
+        loop.reap(timeout=1.0)
 
 
 def _loop_for(bus: Any) -> _BusLoop:

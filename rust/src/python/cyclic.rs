@@ -153,6 +153,16 @@ impl PyCyclicLoop {
         (removed.stats.sent, removed.stats.skipped, removed.exiting)
     }
 
+    /// Unschedules every task, waiting up to ``timeout`` seconds for sends under way, and
+    /// returns the generation of the loop thread that now exits (join it), or None.
+    #[pyo3(signature = (timeout=1.0))]
+    fn clear(&self, py: Python<'_>, timeout: f64) -> PyResult<Option<u64>> {
+        let timeout = std::time::Duration::try_from_secs_f64(timeout)
+            .map_err(|_| PyValueError::new_err(format!("timeout must be >= 0, got {timeout}")))?;
+        let inner = Arc::clone(&self.inner);
+        Ok(py.detach(move || inner.clear(timeout)))
+    }
+
     /// Replaces the messages of a scheduled task; False if the task is not scheduled.
     fn set_messages(
         &self,
