@@ -20,7 +20,8 @@
 //!   (1 ms by default) and by a quarter of the period, so that even a 1 ms period costs little
 //!   CPU while hitting its deadline.
 //!   On Linux the loop thread's timer slack is lowered to 1 ns (`prctl(PR_SET_TIMERSLACK)`, see
-//!   prctl(2)), which shortens those late wake-ups.
+//!   prctl(2)), which shortens those late wake-ups. A thread preempted while spinning (the
+//!   machine is short of CPU) stops spinning for a while.
 //! - Stopping is prompt: [`TimerLoop::remove`] wakes the loop at once, waits until a send of the
 //!   removed task that is already under way has finished (so nothing of it is sent after
 //!   `remove` returns), and tells the caller which loop thread is now exiting so it can be joined.
@@ -254,6 +255,12 @@ const MIN_SAMPLES: usize = 16;
 /// The window covers this quantile of the remembered lateness, plus a margin.
 const QUANTILE: f64 = 0.9;
 const MARGIN: Duration = Duration::from_micros(20);
+/// A gap this long between two looks at the clock while spinning means the thread was
+/// preempted (a look takes well under a microsecond).
+const PREEMPTED: Duration = Duration::from_micros(100);
+/// Sleeps without spinning after a preemption: at first, and at most when it keeps happening.
+const BACKOFF_MIN: u32 = 256;
+const BACKOFF_MAX: u32 = 16_384;
 
 /// Learns how late the operating system wakes the thread, to size the spin window: the window
 /// covers the 90th percentile of the last 256 wake-ups' lateness (plus 20 us), within
@@ -270,6 +277,11 @@ struct Sleeper {
     next: usize,
     window: Duration,
     config: Config,
+    /// Sleeps left without spinning, after the thread was preempted while spinning.
+    backoff: u32,
+    backoff_len: u32,
+    /// Sleeps since the last backoff ended.
+    since_backoff: u32,
 }
 
 impl Sleeper {
@@ -279,14 +291,40 @@ impl Sleeper {
             next: 0,
             window: INITIAL_WINDOW.clamp(config.min_spin, config.max_spin),
             config,
+            backoff: 0,
+            backoff_len: 0,
+            since_backoff: u32::MAX,
         }
     }
 
     fn window(&self) -> Duration {
-        self.window
+        if self.backoff > 0 {
+            Duration::ZERO
+        } else {
+            self.window
+        }
+    }
+
+    /// The thread was preempted while spinning: the machine is short of CPU, and a thread that
+    /// spins there gets descheduled for whole time slices of other programs, which is far worse
+    /// than the lateness of a plain sleep. Sleep without spinning for a while (longer each time
+    /// it happens again soon).
+    fn preempted(&mut self) {
+        self.backoff_len = if self.backoff > 0 || self.since_backoff < BACKOFF_MIN {
+            (self.backoff_len * 2).min(BACKOFF_MAX)
+        } else {
+            BACKOFF_MIN
+        };
+        self.backoff = self.backoff_len;
+        self.since_backoff = 0;
     }
 
     fn record(&mut self, late: Duration) {
+        if self.backoff > 0 {
+            self.backoff -= 1;
+        } else {
+            self.since_backoff = self.since_backoff.saturating_add(1);
+        }
         if self.samples.len() < SAMPLES {
             self.samples.push(late);
         } else {
@@ -305,10 +343,18 @@ impl Sleeper {
 }
 
 /// Spins until `deadline`.
-fn spin_until(deadline: Instant) {
-    while Instant::now() < deadline {
+/// Spins until `deadline`; returns the longest time between two looks at the clock, which is
+/// long when the thread was preempted while spinning.
+fn spin_until(deadline: Instant) -> Duration {
+    let mut last = Instant::now();
+    let mut longest = Duration::ZERO;
+    while last < deadline {
         std::hint::spin_loop();
+        let now = Instant::now();
+        longest = longest.max(now - last);
+        last = now;
     }
+    longest
 }
 
 #[cfg(target_os = "linux")]
@@ -594,7 +640,9 @@ impl<P: Clone> TimerLoop<P> {
                     }
                 } else {
                     drop(st);
-                    spin_until(due);
+                    if spin_until(due) > PREEMPTED {
+                        sleeper.preempted();
+                    }
                     st = self.lock();
                 }
                 continue;
@@ -977,5 +1025,30 @@ mod tests {
         assert_eq!(s.window(), Duration::from_micros(50));
         let tight = Sleeper::new(Config::with_max_spin(0.0).unwrap_or_default());
         assert_eq!(tight.window(), Duration::ZERO);
+    }
+
+    #[test]
+    fn sleeper_stops_spinning_for_a_while_after_a_preemption() {
+        let mut s = Sleeper::new(Config::default());
+        s.preempted();
+        for _ in 0..BACKOFF_MIN {
+            assert_eq!(s.window(), Duration::ZERO);
+            s.record(Duration::from_micros(30));
+        }
+        assert!(s.window() > Duration::ZERO);
+        // Preempted again soon after: a longer backoff.
+        s.record(Duration::from_micros(30));
+        s.preempted();
+        for _ in 0..2 * BACKOFF_MIN {
+            assert_eq!(s.window(), Duration::ZERO);
+            s.record(Duration::from_micros(30));
+        }
+        assert!(s.window() > Duration::ZERO);
+        // Much later, a single preemption starts over with the short backoff.
+        for _ in 0..BACKOFF_MIN {
+            s.record(Duration::from_micros(30));
+        }
+        s.preempted();
+        assert_eq!(s.backoff, BACKOFF_MIN);
     }
 }
