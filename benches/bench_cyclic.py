@@ -10,8 +10,8 @@ virtual bus of the same channel receives the frames. The virtual bus stamps each
 ``time.time()`` when it is sent, so the receive timestamps are the send times. From them:
 
 * ``mean period``: ``(last - first) / (frames - 1)``, and its error against the period;
-* ``p99 |dev|`` and ``max |dev|``: the deviation of each frame from its ideal send time
-  ``t0 + i * period`` (frame ``i`` belongs to slot ``i``: both libraries send every slot,
+* ``p50 |dev|``, ``p99 |dev|`` and ``max |dev|``: the deviation of each frame from its ideal
+  send time ``t0 + i * period`` (frame ``i`` belongs to slot ``i``: both libraries send every slot,
   catching up after a stall, so a frame sent late in a catch-up burst counts as late as it is),
   where ``t0`` is the median offset of all frames, i.e. the grid that fits the run best;
 * ``drift``: the mean deviation of the last 10 % of the frames minus that of the first 10 %;
@@ -97,6 +97,7 @@ def child(period: float, seconds: float, load: bool) -> dict[str, Any]:
     return {
         "frames": len(stamps),
         "mean_period": (stamps[-1] - stamps[0]) / (len(stamps) - 1),
+        "p50": absdev[len(absdev) // 2],
         "p99": absdev[min(len(absdev) - 1, int(0.99 * len(absdev)))],
         "max": absdev[-1],
         "drift": statistics.mean(dev[-tenth:]) - statistics.mean(dev[:tenth]),
@@ -142,7 +143,8 @@ def row(name: str, r: dict[str, Any], period: float) -> str:
     err = (r["mean_period"] - period) / period * 100
     return (
         f"{name:9} {r['frames']:>7} {r['mean_period'] * 1e3:>10.5f} ms {err:>+8.3f} % "
-        f"{r['p99'] * 1e6:>9.1f} us {r['max'] * 1e6:>9.0f} us {r['drift'] * 1e6:>+9.1f} us "
+        f"{r['p50'] * 1e6:>9.1f} us {r['p99'] * 1e6:>9.1f} us {r['max'] * 1e6:>9.0f} us "
+        f"{r['drift'] * 1e6:>+9.1f} us "
         f"{r['skipped']:>7} {r['cpu'] * 100:>6.0f} %"
     )
 
@@ -171,7 +173,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         + (", with a busy Python thread" if args.load else "")
     )
     header = (
-        f"{'library':9} {'frames':>7} {'mean period':>13} {'error':>10} {'p99 |dev|':>12} "
+        f"{'library':9} {'frames':>7} {'mean period':>13} {'error':>10} {'p50 |dev|':>12} "
+        f"{'p99 |dev|':>12} "
         f"{'max |dev|':>12} {'drift':>12} {'skipped':>7} {'cpu':>8}"
     )
     print(header)
