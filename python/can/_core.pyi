@@ -1,4 +1,5 @@
 # Hand-written stub of the native module can._core (checked by mypy.stubtest in CI).
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Optional, Union, final
 
@@ -14,6 +15,7 @@ __all__ = [
     "__version__",
     "check_message",
     "copy_message",
+    "describe_error_frame",
     "dlc2len",
     "len2dlc",
     "new_message_from_fields",
@@ -133,3 +135,87 @@ class CyclicLoop:
     def stats(self, task_id: int) -> Optional[tuple[int, int]]: ...
     def running_generation(self) -> Optional[int]: ...
     def __len__(self) -> int: ...
+
+# SocketCAN (rust/src/python/socketcan.rs). The sockets exist on Linux only.
+def describe_error_frame(
+    arbitration_id: int, data: Union[bytes, bytearray, Iterable[int]]
+) -> str: ...
+
+if sys.platform == "linux":
+    __all__ += ["SocketcanBcm", "SocketcanRaw", "socketcan_interfaces"]
+
+    @final
+    class SocketcanRaw:
+        def __new__(
+            cls,
+            channel: str,
+            message_class: type[MessageBase],
+            *,
+            fd: bool = False,
+            receive_own_messages: bool = False,
+            local_loopback: bool = True,
+            error_mask: int = ...,
+            receive_buffer_size: Optional[int] = None,
+            hardware_timestamps: bool = False,
+        ) -> SocketcanRaw: ...
+        def recv(self, timeout: Optional[float] = None) -> Any: ...
+        def recv_batch(
+            self, timeout: Optional[float] = None, max_messages: int = 64
+        ) -> list[Any]: ...
+        def send(self, msg: MessageBase, timeout: Optional[float] = None) -> None: ...
+        def set_filters(self, filters: Optional[Iterable[Mapping[str, Any]]] = None) -> None: ...
+        def set_error_mask(self, mask: int) -> None: ...
+        def fileno(self) -> int: ...
+        def socket_fileno(self) -> int: ...
+        def close(self) -> None: ...
+        @property
+        def channel(self) -> str: ...
+        @property
+        def fd(self) -> bool: ...
+        @property
+        def closed(self) -> bool: ...
+        @property
+        def dropped_frames(self) -> int: ...
+        @property
+        def receive_buffer_size(self) -> int: ...
+
+    @final
+    class SocketcanBcm:
+        def __new__(cls, channel: str) -> SocketcanBcm: ...
+        @staticmethod
+        def from_fd(fd: int, channel: str = "") -> SocketcanBcm: ...
+        def tx_start(
+            self,
+            messages: Union[MessageBase, Iterable[MessageBase]],
+            period: float,
+            duration: Optional[float] = None,
+        ) -> None: ...
+        def tx_setup(
+            self,
+            messages: Union[MessageBase, Iterable[MessageBase]],
+            count: int,
+            ival1: float,
+            ival2: float,
+        ) -> None: ...
+        def tx_update(self, messages: Union[MessageBase, Iterable[MessageBase]]) -> None: ...
+        def tx_delete(self, message: MessageBase) -> bool: ...
+        def fileno(self) -> int: ...
+        def close(self) -> None: ...
+        @property
+        def channel(self) -> str: ...
+        @property
+        def closed(self) -> bool: ...
+
+    def socketcan_interfaces() -> list[str]: ...
+
+def convert_log(
+    input: str,
+    output: str,
+    in_format: Optional[str] = None,
+    out_format: Optional[str] = None,
+    filters: Optional[Iterable[Mapping[str, Any]]] = None,
+    strict: bool = True,
+    compression_level: int = 6,
+    progress: Optional[Callable[[int, int], object]] = None,
+    progress_every: int = 65536,
+) -> dict[str, Any]: ...

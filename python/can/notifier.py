@@ -210,6 +210,15 @@ class Notifier:
             if loop is None:
                 lock = self._lock
                 deliver = self._deliver
+                # A bus that receives in batches (SocketcanBus.recv_batch) hands over all the
+                # messages waiting at once: one lock round per batch, not per message.
+                recv_batch = getattr(bus, "recv_batch", None)
+                while recv_batch is not None and self._running:
+                    batch = recv_batch(poll, _MAX_BATCH)
+                    if batch and self._running:
+                        with lock:
+                            for msg in batch:
+                                deliver(msg)
                 while self._running:
                     msg = recv(poll)
                     if msg is not None and self._running:
@@ -250,6 +259,11 @@ class Notifier:
                 if msg is None:
                     break
                 self._deliver(msg)
+            else:
+                # The bus may hold more that its descriptor no longer announces (SocketcanBus
+                # fetches in batches): read on once other callbacks had their turn.
+                if self._loop is not None:
+                    self._loop.call_soon(self._on_readable, bus)
         except Exception as exc:
             # As in a receive thread: this bus is no longer read.
             fd = _real_fileno(bus)

@@ -10,6 +10,7 @@ pub mod dlc;
 pub mod filter;
 pub mod fmt;
 pub mod frame;
+pub mod socketcan;
 
 #[cfg(feature = "python")]
 mod python;

@@ -9,6 +9,7 @@ mod blf;
 mod cyclic;
 mod filter;
 pub(crate) mod message;
+mod socketcan;
 
 /// The native module `can._core`.
 #[pymodule]
@@ -16,6 +17,7 @@ pub(crate) mod message;
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     message::register(m)?;
+    socketcan::register(m)?;
     blf::register(m)?;
     filter::register(m)?;
     cyclic::register(m)?;
