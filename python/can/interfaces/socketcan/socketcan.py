@@ -345,7 +345,7 @@ class SocketcanBus(BusABC):
     @staticmethod
     def _detect_available_configs() -> list[dict[str, Any]]:
         """One configuration per CAN interface of this machine (up or down)."""
-        if not hasattr(_core, "socketcan_interfaces"):
-            return []
-        names: list[str] = _core.socketcan_interfaces()
+        # Looked up by name: the function exists on Linux only.
+        listing: Any = getattr(_core, "socketcan_interfaces", None)
+        names: list[str] = [] if listing is None else listing()
         return [{"interface": "socketcan", "channel": name} for name in names]

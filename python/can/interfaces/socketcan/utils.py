@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from can import _core
 from can.message import Message
 
@@ -31,9 +33,9 @@ def find_available_interfaces() -> list[str]:
     >>> isinstance(find_available_interfaces(), list)
     True
     """
-    if not hasattr(_core, "socketcan_interfaces"):
-        return []
-    names: list[str] = _core.socketcan_interfaces()
+    # Looked up by name: the function exists on Linux only.
+    listing: Any = getattr(_core, "socketcan_interfaces", None)
+    names: list[str] = [] if listing is None else listing()
     return names
 
 
