@@ -75,6 +75,11 @@ def _digest(messages: Any) -> str:
 def child(args: argparse.Namespace) -> None:
     import can
 
+    if os.environ.get("BENCH_BLF_THREADED") == "0":
+        # This package's switch (upstream has none): inflate/deflate on the calling thread.
+        can.BLFReader.THREADED = False  # type: ignore[attr-defined,unused-ignore]
+        can.BLFWriter.THREADED = False  # type: ignore[attr-defined,unused-ignore]
+
     path = args.input
     if args.child == "generate":
         generate(can, args.kind, args.n, path)

@@ -233,9 +233,12 @@ def expected_rows(msgs: list[can.Message], default_channel: int = 1) -> list[lis
 # -- writing ------------------------------------------------------------------------------------
 
 
-def test_round_trip_and_header() -> None:
-    msgs = sample_messages()
-    data = to_bytes(msgs)
+@pytest.mark.parametrize("threaded", [True, False])
+def test_round_trip_and_header(threaded: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BLFWriter, "THREADED", threaded)
+    monkeypatch.setattr(BLFReader, "THREADED", threaded)
+    msgs = sample_messages(3000)
+    data = to_bytes(msgs, max_container_size=4096)
     reader = BLFReader(io.BytesIO(data))
     assert_rows_equal([as_row(m) for m in reader], expected_rows(msgs))
     assert reader.object_count == len(msgs)

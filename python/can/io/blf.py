@@ -61,6 +61,10 @@ class BLFReader(BaseIOHandler):
     [(1.5, '0x123', b'hi')]
     """
 
+    #: Inflate the next containers on a second thread while the current one's messages are
+    #: consumed (pays off where a second core is free).
+    THREADED: bool = True
+
     def __init__(
         self,
         file: Union[PathLike, FileLike],
@@ -69,7 +73,7 @@ class BLFReader(BaseIOHandler):
     ) -> None:
         super().__init__(file, mode="rb")
         try:
-            self._reader = _core.BlfReader(self.file, message_class, self._on_end)
+            self._reader = _core.BlfReader(self.file, message_class, self._on_end, self.THREADED)
         except BaseException:
             self.stop()
             raise
@@ -131,6 +135,9 @@ class BLFWriter(BaseIOHandler, Listener):
     COMPRESSION_LEVEL: int = 9
     #: Max log container size of uncompressed data
     MAX_CACHE_SIZE: int = 131072
+    #: Compress full containers on a second thread while messages keep coming (pays off
+    #: where a second core is free).
+    THREADED: bool = True
 
     def __init__(
         self,
@@ -167,6 +174,7 @@ class BLFWriter(BaseIOHandler, Listener):
                 compression_level,
                 max_container_size,
                 self.file if append else None,
+                self.THREADED,
             )
         except BaseException:
             super().stop()

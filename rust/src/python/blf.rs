@@ -233,18 +233,19 @@ impl BlfReader {
     /// a subclass; `on_end(truncation)` is called once when the iteration ends, with a
     /// description of the truncation or None.
     #[new]
-    #[pyo3(signature = (file, message_class, on_end=None))]
+    #[pyo3(signature = (file, message_class, on_end=None, threaded=true))]
     fn new(
         py: Python<'_>,
         file: Py<PyAny>,
         message_class: &Bound<'_, PyType>,
         on_end: Option<Py<PyAny>>,
+        threaded: bool,
     ) -> PyResult<Self> {
         let factory = MessageFactory::new(message_class)?;
         let file_ref = file.clone_ref(py);
         let mut inner = Reader::new(PyFile { file }).map_err(|e| to_pyerr(py, e))?;
         // Containers inflate on a second thread while Python consumes the messages.
-        inner.set_threaded(true);
+        inner.set_threaded(threaded);
         Ok(BlfReader {
             inner: Mutex::new(inner),
             file: file_ref,
@@ -451,7 +452,7 @@ impl BlfWriter {
     /// Starts a BLF file on `file` (a binary file object opened for writing), or continues
     /// one when `append_file` is given (the same file, opened for reading and writing).
     #[new]
-    #[pyo3(signature = (file, channel=1, compression_level=-1, max_container_size=131072, append_file=None))]
+    #[pyo3(signature = (file, channel=1, compression_level=-1, max_container_size=131072, append_file=None, threaded=true))]
     fn new(
         py: Python<'_>,
         file: Py<PyAny>,
@@ -459,6 +460,7 @@ impl BlfWriter {
         compression_level: i32,
         max_container_size: usize,
         append_file: Option<Py<PyAny>>,
+        threaded: bool,
     ) -> PyResult<Self> {
         let out = PyFile { file };
         let inner = match append_file {
@@ -469,7 +471,7 @@ impl BlfWriter {
                 if src.seek(SeekFrom::End(0)).map_err(io_to_pyerr)? == 0 {
                     let mut inner = Writer::new(src, compression_level, max_container_size)
                         .map_err(|e| to_pyerr(py, e))?;
-                    inner.set_threaded(true);
+                    inner.set_threaded(threaded);
                     return Ok(BlfWriter {
                         inner: Mutex::new(inner),
                         default_channel: channel,
@@ -493,7 +495,7 @@ impl BlfWriter {
         .map_err(|e| to_pyerr(py, e))?;
         let mut inner = inner;
         // Containers compress on a second thread while Python hands over messages.
-        inner.set_threaded(true);
+        inner.set_threaded(threaded);
         Ok(BlfWriter {
             inner: Mutex::new(inner),
             default_channel: channel,
