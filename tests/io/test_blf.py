@@ -82,7 +82,7 @@ def test_vector_files_read_as_upstream_reads_them(name: str) -> None:
 @needs_ref
 def test_expected_data_matches_a_live_upstream_read() -> None:
     out = subprocess.run(
-        [str(REF_PYTHON), str(HERE / "data" / "make_blf_expected.py"), "-"],
+        [str(REF_PYTHON), str(HERE / "data" / "make_blf_expected.py"), "-", str(DATA)],
         check=True,
         capture_output=True,
         text=True,

@@ -2,6 +2,7 @@
 
 Run with the reference interpreter (never with this package, whose output must not become its
 own expected values):  /work/ref-venv/bin/python tests/io/data/make_blf_expected.py
+With "-" (and optionally the data directory) it prints the JSON instead of writing the file.
 """
 
 import json
@@ -35,6 +36,8 @@ def frames(path: pathlib.Path) -> list[list[object]]:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 2:
+        DATA = pathlib.Path(sys.argv[2])
     out = {
         "generator": f"python-can {can.__version__} BLFReader",
         "fields": [
