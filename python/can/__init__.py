@@ -34,7 +34,14 @@ from can.exceptions import (  # noqa: E402
     CanTimeoutError,
 )
 from can.interface import Bus, detect_available_configs  # noqa: E402
-from can.io import BLFReader, BLFWriter  # noqa: E402
+from can.io import (  # noqa: E402
+    ASCReader,
+    ASCWriter,
+    BLFReader,
+    BLFWriter,
+    CanutilsLogReader,
+    CanutilsLogWriter,
+)
 from can.listener import (  # noqa: E402
     AsyncBufferedReader,
     BufferedReader,
@@ -47,6 +54,8 @@ from can.thread_safe_bus import ThreadSafeBus  # noqa: E402
 
 __all__ = [
     "VALID_INTERFACES",
+    "ASCReader",
+    "ASCWriter",
     "AsyncBufferedReader",
     "BLFReader",
     "BLFWriter",
@@ -59,6 +68,8 @@ __all__ = [
     "CanInterfaceNotImplementedError",
     "CanOperationError",
     "CanTimeoutError",
+    "CanutilsLogReader",
+    "CanutilsLogWriter",
     "CyclicSendTaskABC",
     "CyclicTask",
     "LimitedDurationCyclicSendTaskABC",

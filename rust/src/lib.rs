@@ -4,12 +4,16 @@
 //! tested with `cargo test` alone. The PyO3 binding layer lives in [`python`] and is compiled
 //! only with the `python` feature, which maturin turns on when it builds `can._core`.
 
+pub mod asc;
 pub mod blf;
+pub mod candump;
+pub mod convert;
 pub mod cyclic;
 pub mod dlc;
 pub mod filter;
 pub mod fmt;
 pub mod frame;
+pub mod lines;
 pub mod socketcan;
 
 #[cfg(feature = "python")]

@@ -1109,3 +1109,18 @@ pub fn message_fields<'py>(msg: &Bound<'py, PyAny>) -> PyResult<[Bound<'py, PyAn
     let none = msg.py().None().into_bound(msg.py());
     Ok(out.map(|f| f.unwrap_or_else(|| none.clone())))
 }
+
+/// The twelve field objects of a `MessageBase` instance as borrowed pointers (storage order),
+/// or None if `msg` is not one or a field was deleted. For the log writers' hot path: the
+/// pointers stay valid only while no Python code runs that could reassign the message's
+/// attributes, so a caller may only do GIL-held reads of exact built-in values with them.
+pub fn field_ptrs(msg: &Bound<'_, PyAny>) -> Option<[*mut ffi::PyObject; NFIELDS]> {
+    if !is_message(msg.py(), msg) {
+        return None;
+    }
+    let m = msg.as_ptr().cast::<MessageObject>();
+    // SAFETY: `is_message` checked that the object has our layout; the slots are read, not
+    // dereferenced, while the GIL is held.
+    let slots = unsafe { (*m).slots };
+    slots.iter().all(|p| !p.is_null()).then_some(slots)
+}

@@ -5,11 +5,15 @@
 
 use pyo3::prelude::*;
 
+mod asc;
 mod blf;
+mod candump;
+mod convert;
 mod cyclic;
 mod filter;
 pub(crate) mod message;
 mod socketcan;
+mod textlog;
 
 /// The native module `can._core`.
 #[pymodule]
@@ -19,6 +23,9 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     message::register(m)?;
     socketcan::register(m)?;
     blf::register(m)?;
+    asc::register(m)?;
+    candump::register(m)?;
+    convert::register(m)?;
     filter::register(m)?;
     cyclic::register(m)?;
     m.add_function(wrap_pyfunction!(dlc2len, m)?)?;

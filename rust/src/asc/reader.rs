@@ -1,0 +1,506 @@
+//! Streaming ASC reader: one [`CanFrame`] per CAN event line.
+
+use std::io::Read;
+
+use super::{parse_date, LocalTime, ASC_F_FDF, ASC_F_RTR};
+use crate::frame::CAN_RTR_FLAG;
+use crate::frame::{CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF, CAN_EFF_FLAG, CAN_ERR_FLAG};
+use crate::lines::{
+    hex_val, parse_dec_u32, parse_decimal_f64, parse_hex_u32, Error, LineReader, Result, Tokens,
+};
+
+/// Number base of identifiers and data bytes (`base hex|dec` header line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base {
+    Hex,
+    Dec,
+}
+
+/// How to read a file.
+#[derive(Clone, Copy, Debug)]
+pub struct ReaderOptions {
+    /// Base assumed until a `base` header line says otherwise.
+    pub base: Base,
+    /// True: timestamps count from the start of the measurement (as in the file). False: the
+    /// start time from the `date` / `Begin Triggerblock` line is added, giving Unix time.
+    pub relative_timestamp: bool,
+    /// True: a malformed line is an error. False: it is skipped and counted.
+    pub strict: bool,
+    /// Longest line accepted.
+    pub max_line_len: usize,
+}
+
+impl Default for ReaderOptions {
+    fn default() -> Self {
+        ReaderOptions {
+            base: Base::Hex,
+            relative_timestamp: true,
+            strict: true,
+            max_line_len: crate::lines::MAX_LINE_LEN,
+        }
+    }
+}
+
+/// Header state and the per-line parser (kept apart from the line buffer it reads from).
+struct State {
+    base: Base,
+    /// `timestamps relative`: each event's time counts from the previous event.
+    deltas: bool,
+    /// Running time in `deltas` mode.
+    elapsed: f64,
+    relative_timestamp: bool,
+    /// Added to every timestamp (0 unless `relative_timestamp` is false and a date parsed).
+    start_time: f64,
+    tz: Box<dyn LocalTime>,
+    warnings: Vec<String>,
+}
+
+/// Reads CAN frames from an ASC file.
+pub struct Reader<R> {
+    lines: LineReader<R>,
+    state: State,
+    strict: bool,
+    skipped: u64,
+    first_skipped: Option<Error>,
+}
+
+type LineResult = std::result::Result<Option<CanFrame>, String>;
+
+impl<R: Read> Reader<R> {
+    /// A reader of `src`; `tz` turns the file's local dates into Unix time.
+    pub fn new(src: R, options: ReaderOptions, tz: Box<dyn LocalTime>) -> Self {
+        Reader {
+            lines: LineReader::with_max_len(src, options.max_line_len),
+            state: State {
+                base: options.base,
+                deltas: false,
+                elapsed: 0.0,
+                relative_timestamp: options.relative_timestamp,
+                start_time: 0.0,
+                tz,
+                warnings: Vec::new(),
+            },
+            strict: options.strict,
+            skipped: 0,
+            first_skipped: None,
+        }
+    }
+
+    /// The next CAN frame, `None` at the end of the file.
+    pub fn next_frame(&mut self) -> Result<Option<CanFrame>> {
+        loop {
+            let error = match self.lines.next_line() {
+                Ok(None) => return Ok(None),
+                Ok(Some(line)) => match self.state.parse(line) {
+                    Ok(Some(frame)) => return Ok(Some(frame)),
+                    Ok(None) => continue,
+                    Err(what) => Error::Malformed {
+                        line: self.lines.line_no(),
+                        what,
+                    },
+                },
+                Err(e) if e.is_line_error() => e,
+                Err(e) => return Err(e),
+            };
+            if self.strict {
+                return Err(error);
+            }
+            self.skipped += 1;
+            if self.first_skipped.is_none() {
+                self.first_skipped = Some(error);
+            }
+        }
+    }
+
+    /// Number of malformed lines skipped (only when not strict).
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    /// The first malformed line skipped, if any.
+    pub fn first_skipped(&self) -> Option<&Error> {
+        self.first_skipped.as_ref()
+    }
+
+    /// Warnings collected so far (a date that could not be parsed), emptied by the call.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.state.warnings)
+    }
+
+    /// Number of the line read last.
+    pub fn line_no(&self) -> u64 {
+        self.lines.line_no()
+    }
+
+    /// Bytes of the file consumed so far.
+    pub fn bytes_consumed(&self) -> u64 {
+        self.lines.bytes_consumed()
+    }
+}
+
+impl State {
+    fn parse(&mut self, line: &[u8]) -> LineResult {
+        let mut tok = Tokens::new(line);
+        let Some(first) = tok.next() else {
+            return Ok(None);
+        };
+        if !first[0].is_ascii_digit() {
+            self.header(first, &mut tok)?;
+            return Ok(None);
+        }
+        let t = parse_decimal_f64(first).ok_or_else(|| {
+            format!(
+                "the timestamp {:?} is not a number",
+                String::from_utf8_lossy(first)
+            )
+        })?;
+        let t = if self.deltas {
+            self.elapsed += t;
+            self.elapsed
+        } else {
+            t
+        };
+        let timestamp = t + self.start_time;
+        let Some(second) = tok.next() else {
+            return Ok(None);
+        };
+        if second == b"CANFD" {
+            return self.canfd(timestamp, &mut tok);
+        }
+        if !second.iter().all(u8::is_ascii_digit) {
+            // "Start of measurement", "CAN 1 Status:…", "SV: …", "log trigger event", …
+            return Ok(None);
+        }
+        let channel = channel_index(second)?;
+        let Some(third) = tok.next() else {
+            return Ok(None);
+        };
+        if third.eq_ignore_ascii_case(b"ErrorFrame") {
+            let mut f = CanFrame {
+                timestamp,
+                can_id: CAN_ERR_FLAG | CAN_EFF_FLAG,
+                channel,
+                ..CanFrame::default()
+            };
+            f.is_rx = true;
+            return Ok(Some(f));
+        }
+        let Some(dir) = tok.next() else {
+            return Ok(None);
+        };
+        let is_rx = match direction(dir) {
+            Some(Dir::Rx) => true,
+            Some(Dir::Tx) => false,
+            // A transmit request is not a frame on the bus; anything else ("Statistic:",
+            // "J1939TP …") is another kind of event.
+            Some(Dir::TxRq) | None => return Ok(None),
+        };
+        self.classic(timestamp, channel, third, is_rx, &mut tok)
+    }
+
+    /// Header and block lines (they start with a word).
+    fn header(&mut self, first: &[u8], tok: &mut Tokens<'_>) -> std::result::Result<(), String> {
+        if first.eq_ignore_ascii_case(b"date") {
+            self.set_start(tok.rest(), "date");
+        } else if first.eq_ignore_ascii_case(b"base") {
+            let base = tok.next().unwrap_or_default();
+            self.base = if base.eq_ignore_ascii_case(b"hex") {
+                Base::Hex
+            } else if base.eq_ignore_ascii_case(b"dec") {
+                Base::Dec
+            } else {
+                return Err(format!(
+                    "base must be hex or dec, not {:?}",
+                    String::from_utf8_lossy(base)
+                ));
+            };
+            if tok
+                .next()
+                .is_some_and(|t| t.eq_ignore_ascii_case(b"timestamps"))
+            {
+                let mode = tok.next().unwrap_or_default();
+                if mode.eq_ignore_ascii_case(b"relative") {
+                    self.deltas = true;
+                } else if mode.eq_ignore_ascii_case(b"absolute") {
+                    self.deltas = false;
+                } else {
+                    return Err(format!(
+                        "timestamps must be absolute or relative, not {:?}",
+                        String::from_utf8_lossy(mode)
+                    ));
+                }
+            }
+        } else if first.eq_ignore_ascii_case(b"begin")
+            && tok
+                .next()
+                .is_some_and(|t| t.eq_ignore_ascii_case(b"triggerblock"))
+        {
+            self.elapsed = 0.0;
+            let rest = tok.rest();
+            if !rest.is_empty() {
+                self.set_start(rest, "Begin Triggerblock");
+            }
+        }
+        // Anything else: "internal events logged", "// version …", "End TriggerBlock", notes.
+        Ok(())
+    }
+
+    /// Takes the measurement start from a date, when absolute timestamps are wanted.
+    fn set_start(&mut self, date: &[u8], what: &str) {
+        if self.relative_timestamp {
+            return;
+        }
+        match parse_date(date).and_then(|c| self.tz.unix_of_local(&c)) {
+            Some(t) => self.start_time = t,
+            None => self.warnings.push(format!(
+                "cannot read the {what} line's date {:?}; timestamps stay relative to the start \
+                 of the measurement",
+                String::from_utf8_lossy(date).trim()
+            )),
+        }
+    }
+
+    fn parse_id(&self, tok: &[u8]) -> std::result::Result<u32, String> {
+        let (digits, ext) = match tok.last() {
+            Some(b'x' | b'X') => (&tok[..tok.len() - 1], true),
+            _ => (tok, false),
+        };
+        let id = match self.base {
+            Base::Hex => parse_hex_u32(digits),
+            Base::Dec => parse_dec_u32(digits),
+        };
+        let bad = || format!("{:?} is not a CAN identifier", String::from_utf8_lossy(tok));
+        let id = id.ok_or_else(bad)?;
+        if ext {
+            if id > crate::frame::CAN_EFF_MASK {
+                return Err(format!("extended identifier {id:#X} exceeds 29 bits"));
+            }
+            Ok(id | CAN_EFF_FLAG)
+        } else if id > crate::frame::CAN_EFF_MASK {
+            Err(format!("identifier {id:#X} exceeds 29 bits"))
+        } else {
+            // A standard id above 0x7FF is not valid CAN, but files hold them (python-can
+            // reads them too); the value is kept as it is.
+            Ok(id)
+        }
+    }
+
+    fn parse_byte(&self, tok: &[u8]) -> Option<u8> {
+        match self.base {
+            Base::Hex => match tok {
+                [a] => hex_val(*a),
+                [a, b] => Some(hex_val(*a)? << 4 | hex_val(*b)?),
+                _ => None,
+            },
+            Base::Dec => {
+                if tok.len() > 3 {
+                    return None;
+                }
+                u8::try_from(parse_dec_u32(tok)?).ok()
+            }
+        }
+    }
+
+    /// A DLC 0..=15: one hex digit, or in a decimal file up to two decimal digits.
+    fn parse_dlc(&self, tok: &[u8]) -> Option<u8> {
+        match (tok, self.base) {
+            ([d], _) => hex_val(*d),
+            ([_, _], Base::Dec) => u8::try_from(parse_dec_u32(tok)?).ok().filter(|&d| d <= 15),
+            _ => None,
+        }
+    }
+
+    fn read_data(
+        &self,
+        frame: &mut CanFrame,
+        n: usize,
+        tok: &mut Tokens<'_>,
+    ) -> std::result::Result<(), String> {
+        for i in 0..n {
+            let Some(t) = tok.next() else {
+                return Err(format!("{n} data bytes expected, found {i}"));
+            };
+            frame.data[i] = self
+                .parse_byte(t)
+                .ok_or_else(|| format!("{:?} is not a data byte", String::from_utf8_lossy(t)))?;
+        }
+        frame.len = n as u8;
+        Ok(())
+    }
+
+    /// `<id> <Rx|Tx> d <dlc> <data…> [attributes]` or `<id> <Rx|Tx> r [<dlc>] [attributes]`.
+    fn classic(
+        &self,
+        timestamp: f64,
+        channel: i32,
+        id: &[u8],
+        is_rx: bool,
+        tok: &mut Tokens<'_>,
+    ) -> LineResult {
+        let can_id = self.parse_id(id)?;
+        let mut f = CanFrame {
+            timestamp,
+            can_id,
+            channel,
+            is_rx,
+            ..CanFrame::default()
+        };
+        let kind = tok.next().unwrap_or_default();
+        if kind.eq_ignore_ascii_case(b"r") {
+            f.can_id |= CAN_RTR_FLAG;
+            if let Some(dlc) = tok.peek().and_then(|t| self.parse_dlc(t)) {
+                f.dlc = dlc;
+            }
+            return Ok(Some(f));
+        }
+        if !kind.eq_ignore_ascii_case(b"d") {
+            return Err(format!(
+                "expected 'd' (data) or 'r' (remote) after the direction, found {:?}",
+                String::from_utf8_lossy(kind)
+            ));
+        }
+        let dlc_tok = tok.next().unwrap_or_default();
+        let dlc = self
+            .parse_dlc(dlc_tok)
+            .ok_or_else(|| format!("{:?} is not a DLC (0-F)", String::from_utf8_lossy(dlc_tok)))?;
+        self.read_data(&mut f, usize::from(dlc.min(8)), tok)?;
+        f.dlc = dlc;
+        Ok(Some(f))
+    }
+
+    /// `CANFD <ch> <Rx|Tx> <id> [<name>] <brs> <esi> <dlc> <len> <data…> [<duration> <bits>
+    /// <flags> …]` or `CANFD <ch> <Rx|Tx> ErrorFrame …`.
+    fn canfd(&self, timestamp: f64, tok: &mut Tokens<'_>) -> LineResult {
+        let ch = tok.next().unwrap_or_default();
+        if ch.is_empty() || !ch.iter().all(u8::is_ascii_digit) {
+            return Err(format!(
+                "{:?} is not a channel number",
+                String::from_utf8_lossy(ch)
+            ));
+        }
+        let channel = channel_index(ch)?;
+        let dir = tok.next().unwrap_or_default();
+        let is_rx = match direction(dir) {
+            Some(Dir::Rx) => true,
+            Some(Dir::Tx) => false,
+            Some(Dir::TxRq) => return Ok(None),
+            None => {
+                return Err(format!(
+                    "expected Rx or Tx after the channel, found {:?}",
+                    String::from_utf8_lossy(dir)
+                ))
+            }
+        };
+        let id = tok.next().unwrap_or_default();
+        let mut f = CanFrame {
+            timestamp,
+            channel,
+            is_rx,
+            flags: CANFD_FDF,
+            ..CanFrame::default()
+        };
+        if id.eq_ignore_ascii_case(b"ErrorFrame") {
+            f.can_id = CAN_ERR_FLAG | CAN_EFF_FLAG;
+            return Ok(Some(f));
+        }
+        f.can_id = self.parse_id(id)?;
+        // An optional symbolic name sits between the id and the BRS bit.
+        let is_bit = |t: Option<&[u8]>| matches!(t, Some(b"0" | b"1"));
+        let mut ahead = tok.clone();
+        if !(is_bit(ahead.next()) && is_bit(ahead.next())) {
+            tok.next();
+        }
+        let bit = |t: Option<&[u8]>, what: &str| match t {
+            Some(b"0") => Ok(false),
+            Some(b"1") => Ok(true),
+            other => Err(format!(
+                "expected the {what} bit (0 or 1), found {:?}",
+                String::from_utf8_lossy(other.unwrap_or_default())
+            )),
+        };
+        let brs = bit(tok.next(), "BRS")?;
+        let esi = bit(tok.next(), "ESI")?;
+        let dlc_tok = tok.next().unwrap_or_default();
+        let dlc = match dlc_tok {
+            [d] => hex_val(*d),
+            _ => None,
+        }
+        .ok_or_else(|| format!("{:?} is not a DLC (0-F)", String::from_utf8_lossy(dlc_tok)))?;
+        let len_tok = tok.next().unwrap_or_default();
+        let len = parse_dec_u32(len_tok).filter(|&n| n <= 64).ok_or_else(|| {
+            format!(
+                "{:?} is not a data length (0-64)",
+                String::from_utf8_lossy(len_tok)
+            )
+        })? as usize;
+        self.read_data(&mut f, len, tok)?;
+        // MessageDuration, MessageLength, Flags (hex); optional.
+        let flags = {
+            let mut t = tok.clone();
+            t.next();
+            t.next();
+            t.next().and_then(parse_hex_u32)
+        };
+        match flags {
+            // Classic CAN in the CANFD layout (flags without FDF).
+            Some(fl) if fl & ASC_F_FDF == 0 && len <= 8 => {
+                f.flags = 0;
+                f.dlc = dlc;
+                if fl & ASC_F_RTR != 0 {
+                    f.can_id |= CAN_RTR_FLAG;
+                    f.len = 0;
+                    f.data = [0; 64];
+                }
+            }
+            // The RTR bit with FDF: not valid CAN FD, but kept as the file says it.
+            Some(fl) if fl & ASC_F_RTR != 0 && len == 0 => {
+                f.can_id |= CAN_RTR_FLAG;
+                f.dlc = crate::dlc::DLC_TO_LEN[usize::from(dlc & 0xF)];
+                if brs {
+                    f.flags |= CANFD_BRS;
+                }
+                if esi {
+                    f.flags |= CANFD_ESI;
+                }
+            }
+            _ => {
+                // Any length up to 64 is kept (a valid CAN FD frame has one of 0-8, 12, 16,
+                // 20, 24, 32, 48, 64).
+                f.dlc = len as u8;
+                if brs {
+                    f.flags |= CANFD_BRS;
+                }
+                if esi {
+                    f.flags |= CANFD_ESI;
+                }
+            }
+        }
+        Ok(Some(f))
+    }
+}
+
+enum Dir {
+    Rx,
+    Tx,
+    TxRq,
+}
+
+fn direction(tok: &[u8]) -> Option<Dir> {
+    if tok.eq_ignore_ascii_case(b"Rx") {
+        Some(Dir::Rx)
+    } else if tok.eq_ignore_ascii_case(b"Tx") {
+        Some(Dir::Tx)
+    } else if tok.eq_ignore_ascii_case(b"TxRq") {
+        Some(Dir::TxRq)
+    } else {
+        None
+    }
+}
+
+/// File channel (counted from 1) to frame channel (counted from 0).
+fn channel_index(tok: &[u8]) -> std::result::Result<i32, String> {
+    parse_dec_u32(tok)
+        .and_then(|n| i32::try_from(n).ok())
+        .map(|n| n - 1)
+        .ok_or_else(|| format!("channel {:?} is out of range", String::from_utf8_lossy(tok)))
+}

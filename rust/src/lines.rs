@@ -1,0 +1,934 @@
+//! Line-oriented reading for the text log formats (ASC, candump `-L` log), with a bounded line
+//! length, and the error type their readers and writers share.
+//!
+//! [`LineReader`] hands out one line at a time as a byte slice into its own buffer, so a reader
+//! parses without allocating per line. Lines end at `\n`; a `\r` before it is dropped, and the
+//! last line may lack its terminator. A line longer than the limit is never held in memory: its
+//! bytes are read and dropped up to the next `\n`, and the reader reports
+//! [`Error::LineTooLong`] for it, after which it can go on with the next line.
+
+use std::io::{self, Read};
+
+/// Longest line the readers accept (1 MiB). A CAN XL line in an ASC file, the longest event in
+/// any of our formats, is under 7 KB.
+pub const MAX_LINE_LEN: usize = 1 << 20;
+
+/// Bytes asked of the source per read.
+const CHUNK: usize = 256 << 10;
+
+/// Why a text log could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A line that should hold a frame (or a header the format requires) does not parse.
+    #[error("line {line}: {what}")]
+    Malformed { line: u64, what: String },
+    /// A line is longer than the reader's limit; its bytes were dropped.
+    #[error("line {line} is longer than {max} bytes")]
+    LineTooLong { line: u64, max: usize },
+    /// A value cannot be written in this format.
+    #[error("{0}")]
+    Value(String),
+    /// The underlying file failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+impl Error {
+    /// The 1-based line number the error is about, if it is about a line.
+    pub fn line(&self) -> Option<u64> {
+        match self {
+            Error::Malformed { line, .. } | Error::LineTooLong { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+
+    /// Whether a lenient reader may skip the line this error is about and go on.
+    pub fn is_line_error(&self) -> bool {
+        self.line().is_some()
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Reads lines from `R` into a reusable buffer, at most `max_len` bytes each.
+pub struct LineReader<R> {
+    src: R,
+    buf: Vec<u8>,
+    /// Start of the unconsumed bytes in `buf`.
+    start: usize,
+    /// End of the valid bytes in `buf`.
+    end: usize,
+    /// `buf[start..scanned]` is known to hold no `\n`.
+    scanned: usize,
+    eof: bool,
+    line_no: u64,
+    max_len: usize,
+    bytes_consumed: u64,
+}
+
+impl<R: Read> LineReader<R> {
+    pub fn new(src: R) -> Self {
+        Self::with_max_len(src, MAX_LINE_LEN)
+    }
+
+    /// A reader whose lines may be at most `max_len` bytes long (terminator excluded).
+    pub fn with_max_len(src: R, max_len: usize) -> Self {
+        LineReader {
+            src,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            scanned: 0,
+            eof: false,
+            line_no: 0,
+            max_len: max_len.max(1),
+            bytes_consumed: 0,
+        }
+    }
+
+    /// Number of the line most recently returned (1-based; 0 before the first).
+    pub fn line_no(&self) -> u64 {
+        self.line_no
+    }
+
+    /// Bytes of the source consumed so far (whole lines, terminators included).
+    pub fn bytes_consumed(&self) -> u64 {
+        self.bytes_consumed
+    }
+
+    /// Reads more bytes into the buffer; false at the end of the source.
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.start > 0 && (self.start == self.end || self.buf.len() - self.end < CHUNK) {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.scanned -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() - self.end < CHUNK {
+            // Exact growth keeps the buffer at most `max_len` plus two chunks.
+            self.buf.reserve_exact(self.end + CHUNK - self.buf.len());
+            self.buf.resize(self.end + CHUNK, 0);
+        }
+        loop {
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.end += n.min(self.buf.len() - self.end);
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Drops bytes up to and including the next `\n` (or to the end of the source).
+    fn skip_rest_of_line(&mut self) -> io::Result<()> {
+        loop {
+            if let Some(i) = find_newline(&self.buf[self.start..self.end]) {
+                self.bytes_consumed += (i + 1) as u64;
+                self.start += i + 1;
+                self.scanned = self.start;
+                return Ok(());
+            }
+            self.bytes_consumed += (self.end - self.start) as u64;
+            self.start = self.end;
+            self.scanned = self.end;
+            if !self.fill()? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The next line without its terminator, `None` at the end of the source.
+    pub fn next_line(&mut self) -> Result<Option<&[u8]>> {
+        loop {
+            if let Some(i) = find_newline(&self.buf[self.scanned..self.end]) {
+                let nl = self.scanned + i;
+                let line_start = self.start;
+                self.line_no += 1;
+                self.bytes_consumed += (nl + 1 - line_start) as u64;
+                self.start = nl + 1;
+                self.scanned = self.start;
+                if nl - line_start > self.max_len {
+                    return Err(Error::LineTooLong {
+                        line: self.line_no,
+                        max: self.max_len,
+                    });
+                }
+                return Ok(Some(self.finish_line(line_start, nl)));
+            }
+            self.scanned = self.end;
+            if self.end - self.start > self.max_len {
+                // Too long: drop it without keeping it, then report it.
+                self.line_no += 1;
+                let line = self.line_no;
+                self.bytes_consumed += (self.end - self.start) as u64;
+                self.start = self.end;
+                self.scanned = self.end;
+                self.skip_rest_of_line()?;
+                return Err(Error::LineTooLong {
+                    line,
+                    max: self.max_len,
+                });
+            }
+            if !self.fill()? {
+                if self.start == self.end {
+                    return Ok(None);
+                }
+                // The last line, without a terminator.
+                let line_start = self.start;
+                let end = self.end;
+                self.line_no += 1;
+                self.bytes_consumed += (end - line_start) as u64;
+                self.start = end;
+                self.scanned = end;
+                return Ok(Some(self.finish_line(line_start, end)));
+            }
+        }
+    }
+
+    /// `buf[from..to]` without a trailing `\r` (and without a UTF-8 byte order mark on line 1).
+    fn finish_line(&self, mut from: usize, mut to: usize) -> &[u8] {
+        if to > from && self.buf[to - 1] == b'\r' {
+            to -= 1;
+        }
+        if self.line_no == 1 && self.buf[from..to].starts_with(b"\xEF\xBB\xBF") {
+            from += 3;
+        }
+        &self.buf[from..to]
+    }
+}
+
+/// Position of the first `\n` in `hay`.
+#[inline]
+pub fn find_newline(hay: &[u8]) -> Option<usize> {
+    find_byte(hay, b'\n')
+}
+
+/// Position of the first `needle` in `hay`.
+///
+/// Scans eight bytes at a time with the classic "has zero byte" bit trick, which keeps the
+/// line splitter well under the cost of parsing the line.
+#[inline]
+pub fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * u64::from(needle);
+    let mut chunks = hay.chunks_exact(8);
+    let mut base = 0;
+    for c in chunks.by_ref() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w) ^ pattern;
+        let found = x.wrapping_sub(LO) & !x & HI;
+        if found != 0 {
+            return Some(base + (found.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == needle)
+        .map(|i| base + i)
+}
+
+/// Splits a line into whitespace-separated tokens (spaces and tabs).
+#[derive(Clone)]
+pub struct Tokens<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Tokens<'a> {
+    pub fn new(s: &'a [u8]) -> Self {
+        Tokens { s, pos: 0 }
+    }
+
+    /// The unread rest of the line, leading whitespace skipped.
+    pub fn rest(&self) -> &'a [u8] {
+        let mut p = self.pos;
+        while p < self.s.len() && is_space(self.s[p]) {
+            p += 1;
+        }
+        &self.s[p..]
+    }
+
+    /// The next token without consuming it.
+    pub fn peek(&self) -> Option<&'a [u8]> {
+        self.clone().next()
+    }
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let s = self.s;
+        let mut p = self.pos;
+        while p < s.len() && is_space(s[p]) {
+            p += 1;
+        }
+        if p == s.len() {
+            self.pos = p;
+            return None;
+        }
+        let start = p;
+        while p < s.len() && !is_space(s[p]) {
+            p += 1;
+        }
+        self.pos = p;
+        Some(&s[start..p])
+    }
+}
+
+/// Field separators of the text logs: space and tab.
+#[inline]
+pub fn is_space(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// 0..=15 for the hexadecimal digits, 0xFF for every other byte.
+const HEX_TABLE: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Value of one hexadecimal digit.
+#[inline]
+pub fn hex_val(b: u8) -> Option<u8> {
+    let v = HEX_TABLE[usize::from(b)];
+    (v != 0xFF).then_some(v)
+}
+
+/// A hexadecimal number of 1 to 8 digits.
+pub fn parse_hex_u32(s: &[u8]) -> Option<u32> {
+    if s.is_empty() || s.len() > 8 {
+        return None;
+    }
+    let mut v = 0u32;
+    for &b in s {
+        v = (v << 4) | u32::from(hex_val(b)?);
+    }
+    Some(v)
+}
+
+/// A decimal number of 1 to 9 digits.
+pub fn parse_dec_u32(s: &[u8]) -> Option<u32> {
+    if s.is_empty() || s.len() > 9 {
+        return None;
+    }
+    let mut v = 0u32;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(b - b'0');
+    }
+    Some(v)
+}
+
+/// A non-negative decimal number with an optional fraction (`12`, `12.`, `12.345`), converted
+/// exactly as Python's `float()` converts the same text (correctly rounded).
+pub fn parse_decimal_f64(s: &[u8]) -> Option<f64> {
+    let (int_text, frac_text) = match find_byte(s, b'.') {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, &s[..0]),
+    };
+    // Up to 19 digits fit a u64 exactly; longer text takes the general path (wrapping here
+    // only keeps the arithmetic defined).
+    let mut mantissa: u64 = 0;
+    for &b in int_text {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+    }
+    for &b in frac_text {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+    }
+    let digits = (int_text.len() + frac_text.len()) as u32;
+    let frac_digits = frac_text.len() as u32;
+    if digits == 0 || s.len() > 64 {
+        return None;
+    }
+    // Clinger's fast path: an integer below 2^53 and a power of ten up to 10^22 are both exact
+    // doubles, so one division gives the correctly rounded value, as float() does.
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    if digits <= 19 && mantissa < (1u64 << 53) && (frac_digits as usize) < POW10.len() {
+        return Some(mantissa as f64 / POW10[frac_digits as usize]);
+    }
+    // Every byte is an ASCII digit or a dot, so the text is valid UTF-8.
+    std::str::from_utf8(s).ok()?.parse::<f64>().ok()
+}
+
+/// Number of decimal digits of `v`.
+#[inline]
+fn decimal_digits(v: u64) -> usize {
+    let mut n = 1;
+    let mut x = v;
+    while x >= 10 {
+        x /= 10;
+        n += 1;
+    }
+    n
+}
+
+/// The two upper-case hex digits of every byte.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX_UPPER[i >> 4], HEX_UPPER[i & 0xF]];
+        i += 1;
+    }
+    t
+};
+
+/// Capacity of a [`LineBuf`]: any frame line of the text formats fits, including a
+/// six-decimal rendering of the largest double; longer parts (interface names, event texts)
+/// are written around it.
+pub const LINE_BUF_CAP: usize = 1024;
+
+/// The output buffer of the text writers: lines are formatted straight into it, field by
+/// field, and it is handed to the file when it holds enough. Writes that do not fit are
+/// dropped, so callers keep [`LINE_BUF_CAP`] bytes free before each line (every frame line
+/// of the text formats fits in that; longer parts, interface names and event texts, are
+/// written around it).
+pub struct LineBuf {
+    buf: Box<[u8]>,
+    len: usize,
+}
+
+impl Default for LineBuf {
+    fn default() -> Self {
+        Self::with_capacity(LINE_BUF_CAP)
+    }
+}
+
+impl LineBuf {
+    pub fn with_capacity(capacity: usize) -> Self {
+        LineBuf {
+            buf: vec![0; capacity].into_boxed_slice(),
+            len: 0,
+        }
+    }
+
+    #[inline]
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes that can still be written.
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.len
+    }
+
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// The bytes written from `from` on.
+    #[inline]
+    pub fn tail_mut(&mut self, from: usize) -> &mut [u8] {
+        let len = self.len;
+        &mut self.buf[from.min(len)..len]
+    }
+
+    #[inline]
+    pub fn byte(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    /// Room for `n` more bytes, as a slice to fill (None if the line is full).
+    #[inline]
+    fn room(&mut self, n: usize) -> Option<&mut [u8]> {
+        let out = self.buf.get_mut(self.len..self.len + n)?;
+        self.len += n;
+        Some(out)
+    }
+
+    #[inline]
+    pub fn bytes(&mut self, s: &[u8]) {
+        if let Some(out) = self.room(s.len()) {
+            out.copy_from_slice(s);
+        }
+    }
+
+    /// `n` spaces.
+    #[inline]
+    pub fn spaces(&mut self, n: usize) {
+        if let Some(out) = self.room(n) {
+            out.fill(b' ');
+        }
+    }
+
+    /// Moves the bytes from `from` on right by `width - (len - from)` spaces, so that they end
+    /// up right-aligned in `width` characters.
+    pub fn pad_from(&mut self, from: usize, width: usize) {
+        let n = self.len - from;
+        if n >= width || self.len + (width - n) > self.buf.len() {
+            return;
+        }
+        let pad = width - n;
+        self.buf.copy_within(from..self.len, from + pad);
+        self.buf[from..from + pad].fill(b' ');
+        self.len += pad;
+    }
+
+    /// `v` in decimal.
+    #[inline]
+    pub fn u64(&mut self, mut v: u64) {
+        let digits = decimal_digits(v);
+        let Some(out) = self.room(digits) else {
+            return;
+        };
+        let mut i = digits;
+        while i >= 2 {
+            i -= 2;
+            out[i..i + 2].copy_from_slice(pair((v % 100) as u32));
+            v /= 100;
+        }
+        if i == 1 {
+            out[0] = b'0' + v as u8;
+        }
+    }
+
+    /// `v` in decimal, with a minus sign if negative.
+    #[inline]
+    pub fn i64(&mut self, v: i64) {
+        if v < 0 {
+            self.byte(b'-');
+        }
+        self.u64(v.unsigned_abs());
+    }
+
+    /// `v` with six decimals, as [`push_fixed6`].
+    #[inline]
+    pub fn fixed6(&mut self, v: f64) {
+        match micros_of(v) {
+            Some((negative, micros)) if micros < u128::from(u64::MAX) => {
+                if negative {
+                    self.byte(b'-');
+                }
+                let m = micros as u64;
+                self.u64(m / 1_000_000);
+                let frac = (m % 1_000_000) as u32;
+                self.byte(b'.');
+                let (hi, rest) = (frac / 10_000, frac % 10_000);
+                self.bytes(pair(hi));
+                self.bytes(pair(rest / 100));
+                self.bytes(pair(rest % 100));
+            }
+            _ => {
+                let mut out = Vec::new();
+                push_fixed6(&mut out, v);
+                self.bytes(&out);
+            }
+        }
+    }
+
+    /// The upper-case hex digits of `v` without leading zeros.
+    #[inline]
+    pub fn hex(&mut self, v: u32) {
+        let digits = (8 - v.leading_zeros() as usize / 4).max(1);
+        self.hex_digits(v, digits);
+    }
+
+    /// The last `digits` (at most 8) upper-case hex digits of `v`.
+    #[inline]
+    pub fn hex_digits(&mut self, v: u32, digits: usize) {
+        for i in (0..digits.min(8)).rev() {
+            self.byte(HEX_UPPER[((v >> (4 * i)) & 0xF) as usize]);
+        }
+    }
+
+    /// Two upper-case hex digits per byte, `sep` before each byte if given.
+    #[inline]
+    pub fn hex_bytes(&mut self, data: &[u8], sep: Option<u8>) {
+        match sep {
+            Some(sep) => {
+                if let Some(out) = self.room(3 * data.len()) {
+                    for (o, &x) in out.chunks_exact_mut(3).zip(data) {
+                        o[0] = sep;
+                        o[1..3].copy_from_slice(&HEX_PAIRS[usize::from(x)]);
+                    }
+                }
+            }
+            None => {
+                if let Some(out) = self.room(2 * data.len()) {
+                    for (o, &x) in out.chunks_exact_mut(2).zip(data) {
+                        o.copy_from_slice(&HEX_PAIRS[usize::from(x)]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Appends `v` with exactly six decimals, rounded as `printf("%.6f")` and Python's `'%.6f'`
+/// round (the exact binary value, half to even), without allocating. Agrees with
+/// [`crate::fmt::fixed6`], which the tests check.
+pub fn push_fixed6(out: &mut Vec<u8>, v: f64) {
+    match micros_of(v) {
+        Some((negative, micros)) => {
+            if negative {
+                out.push(b'-');
+            }
+            // 64-bit arithmetic whenever it suffices (|v| below about 1.8e13): u128 division
+            // is a slow library call.
+            let (int_part, frac) = match u64::try_from(micros) {
+                Ok(m) => (u128::from(m / 1_000_000), (m % 1_000_000) as u32),
+                Err(_) => (micros / 1_000_000, (micros % 1_000_000) as u32),
+            };
+            match u64::try_from(int_part) {
+                Ok(i) => push_u64(out, i),
+                Err(_) => push_u128(out, int_part),
+            }
+            let mut f = [b'.'; 7];
+            let (hi, rest) = (frac / 10_000, frac % 10_000);
+            f[1..3].copy_from_slice(pair(hi));
+            f[3..5].copy_from_slice(pair(rest / 100));
+            f[5..7].copy_from_slice(pair(rest % 100));
+            out.extend_from_slice(&f);
+        }
+        None => out.extend_from_slice(format!("{v:.6}").as_bytes()),
+    }
+}
+
+/// `(sign, round_half_even(|v| * 10^6))` computed exactly; `None` for NaN, infinities and
+/// magnitudes of 2^64 and above.
+fn micros_of(v: f64) -> Option<(bool, u128)> {
+    // Fast path: below 2^51 the product v * 10^6 is within 1/8 of the exact value, so when it
+    // lies within 1/4 of an integer the exact value rounds to that integer (timestamps read
+    // from six-decimal text always do).
+    let x = v * 1e6;
+    if x.abs() < 2_251_799_813_685_248.0 {
+        // Adding and subtracting 1.5 * 2^52 rounds to an integer (|x| < 2^51), without libm.
+        const MAGIC: f64 = 6_755_399_441_055_744.0;
+        let r = (x + MAGIC) - MAGIC;
+        if (x - r).abs() < 0.25 {
+            return Some((v.is_sign_negative(), u128::from(r.abs() as u64)));
+        }
+    }
+    if !v.is_finite() || v.abs() >= 18_446_744_073_709_551_616.0 {
+        return None;
+    }
+    let bits = v.to_bits();
+    let negative = bits >> 63 == 1;
+    let exp_bits = ((bits >> 52) & 0x7FF) as i32;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (mantissa, exp) = if exp_bits == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), exp_bits - 1075)
+    };
+    let scaled = u128::from(mantissa) * 1_000_000u128;
+    let micros = if exp >= 0 {
+        scaled << exp
+    } else {
+        let shift = (-exp) as u32;
+        if shift >= 128 {
+            0
+        } else {
+            let q = scaled >> shift;
+            let rem = scaled & ((1u128 << shift) - 1);
+            let half = 1u128 << (shift - 1);
+            if rem > half || (rem == half && q & 1 == 1) {
+                q + 1
+            } else {
+                q
+            }
+        }
+    };
+    Some((negative, micros))
+}
+
+/// "00" to "99".
+const DIGIT_PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
+/// The two digits of `v` (0..=99).
+#[inline]
+fn pair(v: u32) -> &'static [u8] {
+    let i = 2 * (v as usize % 100);
+    &DIGIT_PAIRS[i..i + 2]
+}
+
+/// `v` in decimal, two digits at a time.
+pub fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    while v >= 100 {
+        i -= 2;
+        tmp[i..i + 2].copy_from_slice(pair((v % 100) as u32));
+        v /= 100;
+    }
+    if v >= 10 {
+        i -= 2;
+        tmp[i..i + 2].copy_from_slice(pair(v as u32));
+    } else {
+        i -= 1;
+        tmp[i] = b'0' + v as u8;
+    }
+    out.extend_from_slice(&tmp[i..]);
+}
+
+fn push_u128(out: &mut Vec<u8>, mut v: u128) {
+    let mut tmp = [0u8; 40];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&tmp[i..]);
+}
+
+/// Hex text of a byte, upper case.
+pub const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn collect(input: &[u8], max: usize, chunk_reader: bool) -> Vec<Result<Vec<u8>>> {
+        struct Dribble<'a>(&'a [u8]);
+        impl Read for Dribble<'_> {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(out.len()).min(3);
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut out = Vec::new();
+        let src: Box<dyn Read> = if chunk_reader {
+            Box::new(Dribble(input))
+        } else {
+            Box::new(input)
+        };
+        let mut r = LineReader::with_max_len(src, max);
+        loop {
+            match r.next_line() {
+                Ok(Some(l)) => out.push(Ok(l.to_vec())),
+                Ok(None) => break,
+                Err(e) => out.push(Err(e)),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn splits_lines_and_strips_cr() {
+        for dribble in [false, true] {
+            let got = collect(b"a b\r\n\ncd\nlast", 100, dribble);
+            let got: Vec<Vec<u8>> = got.into_iter().map(|r| r.unwrap()).collect();
+            assert_eq!(
+                got,
+                vec![b"a b".to_vec(), vec![], b"cd".to_vec(), b"last".to_vec()]
+            );
+        }
+    }
+
+    #[test]
+    fn too_long_line_is_reported_and_skipped() {
+        for dribble in [false, true] {
+            let mut input = b"ok\n".to_vec();
+            input.extend(std::iter::repeat_n(b'x', 50));
+            input.extend(b"\nafter\n");
+            let got = collect(&input, 10, dribble);
+            assert_eq!(got.len(), 3);
+            assert_eq!(got[0].as_ref().unwrap(), b"ok");
+            match &got[1] {
+                Err(Error::LineTooLong { line: 2, max: 10 }) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+            assert_eq!(got[2].as_ref().unwrap(), b"after");
+        }
+    }
+
+    #[test]
+    fn huge_line_uses_bounded_memory() {
+        // A reader that produces 64 MiB of 'x' without a newline, then "\nend".
+        struct Endless {
+            left: usize,
+            tail: &'static [u8],
+        }
+        impl Read for Endless {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                if self.left > 0 {
+                    let n = self.left.min(out.len());
+                    out[..n].fill(b'x');
+                    self.left -= n;
+                    return Ok(n);
+                }
+                let n = self.tail.len().min(out.len());
+                out[..n].copy_from_slice(&self.tail[..n]);
+                self.tail = &self.tail[n..];
+                Ok(n)
+            }
+        }
+        let mut r = LineReader::new(Endless {
+            left: 64 << 20,
+            tail: b"\nend",
+        });
+        assert!(matches!(
+            r.next_line(),
+            Err(Error::LineTooLong { line: 1, .. })
+        ));
+        assert!(r.buf.capacity() <= MAX_LINE_LEN + 2 * CHUNK);
+        assert_eq!(r.next_line().unwrap(), Some(&b"end"[..]));
+        assert_eq!(r.line_no(), 2);
+        assert!(r.next_line().unwrap().is_none());
+    }
+
+    #[test]
+    fn bom_is_dropped_on_the_first_line_only() {
+        let got = collect(b"\xEF\xBB\xBFdate\n\xEF\xBB\xBFx\n", 100, false);
+        assert_eq!(got[0].as_ref().unwrap(), b"date");
+        assert_eq!(got[1].as_ref().unwrap(), b"\xEF\xBB\xBFx");
+    }
+
+    #[test]
+    fn find_newline_agrees_with_position() {
+        let mut data = vec![b'a'; 40];
+        for i in 0..40 {
+            assert_eq!(find_byte(&data, b'a'), Some(i));
+            data[i] = b'\n';
+            for start in 0..=i {
+                assert_eq!(find_newline(&data[start..]), Some(i - start));
+            }
+            data[i] = 0x8A; // high bit set, must not look like '\n'
+        }
+        assert_eq!(find_newline(&data), None);
+    }
+
+    #[test]
+    fn line_buf_formats() {
+        let mut l = LineBuf::default();
+        l.fixed6(1795715148.716977);
+        l.byte(b' ');
+        l.i64(-42);
+        l.byte(b' ');
+        l.hex(0x1ABCDEF0);
+        l.byte(b' ');
+        l.hex(0);
+        l.byte(b' ');
+        let at = l.len();
+        l.u64(7);
+        l.pad_from(at, 3);
+        l.hex_bytes(&[0xDE, 0xAD], Some(b' '));
+        assert_eq!(l.as_slice(), b"1795715148.716977 -42 1ABCDEF0 0   7 DE AD");
+        let mut l = LineBuf::default();
+        l.fixed6(1e300);
+        assert!(l.as_slice().ends_with(b".000000") && l.len() > 300);
+        let mut l = LineBuf::default();
+        for _ in 0..LINE_BUF_CAP + 10 {
+            l.byte(b'x');
+        }
+        assert_eq!(l.len(), LINE_BUF_CAP);
+    }
+
+    #[test]
+    fn push_fixed6_agrees_with_fmt_fixed6() {
+        let mut x = 0.123_456_789_f64;
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.0078125,
+            3.0 * 0.0078125,
+            1795715148.716977,
+            1e30,
+        ];
+        for _ in 0..20_000 {
+            x = (x * 1.618_033_988_749 + 0.000_123) % 3_000_000_000.0;
+            values.push(x);
+            values.push(-x / 7.0);
+        }
+        for v in values {
+            let mut out = Vec::new();
+            push_fixed6(&mut out, v);
+            let want = crate::fmt::fixed6(v).unwrap_or_else(|| format!("{v:.6}"));
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{v:e}");
+            let mut l = LineBuf::default();
+            l.fixed6(v);
+            assert_eq!(l.as_slice(), want.as_bytes(), "{v:e}");
+        }
+    }
+
+    #[test]
+    fn tokens_and_numbers() {
+        let t: Vec<&[u8]> = Tokens::new(b"  1.5\t CANFD  2 ").collect();
+        assert_eq!(t, vec![&b"1.5"[..], b"CANFD", b"2"]);
+        assert_eq!(parse_hex_u32(b"1FFFFFFF"), Some(0x1FFF_FFFF));
+        assert_eq!(parse_hex_u32(b"123456789"), None);
+        assert_eq!(parse_hex_u32(b"12G"), None);
+        assert_eq!(parse_dec_u32(b"0042"), Some(42));
+        assert_eq!(parse_decimal_f64(b"2.501000"), Some(2.501));
+        assert_eq!(parse_decimal_f64(b"17."), Some(17.0));
+        assert_eq!(parse_decimal_f64(b"."), None);
+        assert_eq!(parse_decimal_f64(b"1.2.3"), None);
+        assert_eq!(parse_decimal_f64(b"-1"), None);
+        // The fast path and the general one agree with Rust's (correctly rounded) parser.
+        for text in [
+            "1795715148.716977",
+            "0.000001",
+            "30.005071",
+            "123456789012345678901234.5",
+            "9007199254740993",
+            "9007199254740993.0",
+            "1.00000000000000000000001",
+            "4503599627370495.5",
+            "000000000000000000000000001.5",
+        ] {
+            let want: f64 = text.parse().unwrap();
+            assert_eq!(parse_decimal_f64(text.as_bytes()), Some(want), "{text}");
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! `can._core.CanutilsLogReader` / `CanutilsLogWriter`: the candump log codec of
+//! [`crate::candump`] over Python files.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyInt, PyString, PyType};
+use pyo3::{PyTraverseError, PyVisit};
+
+use super::message::MessageFactory;
+use super::textlog::{
+    bound_c_function, c_call, frame_fields, message_frame, to_pyerr, warn, MethodDef, PyReadFile,
+    PyWriteFile,
+};
+use crate::candump::{Reader, Writer};
+use crate::lines::Error;
+
+fn log_err(py: Python<'_>, e: Error, name: &str) -> PyErr {
+    to_pyerr(py, e, name, "can.io.canutils", "CanutilsLogParseError")
+}
+
+/// Interface names seen: each becomes one Python object, shared by its messages.
+const MAX_CACHED_CHANNELS: usize = 64;
+
+/// Iterator of the messages of a candump log.
+#[pyclass(module = "can._core")]
+pub struct CanutilsLogReader {
+    inner: Reader<PyReadFile>,
+    factory: MessageFactory,
+    name: String,
+    on_end: Option<Py<PyAny>>,
+    finished: bool,
+    channels: Vec<(Vec<u8>, Py<PyAny>)>,
+}
+
+impl CanutilsLogReader {
+    /// The channel object of an interface name: an int for an all-digit name (as python-can
+    /// does), else the str.
+    fn channel<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let name = self.inner.channel_name();
+        // Logs have a few interfaces: a short list beats hashing every name.
+        if let Some((_, obj)) = self.channels.iter().find(|(n, _)| n.as_slice() == name) {
+            return Ok(obj.bind(py).clone());
+        }
+        let text = String::from_utf8_lossy(name);
+        let obj = if !name.is_empty() && name.iter().all(u8::is_ascii_digit) {
+            match text.parse::<u64>() {
+                Ok(n) => PyInt::new(py, n).into_any(),
+                Err(_) => PyString::new(py, &text).into_any(),
+            }
+        } else {
+            PyString::new(py, &text).into_any()
+        };
+        if self.channels.len() >= MAX_CACHED_CHANNELS {
+            self.channels.clear();
+        }
+        self.channels.push((name.to_vec(), obj.clone().unbind()));
+        Ok(obj)
+    }
+
+    fn end(&mut self, py: Python<'_>) -> PyResult<()> {
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = true;
+        if let Some(first) = self.inner.first_skipped() {
+            let where_ = if self.name.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", self.name)
+            };
+            warn(
+                py,
+                &format!(
+                    "{where_}skipped {} malformed line(s); the first: {first}",
+                    self.inner.skipped()
+                ),
+            )?;
+        }
+        if let Some(cb) = self.on_end.take() {
+            cb.bind(py).call0()?;
+        }
+        Ok(())
+    }
+}
+
+#[pymethods]
+impl CanutilsLogReader {
+    /// Reads `file` (a file object, text or binary); `message_class` is `can.Message` or a
+    /// subclass; `name` names the file in error messages; `on_end()` is called once when the
+    /// iteration ends.
+    #[new]
+    #[pyo3(signature = (file, message_class, name="", strict=true, on_end=None))]
+    fn new(
+        file: Py<PyAny>,
+        message_class: &Bound<'_, PyType>,
+        name: &str,
+        strict: bool,
+        on_end: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        Ok(CanutilsLogReader {
+            inner: Reader::new(PyReadFile::new(file), strict),
+            factory: MessageFactory::new(message_class)?,
+            name: name.to_owned(),
+            on_end,
+            finished: false,
+            channels: Vec::new(),
+        })
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Some(cb) = &self.on_end {
+            visit.call(cb)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.on_end = None;
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        if self.finished {
+            return Ok(None);
+        }
+        match self.inner.next_frame() {
+            Ok(Some(f)) => {
+                let channel = self.channel(py)?;
+                self.factory
+                    .build(py, frame_fields(py, &f, channel))
+                    .map(Some)
+            }
+            Ok(None) => {
+                self.end(py)?;
+                Ok(None)
+            }
+            Err(e) => {
+                // The iteration ends here too: the file is closed before the error is raised.
+                self.finished = true;
+                let err = log_err(py, e, &self.name);
+                if let Some(cb) = self.on_end.take() {
+                    cb.bind(py).call0()?;
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Malformed lines skipped so far (with strict=False).
+    #[getter]
+    fn skipped_lines(&self) -> u64 {
+        self.inner.skipped()
+    }
+
+    /// Number of the line read last.
+    #[getter]
+    fn line_no(&self) -> u64 {
+        self.inner.line_no()
+    }
+}
+
+/// Writer of candump logs; `write_message` takes a `can.Message`.
+#[pyclass(module = "can._core")]
+pub struct CanutilsLogWriter {
+    inner: Writer<PyWriteFile>,
+    default_channel: String,
+    /// Channel objects seen (held, so that identity stays meaningful) and their names.
+    names: Vec<(Py<PyAny>, Vec<u8>)>,
+}
+
+impl CanutilsLogWriter {
+    /// The interface name of a message's channel: an int (or a str of digits) n is "can<n>",
+    /// as python-can writes it; None is the default channel.
+    fn interface_name(&self, channel: &Bound<'_, PyAny>) -> PyResult<String> {
+        Ok(if channel.is_none() {
+            self.default_channel.clone()
+        } else if let Ok(s) = channel.cast::<PyString>() {
+            let s = s.to_cow()?;
+            if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+                format!("can{s}")
+            } else {
+                s.into_owned()
+            }
+        } else if channel.is_instance_of::<PyInt>() {
+            format!("can{}", channel.str()?.to_cow()?)
+        } else {
+            channel.str()?.to_cow()?.into_owned()
+        })
+    }
+}
+
+impl CanutilsLogWriter {
+    fn write(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
+        let (frame, timestamp, channel) = message_frame(msg)?;
+        let at = match self
+            .names
+            .iter()
+            .position(|(obj, _)| obj.as_ptr() == channel.as_ptr())
+        {
+            Some(i) => i,
+            None => {
+                let name = self.interface_name(&channel)?;
+                if self.names.len() >= MAX_CACHED_CHANNELS {
+                    self.names.clear();
+                }
+                self.names.push((channel.unbind(), name.into_bytes()));
+                self.names.len() - 1
+            }
+        };
+        self.inner
+            .write_frame_at(&frame, timestamp, &self.names[at].1)
+            .map_err(|e| log_err(py, e, ""))
+    }
+}
+
+#[pymethods]
+impl CanutilsLogWriter {
+    /// Writes to `file` (a file object; `text` says whether it takes str or bytes).
+    #[new]
+    #[pyo3(signature = (file, text, channel="vcan0"))]
+    fn new(file: Py<PyAny>, text: bool, channel: &str) -> Self {
+        CanutilsLogWriter {
+            inner: Writer::new(PyWriteFile { file, text }),
+            default_channel: channel.to_owned(),
+            names: Vec::new(),
+        }
+    }
+
+    /// Appends one message.
+    fn write_message(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.write(py, msg)
+    }
+
+    /// `write_message` as a one-argument C function bound to this writer (the fast path
+    /// for `on_message_received`).
+    fn message_sink<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        bound_c_function(slf.as_any(), &WRITE_DEF)
+    }
+
+    /// Hands buffered lines to the file.
+    fn flush(&mut self, py: Python<'_>) -> PyResult<()> {
+        self.inner.flush().map_err(|e| log_err(py, e, ""))
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<CanutilsLogReader>()?;
+    m.add_class::<CanutilsLogWriter>()?;
+    Ok(())
+}
+
+/// `write_message` as a METH_O C function.
+static WRITE_DEF: MethodDef = MethodDef(pyo3::ffi::PyMethodDef {
+    ml_name: c"write_message".as_ptr(),
+    ml_meth: pyo3::ffi::PyMethodDefPointer {
+        PyCFunction: log_write_o,
+    },
+    ml_flags: pyo3::ffi::METH_O,
+    ml_doc: c"write_message(msg): appends one message".as_ptr(),
+});
+
+unsafe extern "C" fn log_write_o(
+    slf: *mut pyo3::ffi::PyObject,
+    msg: *mut pyo3::ffi::PyObject,
+) -> *mut pyo3::ffi::PyObject {
+    // SAFETY: CPython calls this METH_O function with the GIL held, `slf` being the writer
+    // the function was bound to (see `message_sink`) and `msg` the argument, both borrowed.
+    unsafe {
+        c_call(|py| {
+            let writer = Bound::from_borrowed_ptr(py, slf).cast_into::<CanutilsLogWriter>()?;
+            let msg = Bound::from_borrowed_ptr(py, msg);
+            let mut writer = writer.try_borrow_mut()?;
+            writer.write(py, &msg)
+        })
+    }
+}

@@ -1,0 +1,475 @@
+//! What the ASC and candump bindings share: Python file objects as `Read`/`Write` (text or
+//! binary), the local time zone through Python's `datetime`, error conversion, and the
+//! conversions between [`CanFrame`] and `can.Message`.
+
+use std::io::{self, Read, Write};
+
+use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyString};
+
+use super::message::{self, NFIELDS};
+use crate::asc::{Civil, LocalTime};
+use crate::frame::{
+    CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF, CANFD_MAX_DLEN, CAN_EFF_FLAG, CAN_EFF_MASK,
+    CAN_ERR_FLAG, CAN_RTR_FLAG,
+};
+use crate::lines::Error;
+
+/// Characters (text files) or bytes (binary files) asked of a Python file per `read` call.
+const READ_CHUNK: usize = 256 << 10;
+
+fn py_io(e: PyErr) -> io::Error {
+    io::Error::other(e)
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default()
+}
+
+/// A Python file object opened for reading, in text or binary mode.
+pub struct PyReadFile {
+    pub file: Py<PyAny>,
+    pending: Vec<u8>,
+    pos: usize,
+}
+
+impl PyReadFile {
+    pub fn new(file: Py<PyAny>) -> Self {
+        PyReadFile {
+            file,
+            pending: Vec::new(),
+            pos: 0,
+        }
+    }
+}
+
+impl Read for PyReadFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos == self.pending.len() {
+            self.pos = 0;
+            self.pending.clear();
+            Python::attach(|py| -> io::Result<()> {
+                let data = self
+                    .file
+                    .bind(py)
+                    .call_method1(pyo3::intern!(py, "read"), (READ_CHUNK,))
+                    .map_err(py_io)?;
+                if let Ok(s) = data.cast::<PyString>() {
+                    self.pending
+                        .extend_from_slice(s.to_cow().map_err(py_io)?.as_bytes());
+                } else if let Ok(b) = data.cast::<PyBytes>() {
+                    self.pending.extend_from_slice(b.as_bytes());
+                } else if let Ok(b) = data.cast::<PyByteArray>() {
+                    self.pending.extend_from_slice(&b.to_vec());
+                } else if !data.is_none() {
+                    return Err(py_io(PyTypeError::new_err(format!(
+                        "read() returned {}, not str or bytes",
+                        type_name(&data)
+                    ))));
+                }
+                Ok(())
+            })?;
+        }
+        let n = (self.pending.len() - self.pos).min(buf.len());
+        buf[..n].copy_from_slice(&self.pending[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// A Python file object opened for writing: text mode gets `str`, binary mode `bytes`.
+pub struct PyWriteFile {
+    pub file: Py<PyAny>,
+    pub text: bool,
+}
+
+impl Write for PyWriteFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        Python::attach(|py| {
+            let f = self.file.bind(py);
+            let arg = if self.text {
+                // The writers hand over whole lines built from UTF-8 text.
+                PyString::new(py, &String::from_utf8_lossy(buf)).into_any()
+            } else {
+                PyBytes::new(py, buf).into_any()
+            };
+            f.call_method1(pyo3::intern!(py, "write"), (arg,))
+                .map_err(py_io)?;
+            Ok(())
+        })
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The local time zone, through Python's `datetime` (naive datetimes are local time), as
+/// python-can converts ASC dates.
+pub struct PyLocalTime;
+
+impl LocalTime for PyLocalTime {
+    fn unix_of_local(&self, c: &Civil) -> Option<f64> {
+        Python::attach(|py| {
+            let dt = py
+                .import("datetime")
+                .ok()?
+                .getattr("datetime")
+                .ok()?
+                .call1((c.year, c.month, c.day, c.hour, c.minute, c.second, c.micros))
+                .ok()?;
+            dt.call_method0("timestamp").ok()?.extract::<f64>().ok()
+        })
+    }
+
+    fn local_of_unix(&self, t: f64) -> Option<Civil> {
+        Python::attach(|py| {
+            let dt = py
+                .import("datetime")
+                .ok()?
+                .getattr("datetime")
+                .ok()?
+                .call_method1("fromtimestamp", (t,))
+                .ok()?;
+            let get = |name: &str| dt.getattr(name).ok()?.extract::<i64>().ok();
+            Some(Civil {
+                year: i32::try_from(get("year")?).ok()?,
+                month: u8::try_from(get("month")?).ok()?,
+                day: u8::try_from(get("day")?).ok()?,
+                hour: u8::try_from(get("hour")?).ok()?,
+                minute: u8::try_from(get("minute")?).ok()?,
+                second: u8::try_from(get("second")?).ok()?,
+                micros: u32::try_from(get("microsecond")?).ok()?,
+            })
+        })
+    }
+}
+
+/// An `io::Error` raised by a Python file object carries the original exception.
+pub fn io_to_pyerr(e: io::Error) -> PyErr {
+    if e.get_ref().is_some_and(|inner| inner.is::<PyErr>()) {
+        if let Some(inner) = e.into_inner() {
+            if let Ok(py_err) = inner.downcast::<PyErr>() {
+                return *py_err;
+            }
+        }
+        return PyOSError::new_err("I/O error");
+    }
+    PyErr::from(e)
+}
+
+/// Converts a text log error: a malformed or over-long line becomes `module.class_name` (a
+/// `CanError` and `ValueError`) with `name: line N: …`, a bad value a `ValueError`, an I/O
+/// error the `OSError` it came from.
+pub fn to_pyerr(py: Python<'_>, e: Error, name: &str, module: &str, class_name: &str) -> PyErr {
+    match e {
+        Error::Io(e) => io_to_pyerr(e),
+        Error::Value(msg) => PyValueError::new_err(msg),
+        other => {
+            let msg = if name.is_empty() {
+                other.to_string()
+            } else {
+                format!("{name}: {other}")
+            };
+            match py
+                .import(module)
+                .and_then(|m| m.getattr(class_name))
+                .and_then(|c| c.call1((msg.clone(),)))
+            {
+                Ok(exc) => PyErr::from_value(exc),
+                Err(_) => PyValueError::new_err(msg),
+            }
+        }
+    }
+}
+
+/// The message fields of `f` (storage order), with `channel` as given.
+pub fn frame_fields<'py>(
+    py: Python<'py>,
+    f: &CanFrame,
+    channel: Bound<'py, PyAny>,
+) -> [Bound<'py, PyAny>; NFIELDS] {
+    use pyo3::types::{PyBool, PyFloat, PyInt};
+    let b = |v: bool| PyBool::new(py, v).to_owned().into_any();
+    [
+        PyFloat::new(py, f.timestamp).into_any(),
+        PyInt::new(py, f.id()).into_any(),
+        b(f.is_extended()),
+        b(f.is_remote()),
+        b(f.is_error()),
+        channel,
+        PyInt::new(py, f.dlc).into_any(),
+        PyByteArray::new(py, f.payload()).into_any(),
+        b(f.flags & CANFD_FDF != 0),
+        b(f.is_rx),
+        b(f.flags & CANFD_BRS != 0),
+        b(f.flags & CANFD_ESI != 0),
+    ]
+}
+
+/// `bool(obj)`, with the two bool singletons recognised without a call.
+#[inline]
+fn truthy(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let p = obj.as_ptr();
+    // SAFETY: Py_True / Py_False return borrowed pointers to the immortal bool singletons.
+    let (t, f) = unsafe { (pyo3::ffi::Py_True(), pyo3::ffi::Py_False()) };
+    if p == t {
+        Ok(true)
+    } else if p == f {
+        Ok(false)
+    } else {
+        obj.is_truthy()
+    }
+}
+
+fn bad_field(name: &str, v: &Bound<'_, PyAny>, why: &str) -> PyErr {
+    PyValueError::new_err(format!(
+        "cannot write a message whose {name} is {}: {why}",
+        v.repr().map(|r| r.to_string()).unwrap_or_default()
+    ))
+}
+
+/// A message as a frame, its timestamp (None if it has none) and its channel object.
+pub fn message_frame<'py>(
+    msg: &Bound<'py, PyAny>,
+) -> PyResult<(CanFrame, Option<f64>, Bound<'py, PyAny>)> {
+    if let Some(fast) = message_frame_fast(msg) {
+        return Ok(fast);
+    }
+    message_frame_slow(msg)
+}
+
+/// The common case without reference counting or calls: a `can.Message` whose fields are
+/// exact floats, ints, bools and bytes/bytearray. None for anything else (the slow path then
+/// converts it, or reports what is wrong).
+#[inline]
+fn message_frame_fast<'py>(
+    msg: &Bound<'py, PyAny>,
+) -> Option<(CanFrame, Option<f64>, Bound<'py, PyAny>)> {
+    use pyo3::types::{PyFloat, PyInt};
+    use pyo3::Borrowed;
+    let p = message::field_ptrs(msg)?;
+    let py = msg.py();
+    // SAFETY: the pointers are the message's own field references (non-null, checked by
+    // `field_ptrs`); `msg` keeps them alive, and nothing below runs Python code that could
+    // replace them: only exact built-in types are read, through calls that never call back.
+    let field = |i: usize| unsafe { Borrowed::from_ptr(py, p[i]) };
+    // SAFETY: Py_True / Py_False return borrowed pointers to the immortal bool singletons.
+    let (t, f) = unsafe { (pyo3::ffi::Py_True(), pyo3::ffi::Py_False()) };
+    let flag = |i: usize| {
+        if p[i] == t {
+            Some(true)
+        } else if p[i] == f {
+            Some(false)
+        } else {
+            None
+        }
+    };
+    let int = |i: usize, max: i64| -> Option<i64> {
+        let v = field(i);
+        if !v.is_exact_instance_of::<PyInt>() {
+            return None;
+        }
+        v.extract::<i64>().ok().filter(|v| (0..=max).contains(v))
+    };
+    let ts = field(message::TIMESTAMP)
+        .cast_exact::<PyFloat>()
+        .ok()?
+        .value();
+    let mut frame = CanFrame {
+        timestamp: ts,
+        can_id: int(message::ARBITRATION_ID, i64::from(CAN_EFF_MASK))? as u32,
+        dlc: int(message::DLC, 255)? as u8,
+        is_rx: flag(message::IS_RX)?,
+        ..CanFrame::default()
+    };
+    if flag(message::IS_EXTENDED_ID)? {
+        frame.can_id |= CAN_EFF_FLAG;
+    }
+    if flag(message::IS_REMOTE_FRAME)? {
+        frame.can_id |= CAN_RTR_FLAG;
+    }
+    if flag(message::IS_ERROR_FRAME)? {
+        frame.can_id |= CAN_ERR_FLAG;
+    }
+    if flag(message::IS_FD)? {
+        frame.flags |= CANFD_FDF;
+    }
+    if flag(message::BITRATE_SWITCH)? {
+        frame.flags |= CANFD_BRS;
+    }
+    if flag(message::ERROR_STATE_INDICATOR)? {
+        frame.flags |= CANFD_ESI;
+    }
+    let data = field(message::DATA);
+    let n = if let Ok(b) = data.cast_exact::<PyByteArray>() {
+        // SAFETY: copied out at once; no Python code runs that could resize the bytearray.
+        copy_data(&mut frame, unsafe { b.as_bytes() })
+    } else if let Ok(b) = data.cast_exact::<PyBytes>() {
+        copy_data(&mut frame, b.as_bytes())
+    } else {
+        None
+    }?;
+    frame.len = n as u8;
+    let channel = field(message::CHANNEL).to_owned();
+    Some((frame, Some(ts), channel))
+}
+
+fn message_frame_slow<'py>(
+    msg: &Bound<'py, PyAny>,
+) -> PyResult<(CanFrame, Option<f64>, Bound<'py, PyAny>)> {
+    let [ts, id, ext, remote, error, channel, dlc, data, fd, rx, brs, esi] =
+        message::message_fields(msg)?;
+    let mut f = CanFrame::default();
+    let timestamp = if ts.is_none() {
+        None
+    } else {
+        Some(
+            ts.extract::<f64>()
+                .map_err(|_| bad_field("timestamp", &ts, "not a number"))?,
+        )
+    };
+    f.can_id = id
+        .extract::<u32>()
+        .ok()
+        .filter(|&v| v <= CAN_EFF_MASK)
+        .ok_or_else(|| bad_field("arbitration_id", &id, "not an int in 0..=0x1FFFFFFF"))?;
+    if truthy(&ext)? {
+        f.can_id |= CAN_EFF_FLAG;
+    }
+    if truthy(&remote)? {
+        f.can_id |= CAN_RTR_FLAG;
+    }
+    if truthy(&error)? {
+        f.can_id |= CAN_ERR_FLAG;
+    }
+    f.dlc = if dlc.is_none() {
+        0
+    } else {
+        dlc.extract::<u8>()
+            .map_err(|_| bad_field("dlc", &dlc, "not an int in 0..=255"))?
+    };
+    let n = if let Ok(b) = data.cast::<PyBytes>() {
+        copy_data(&mut f, b.as_bytes())
+    } else if let Ok(b) = data.cast::<PyByteArray>() {
+        // SAFETY: the bytes are copied out at once, with no Python code running in between
+        // that could resize the bytearray (we hold the GIL).
+        copy_data(&mut f, unsafe { b.as_bytes() })
+    } else if data.is_none() {
+        Some(0)
+    } else {
+        let v = data
+            .py()
+            .get_type::<PyBytes>()
+            .call1((&data,))
+            .map_err(|_| bad_field("data", &data, "not bytes-like"))?;
+        copy_data(&mut f, v.cast::<PyBytes>()?.as_bytes())
+    };
+    f.len = n.ok_or_else(|| bad_field("data", &data, "longer than 64 bytes"))? as u8;
+    if truthy(&fd)? {
+        f.flags |= CANFD_FDF;
+    }
+    if truthy(&brs)? {
+        f.flags |= CANFD_BRS;
+    }
+    if truthy(&esi)? {
+        f.flags |= CANFD_ESI;
+    }
+    f.is_rx = truthy(&rx)?;
+    f.timestamp = timestamp.unwrap_or(0.0);
+    Ok((f, timestamp, channel))
+}
+
+fn copy_data(f: &mut CanFrame, bytes: &[u8]) -> Option<usize> {
+    if bytes.len() > CANFD_MAX_DLEN {
+        return None;
+    }
+    f.data[..bytes.len()].copy_from_slice(bytes);
+    Some(bytes.len())
+}
+
+/// python-can's `channel2int`: an int as it is, the number a string ends in, else None.
+pub fn channel_number(ch: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+    if ch.is_none() {
+        return Ok(None);
+    }
+    if let Ok(s) = ch.cast::<PyString>() {
+        let s = s.to_cow()?;
+        return Ok(crate::candump::channel_number(s.as_bytes()).map(i64::from));
+    }
+    if ch.is_instance_of::<pyo3::types::PyInt>() {
+        return ch
+            .extract::<i64>()
+            .map(Some)
+            .map_err(|_| bad_field("channel", ch, "out of range"));
+    }
+    Ok(None)
+}
+
+/// Emits a `UserWarning` from native code.
+pub fn warn(py: Python<'_>, text: &str) -> PyResult<()> {
+    let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
+    PyErr::warn(
+        py,
+        &category,
+        &std::ffi::CString::new(text.replace('\0', " "))?,
+        1,
+    )
+}
+
+/// A `PyMethodDef` that CPython only reads.
+pub struct MethodDef(pub pyo3::ffi::PyMethodDef);
+
+// SAFETY: the definition is never written after construction; CPython only reads it.
+unsafe impl Sync for MethodDef {}
+
+/// The body of a METH_O C function: runs `f` with the GIL token; a Python error or a Rust panic
+/// becomes the raised exception (null return), success returns None.
+///
+/// # Safety
+/// Must be called by CPython, as a C function, with the GIL held.
+pub unsafe fn c_call(f: impl FnOnce(Python<'_>) -> PyResult<()>) -> *mut pyo3::ffi::PyObject {
+    // SAFETY: per the contract CPython called us, holding the GIL.
+    let py = unsafe { Python::assume_attached() };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(py))) {
+        Ok(Ok(())) => py.None().into_ptr(),
+        Ok(Err(e)) => {
+            e.restore(py);
+            std::ptr::null_mut()
+        }
+        Err(_) => {
+            pyo3::panic::PanicException::new_err("a Rust panic in a log writer").restore(py);
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// A Python callable for the C function of `def` with `owner` as its first argument: a
+/// one-argument call goes straight to it, without the argument tuple PyO3's methods need
+/// under the stable ABI.
+pub fn bound_c_function<'py>(
+    owner: &Bound<'py, PyAny>,
+    def: &'static MethodDef,
+) -> PyResult<Bound<'py, PyAny>> {
+    let ml = std::ptr::from_ref(&def.0).cast_mut();
+    // SAFETY: `ml` is a 'static, well-formed METH_O definition that CPython only reads;
+    // `owner` is a live object, which the new function object keeps a reference to.
+    unsafe {
+        Bound::from_owned_ptr_or_err(
+            owner.py(),
+            pyo3::ffi::PyCFunction_NewEx(ml, owner.as_ptr(), std::ptr::null_mut()),
+        )
+    }
+}
