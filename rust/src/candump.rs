@@ -640,6 +640,29 @@ mod tests {
     }
 
     #[test]
+    fn huge_timestamps_read_back() {
+        // Found by the fuzzer: the writer's text for 1.8e58 was longer than the reader took.
+        let mut f = CanFrame::default();
+        for t in [1.795_783_405_222_222e58, 1e300, f64::MAX] {
+            f.timestamp = t;
+            let mut w = Writer::new(Vec::new());
+            w.write_frame(&f, b"can0").unwrap();
+            w.flush().unwrap();
+            let back = frames_of(&w.out);
+            assert_eq!(back[0].timestamp, t);
+        }
+    }
+
+    fn frames_of(text: &[u8]) -> Vec<CanFrame> {
+        let mut r = Reader::new(text, true);
+        let mut out = Vec::new();
+        while let Some(f) = r.next_frame().unwrap() {
+            out.push(f);
+        }
+        out
+    }
+
+    #[test]
     fn error_frame_without_class_is_a_bus_error() {
         let f = CanFrame {
             can_id: CAN_ERR_FLAG | CAN_EFF_FLAG,

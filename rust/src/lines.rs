@@ -373,7 +373,7 @@ pub fn parse_decimal_f64(s: &[u8]) -> Option<f64> {
     }
     let digits = (int_text.len() + frac_text.len()) as u32;
     let frac_digits = frac_text.len() as u32;
-    if digits == 0 || s.len() > 64 {
+    if digits == 0 || s.len() > 512 {
         return None;
     }
     // Clinger's fast path: an integer below 2^53 and a power of ten up to 10^22 are both exact
@@ -412,6 +412,41 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
     t
 };
 
+/// `dst.copy_from_slice(src)` for the short copies of the text writers, without a call to
+/// `memcpy`: two overlapping fixed-size moves cover 4..=16 bytes, a loop of 16-byte moves
+/// longer ones. `dst` and `src` must have the same length.
+#[inline]
+pub fn copy_small(dst: &mut [u8], src: &[u8]) {
+    let n = src.len().min(dst.len());
+    let (dst, src) = (&mut dst[..n], &src[..n]);
+    match n {
+        0 => {}
+        1..=3 => {
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = *s;
+            }
+        }
+        4..=7 => {
+            dst[..4].copy_from_slice(&src[..4]);
+            dst[n - 4..].copy_from_slice(&src[n - 4..]);
+        }
+        8..=16 => {
+            dst[..8].copy_from_slice(&src[..8]);
+            dst[n - 8..].copy_from_slice(&src[n - 8..]);
+        }
+        _ => {
+            let mut i = 0;
+            while i + 16 <= n {
+                dst[i..i + 16].copy_from_slice(&src[i..i + 16]);
+                i += 16;
+            }
+            if i < n {
+                dst[n - 16..].copy_from_slice(&src[n - 16..]);
+            }
+        }
+    }
+}
+
 /// Capacity of a [`LineBuf`]: any frame line of the text formats fits, including a
 /// six-decimal rendering of the largest double; longer parts (interface names, event texts)
 /// are written around it.
@@ -425,6 +460,11 @@ pub const LINE_BUF_CAP: usize = 1024;
 pub struct LineBuf {
     buf: Box<[u8]>,
     len: usize,
+    /// The whole seconds [`fixed6`](Self::fixed6) wrote last, and their digits (the last
+    /// `last_int_len` bytes of `last_int_text`).
+    last_int: u64,
+    last_int_text: [u8; 20],
+    last_int_len: usize,
 }
 
 impl Default for LineBuf {
@@ -438,6 +478,9 @@ impl LineBuf {
         LineBuf {
             buf: vec![0; capacity].into_boxed_slice(),
             len: 0,
+            last_int: 0,
+            last_int_text: [0; 20],
+            last_int_len: 0,
         }
     }
 
@@ -493,7 +536,7 @@ impl LineBuf {
     #[inline]
     pub fn bytes(&mut self, s: &[u8]) {
         if let Some(out) = self.room(s.len()) {
-            out.copy_from_slice(s);
+            copy_small(out, s);
         }
     }
 
@@ -554,13 +597,38 @@ impl LineBuf {
                     self.byte(b'-');
                 }
                 let m = micros as u64;
-                self.u64(m / 1_000_000);
-                let frac = (m % 1_000_000) as u32;
-                self.byte(b'.');
+                let (int_part, frac) = (m / 1_000_000, (m % 1_000_000) as u32);
+                // Consecutive timestamps mostly share their whole seconds: their digits are
+                // made once and reused.
+                if int_part != self.last_int || self.last_int_len == 0 {
+                    let mut v = int_part;
+                    let mut i = self.last_int_text.len();
+                    while v >= 100 {
+                        i -= 2;
+                        self.last_int_text[i..i + 2].copy_from_slice(pair((v % 100) as u32));
+                        v /= 100;
+                    }
+                    if v >= 10 {
+                        i -= 2;
+                        self.last_int_text[i..i + 2].copy_from_slice(pair(v as u32));
+                    } else {
+                        i -= 1;
+                        self.last_int_text[i] = b'0' + v as u8;
+                    }
+                    self.last_int = int_part;
+                    self.last_int_len = self.last_int_text.len() - i;
+                }
+                let n = self.last_int_len;
+                let Some(out) = self.buf.get_mut(self.len..self.len + n + 7) else {
+                    return;
+                };
+                copy_small(&mut out[..n], &self.last_int_text[20 - n..]);
+                out[n] = b'.';
                 let (hi, rest) = (frac / 10_000, frac % 10_000);
-                self.bytes(pair(hi));
-                self.bytes(pair(rest / 100));
-                self.bytes(pair(rest % 100));
+                out[n + 1..n + 3].copy_from_slice(pair(hi));
+                out[n + 3..n + 5].copy_from_slice(pair(rest / 100));
+                out[n + 5..n + 7].copy_from_slice(pair(rest % 100));
+                self.len += n + 7;
             }
             _ => {
                 let mut out = Vec::new();
@@ -580,8 +648,20 @@ impl LineBuf {
     /// The last `digits` (at most 8) upper-case hex digits of `v`.
     #[inline]
     pub fn hex_digits(&mut self, v: u32, digits: usize) {
-        for i in (0..digits.min(8)).rev() {
-            self.byte(HEX_UPPER[((v >> (4 * i)) & 0xF) as usize]);
+        let digits = digits.min(8);
+        let Some(out) = self.room(digits) else {
+            return;
+        };
+        // Two digits per table look-up, from the last byte of `v` backwards.
+        let mut i = digits;
+        let mut v = v;
+        while i >= 2 {
+            i -= 2;
+            out[i..i + 2].copy_from_slice(&HEX_PAIRS[(v & 0xFF) as usize]);
+            v >>= 8;
+        }
+        if i == 1 {
+            out[0] = HEX_UPPER[(v & 0xF) as usize];
         }
     }
 
@@ -850,6 +930,16 @@ mod tests {
     }
 
     #[test]
+    fn copy_small_copies_every_length() {
+        let src: Vec<u8> = (0..100).collect();
+        for n in 0..=100 {
+            let mut dst = vec![0xFFu8; n];
+            copy_small(&mut dst, &src[..n]);
+            assert_eq!(dst, &src[..n]);
+        }
+    }
+
+    #[test]
     fn line_buf_formats() {
         let mut l = LineBuf::default();
         l.fixed6(1795715148.716977);
@@ -860,11 +950,18 @@ mod tests {
         l.byte(b' ');
         l.hex(0);
         l.byte(b' ');
+        l.hex_digits(0x123, 3);
+        l.hex_digits(0x1ABCDEF0, 8);
+        l.hex_digits(0x7, 1);
+        l.byte(b' ');
         let at = l.len();
         l.u64(7);
         l.pad_from(at, 3);
         l.hex_bytes(&[0xDE, 0xAD], Some(b' '));
-        assert_eq!(l.as_slice(), b"1795715148.716977 -42 1ABCDEF0 0   7 DE AD");
+        assert_eq!(
+            l.as_slice(),
+            b"1795715148.716977 -42 1ABCDEF0 0 1231ABCDEF07   7 DE AD"
+        );
         let mut l = LineBuf::default();
         l.fixed6(1e300);
         assert!(l.as_slice().ends_with(b".000000") && l.len() > 300);
@@ -891,12 +988,17 @@ mod tests {
             values.push(x);
             values.push(-x / 7.0);
         }
+        // Runs of values with the same whole seconds, to exercise the digits cache.
+        for k in 0..2000 {
+            values.push(1_795_715_148.0 + f64::from(k / 7) + f64::from(k % 7) * 0.125);
+        }
+        let mut l = LineBuf::default();
         for v in values {
             let mut out = Vec::new();
             push_fixed6(&mut out, v);
             let want = crate::fmt::fixed6(v).unwrap_or_else(|| format!("{v:.6}"));
             assert_eq!(String::from_utf8(out).unwrap(), want, "{v:e}");
-            let mut l = LineBuf::default();
+            l.clear();
             l.fixed6(v);
             assert_eq!(l.as_slice(), want.as_bytes(), "{v:e}");
         }

@@ -474,6 +474,8 @@ def test_writer_layout() -> None:
         w(msg(timestamp=t0 + 2.5, is_error_frame=True, channel="can3"))
         w(msg(timestamp=t0 + 1.0, arbitration_id=0x7FF))  # earlier: the previous time
         w.log_event("hello", t0 + 3.0)
+        w.log_event("", t0 + 4.0)  # empty messages are not written
+        w.log_event(None, t0 + 4.0)
     lines = out.getvalue().splitlines()
     assert lines == [
         "date Sat Sep 30 15:06:13.191 2017",

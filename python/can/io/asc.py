@@ -173,7 +173,9 @@ class ASCWriter(BaseIOHandler, Listener):
         #: Default channel (see above).
         self.channel = channel
         try:
-            self._writer = _core.AscWriter(self.file, _is_text(self.file), channel)
+            self._writer = _core.AscWriter(
+                self.file, _is_text(self.file), channel, lend=self._owns_file
+            )
         except BaseException:
             super().stop()
             raise
@@ -186,15 +188,17 @@ class ASCWriter(BaseIOHandler, Listener):
         """Writes one message to the file (buffered)."""
         self._writer.write_message(msg)
 
-    def log_event(self, message: str, timestamp: Optional[float] = None) -> None:
+    def log_event(self, message: Optional[str], timestamp: Optional[float] = None) -> None:
         """Adds an arbitrary message to the log file.
 
-        :param message: an arbitrary message; empty messages are not written, line breaks
-            become spaces.
+        :param message: an arbitrary message; empty messages (and None) are not written, line
+            breaks become spaces.
         :param timestamp: the absolute timestamp of the event; None (or one before the
             previous event) uses the previous event's time.
         """
-        self._writer.log_event(message, timestamp)
+        if not message:
+            return
+        self._writer.log_event(str(message), timestamp)
 
     def stop(self) -> None:
         """Writes ``End TriggerBlock``, flushes, and closes the file (a file-like object

@@ -133,7 +133,9 @@ class CanutilsLogWriter(BaseIOHandler, Listener):
             default = str(channel)
             if default.isdigit():
                 default = f"can{default}"
-            self._writer = _core.CanutilsLogWriter(self.file, _is_text(self.file), default)
+            self._writer = _core.CanutilsLogWriter(
+                self.file, _is_text(self.file), default, lend=self._owns_file
+            )
         except BaseException:
             super().stop()
             raise

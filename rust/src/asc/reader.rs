@@ -445,9 +445,11 @@ impl State {
             // Classic CAN in the CANFD layout (flags without FDF).
             Some(fl) if fl & ASC_F_FDF == 0 && len <= 8 => {
                 f.flags = 0;
-                f.dlc = dlc;
+                // The data length wins over a DLC that disagrees (8 bytes may carry 9..15).
+                f.dlc = if len == 8 && dlc > 8 { dlc } else { len as u8 };
                 if fl & ASC_F_RTR != 0 {
                     f.can_id |= CAN_RTR_FLAG;
+                    f.dlc = dlc;
                     f.len = 0;
                     f.data = [0; 64];
                 }

@@ -214,10 +214,9 @@ impl<W: Write> Writer<W> {
             l.byte(HEX_LOWER[usize::from(dlc)]);
         } else {
             l.bytes(b"d ");
-            // The DLC may exceed the bytes held (a classic DLC 9..15 means 8 bytes); a DLC
-            // below them would drop data, so the byte count wins then.
+            // The DLC is the byte count, except that 8 bytes may carry a DLC of 9..15.
             let n = frame.payload().len().min(8);
-            let dlc = if usize::from(dlc) < n { n as u8 } else { dlc };
+            let dlc = if n == 8 && dlc > 8 { dlc } else { n as u8 };
             l.byte(HEX_LOWER[usize::from(dlc)]);
             l.hex_bytes(&frame.payload()[..n], Some(b' '));
         }

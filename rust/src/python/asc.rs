@@ -11,6 +11,7 @@ use super::textlog::{
     MethodDef, PyLocalTime, PyReadFile, PyWriteFile,
 };
 use crate::asc::{Base, Reader, ReaderOptions, Writer};
+use crate::frame::CanFrame;
 use crate::lines::Error;
 
 fn asc_err(py: Python<'_>, e: Error, name: &str) -> PyErr {
@@ -170,30 +171,34 @@ pub struct AscWriter {
     inner: Writer<PyWriteFile>,
     /// File channel (counted from 1) for messages without a channel number.
     default_channel: i64,
+    /// The frame of the message being written (reused).
+    frame: Box<CanFrame>,
 }
 
 impl AscWriter {
     fn write(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
-        let (frame, timestamp, channel) = message_frame(msg)?;
+        let (timestamp, channel) = message_frame(msg, &mut self.frame)?;
         let channel = match channel_number(&channel)? {
             Some(c) => c.saturating_add(1),
             None => self.default_channel,
         };
         self.inner
-            .write_frame_at(&frame, timestamp, channel)
+            .write_frame_at(&self.frame, timestamp, channel)
             .map_err(|e| asc_err(py, e, ""))
     }
 }
 
 #[pymethods]
 impl AscWriter {
-    /// Writes to `file` (a file object; `text` says whether it takes str or bytes).
+    /// Writes to `file` (a file object; `text` says whether it takes str or bytes; `lend`
+    /// that it is a buffered binary file the caller opened, which may be lent bytes).
     #[new]
-    #[pyo3(signature = (file, text, channel=1))]
-    fn new(file: Py<PyAny>, text: bool, channel: i64) -> Self {
+    #[pyo3(signature = (file, text, channel=1, lend=false))]
+    fn new(file: Py<PyAny>, text: bool, channel: i64, lend: bool) -> Self {
         AscWriter {
-            inner: Writer::new(PyWriteFile { file, text }, Box::new(PyLocalTime)),
+            inner: Writer::new(PyWriteFile { file, text, lend }, Box::new(PyLocalTime)),
             default_channel: channel,
+            frame: Box::default(),
         }
     }
 

@@ -11,6 +11,7 @@ use super::textlog::{
     PyWriteFile,
 };
 use crate::candump::{Reader, Writer};
+use crate::frame::CanFrame;
 use crate::lines::Error;
 
 fn log_err(py: Python<'_>, e: Error, name: &str) -> PyErr {
@@ -168,6 +169,8 @@ pub struct CanutilsLogWriter {
     default_channel: String,
     /// Channel objects seen (held, so that identity stays meaningful) and their names.
     names: Vec<(Py<PyAny>, Vec<u8>)>,
+    /// The frame of the message being written (reused).
+    frame: Box<CanFrame>,
 }
 
 impl CanutilsLogWriter {
@@ -193,7 +196,7 @@ impl CanutilsLogWriter {
 
 impl CanutilsLogWriter {
     fn write(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
-        let (frame, timestamp, channel) = message_frame(msg)?;
+        let (timestamp, channel) = message_frame(msg, &mut self.frame)?;
         let at = match self
             .names
             .iter()
@@ -210,21 +213,23 @@ impl CanutilsLogWriter {
             }
         };
         self.inner
-            .write_frame_at(&frame, timestamp, &self.names[at].1)
+            .write_frame_at(&self.frame, timestamp, &self.names[at].1)
             .map_err(|e| log_err(py, e, ""))
     }
 }
 
 #[pymethods]
 impl CanutilsLogWriter {
-    /// Writes to `file` (a file object; `text` says whether it takes str or bytes).
+    /// Writes to `file` (a file object; `text` says whether it takes str or bytes; `lend`
+    /// that it is a buffered binary file the caller opened, which may be lent bytes).
     #[new]
-    #[pyo3(signature = (file, text, channel="vcan0"))]
-    fn new(file: Py<PyAny>, text: bool, channel: &str) -> Self {
+    #[pyo3(signature = (file, text, channel="vcan0", lend=false))]
+    fn new(file: Py<PyAny>, text: bool, channel: &str, lend: bool) -> Self {
         CanutilsLogWriter {
-            inner: Writer::new(PyWriteFile { file, text }),
+            inner: Writer::new(PyWriteFile { file, text, lend }),
             default_channel: channel.to_owned(),
             names: Vec::new(),
+            frame: Box::default(),
         }
     }
 

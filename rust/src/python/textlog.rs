@@ -16,6 +16,10 @@ use crate::frame::{
 };
 use crate::lines::Error;
 
+/// `PyBUF_READ` of CPython's `Include/object.h` (not exported by pyo3-ffi under the stable
+/// ABI): a read-only memoryview.
+const PY_BUF_READ: std::ffi::c_int = 0x100;
+
 /// Characters (text files) or bytes (binary files) asked of a Python file per `read` call.
 const READ_CHUNK: usize = 256 << 10;
 
@@ -85,6 +89,10 @@ impl Read for PyReadFile {
 pub struct PyWriteFile {
     pub file: Py<PyAny>,
     pub text: bool,
+    /// The file is one the Python side opened itself (an `io.BufferedWriter`), which copies
+    /// what it is given: bytes are lent to it as a memoryview instead of copied into a
+    /// `bytes` object first.
+    pub lend: bool,
 }
 
 impl Write for PyWriteFile {
@@ -101,12 +109,49 @@ impl Write for PyWriteFile {
             let f = self.file.bind(py);
             let arg = if self.text {
                 // The writers hand over whole lines built from UTF-8 text.
-                PyString::new(py, &String::from_utf8_lossy(buf)).into_any()
+                match std::str::from_utf8(buf) {
+                    Ok(text) => PyString::new(py, text).into_any(),
+                    Err(_) => PyString::new(py, &String::from_utf8_lossy(buf)).into_any(),
+                }
+            } else if self.lend {
+                let len = pyo3::ffi::Py_ssize_t::try_from(buf.len()).map_err(io::Error::other)?;
+                // SAFETY: a read-only memoryview of `buf`, which outlives this call; it is
+                // released below as soon as write() returns, so even a file object that kept
+                // a reference to it could not read the memory afterwards.
+                unsafe {
+                    Bound::from_owned_ptr_or_err(
+                        py,
+                        pyo3::ffi::PyMemoryView_FromMemory(
+                            buf.as_ptr().cast_mut().cast(),
+                            len,
+                            PY_BUF_READ,
+                        ),
+                    )
+                }
+                .map_err(py_io)?
             } else {
                 PyBytes::new(py, buf).into_any()
             };
-            f.call_method1(pyo3::intern!(py, "write"), (arg,))
-                .map_err(py_io)?;
+            let written = f.call_method1(pyo3::intern!(py, "write"), (&arg,));
+            if self.lend && !self.text {
+                arg.call_method0(pyo3::intern!(py, "release"))
+                    .map_err(py_io)?;
+            }
+            let written = written.map_err(py_io)?;
+            // A raw (unbuffered) file may take less than it was given.
+            if self.lend && !self.text {
+                if let Ok(n) = written.extract::<usize>() {
+                    if n < buf.len() {
+                        if n == 0 {
+                            return Err(io::Error::new(
+                                io::ErrorKind::WriteZero,
+                                "write() wrote 0",
+                            ));
+                        }
+                        return self.write_all(&buf[n..]);
+                    }
+                }
+            }
             Ok(())
         })
     }
@@ -244,11 +289,14 @@ fn bad_field(name: &str, v: &Bound<'_, PyAny>, why: &str) -> PyErr {
 /// A message as a frame, its timestamp (None if it has none) and its channel object.
 pub fn message_frame<'py>(
     msg: &Bound<'py, PyAny>,
-) -> PyResult<(CanFrame, Option<f64>, Bound<'py, PyAny>)> {
-    if let Some(fast) = message_frame_fast(msg) {
-        return Ok(fast);
+    frame: &mut CanFrame,
+) -> PyResult<(Option<f64>, Bound<'py, PyAny>)> {
+    if let Some(channel) = message_frame_fast(msg, frame) {
+        return Ok((Some(frame.timestamp), channel));
     }
-    message_frame_slow(msg)
+    let (f, timestamp, channel) = message_frame_slow(msg)?;
+    *frame = f;
+    Ok((timestamp, channel))
 }
 
 /// The common case without reference counting or calls: a `can.Message` whose fields are
@@ -257,8 +305,10 @@ pub fn message_frame<'py>(
 #[inline]
 fn message_frame_fast<'py>(
     msg: &Bound<'py, PyAny>,
-) -> Option<(CanFrame, Option<f64>, Bound<'py, PyAny>)> {
-    use pyo3::types::{PyFloat, PyInt};
+    frame: &mut CanFrame,
+) -> Option<Bound<'py, PyAny>> {
+    use pyo3::ffi;
+    use pyo3::types::PyFloat;
     use pyo3::Borrowed;
     let p = message::field_ptrs(msg)?;
     let py = msg.py();
@@ -278,23 +328,31 @@ fn message_frame_fast<'py>(
         }
     };
     let int = |i: usize, max: i64| -> Option<i64> {
-        let v = field(i);
-        if !v.is_exact_instance_of::<PyInt>() {
-            return None;
-        }
-        v.extract::<i64>().ok().filter(|v| (0..=max).contains(v))
+        // SAFETY: `p[i]` is a live object (see above). For an exact int, PyLong_AsLongLong
+        // runs no Python code; it sets an error only on overflow, which is cleared here (the
+        // slow path then reports the value).
+        let v = unsafe {
+            if ffi::Py_TYPE(p[i]) != std::ptr::addr_of_mut!(ffi::PyLong_Type) {
+                return None;
+            }
+            let v = ffi::PyLong_AsLongLong(p[i]);
+            if v == -1 && !ffi::PyErr_Occurred().is_null() {
+                ffi::PyErr_Clear();
+                return None;
+            }
+            v
+        };
+        (0..=max).contains(&v).then_some(v)
     };
     let ts = field(message::TIMESTAMP)
         .cast_exact::<PyFloat>()
         .ok()?
         .value();
-    let mut frame = CanFrame {
-        timestamp: ts,
-        can_id: int(message::ARBITRATION_ID, i64::from(CAN_EFF_MASK))? as u32,
-        dlc: int(message::DLC, 255)? as u8,
-        is_rx: flag(message::IS_RX)?,
-        ..CanFrame::default()
-    };
+    frame.timestamp = ts;
+    frame.can_id = int(message::ARBITRATION_ID, i64::from(CAN_EFF_MASK))? as u32;
+    frame.dlc = int(message::DLC, 255)? as u8;
+    frame.is_rx = flag(message::IS_RX)?;
+    frame.flags = 0;
     if flag(message::IS_EXTENDED_ID)? {
         frame.can_id |= CAN_EFF_FLAG;
     }
@@ -316,15 +374,14 @@ fn message_frame_fast<'py>(
     let data = field(message::DATA);
     let n = if let Ok(b) = data.cast_exact::<PyByteArray>() {
         // SAFETY: copied out at once; no Python code runs that could resize the bytearray.
-        copy_data(&mut frame, unsafe { b.as_bytes() })
+        copy_data(frame, unsafe { b.as_bytes() })
     } else if let Ok(b) = data.cast_exact::<PyBytes>() {
-        copy_data(&mut frame, b.as_bytes())
+        copy_data(frame, b.as_bytes())
     } else {
         None
     }?;
     frame.len = n as u8;
-    let channel = field(message::CHANNEL).to_owned();
-    Some((frame, Some(ts), channel))
+    Some(field(message::CHANNEL).to_owned())
 }
 
 fn message_frame_slow<'py>(
@@ -396,7 +453,7 @@ fn copy_data(f: &mut CanFrame, bytes: &[u8]) -> Option<usize> {
     if bytes.len() > CANFD_MAX_DLEN {
         return None;
     }
-    f.data[..bytes.len()].copy_from_slice(bytes);
+    crate::lines::copy_small(&mut f.data[..bytes.len()], bytes);
     Some(bytes.len())
 }
 
