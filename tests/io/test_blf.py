@@ -341,6 +341,98 @@ def test_channels_are_converted_to_integers() -> None:
     assert got == [2, 4, 7, 2]
 
 
+def test_channel_kinds_follow_channel2int() -> None:
+    # python-can's channel2int: ints as they are (bool and int subclasses too), the number a
+    # string ends in, the default channel for None or a string without one.
+    import enum
+
+    class Port(enum.IntEnum):
+        B = 5
+
+    msgs = [
+        can.Message(timestamp=1.0, arbitration_id=1, channel=True),
+        can.Message(timestamp=1.0, arbitration_id=2, channel=Port.B),
+        can.Message(timestamp=1.0, arbitration_id=3, channel="can0"),
+        can.Message(timestamp=1.0, arbitration_id=4, channel=254),
+        can.Message(timestamp=1.0, arbitration_id=5, channel=300),
+        can.Message(timestamp=1.0, arbitration_id=6, channel="vcan"),
+    ]
+    got = [m.channel for m in BLFReader(io.BytesIO(to_bytes(msgs, channel=9)))]
+    assert got == [1, 5, 0, 254, 300, 8]
+
+
+@pytest.mark.parametrize("channel", [2**31, 2**70, -5, "can99999999999", "x" + "9" * 30, 65535])
+def test_channels_that_cannot_be_stored_are_value_errors(channel: Any) -> None:
+    # BLF channels are u16 (u8 for CAN FD), stored counted from 1: 65535 is one too many.
+    with BLFWriter(io.BytesIO()) as writer:
+        with pytest.raises(ValueError, match="channel"):
+            writer.on_message_received(can.Message(arbitration_id=1, channel=channel))
+        writer.on_message_received(can.Message(timestamp=2.0, arbitration_id=1, channel=65534))
+
+
+def test_timestamp_none_is_a_value_error() -> None:
+    msg = can.Message(arbitration_id=1)
+    msg.timestamp = None  # type: ignore[assignment]
+    with BLFWriter(io.BytesIO()) as writer:
+        with pytest.raises(ValueError, match="timestamp"):
+            writer.on_message_received(msg)
+
+
+class _Sink:
+    """A file-like object that keeps what it is given (so nothing may be lent to it)."""
+
+    def __init__(self, chunk: int) -> None:
+        self.kept: list[Any] = []
+        self.chunk = chunk
+
+    def write(self, b: Any) -> int:
+        self.kept.append(b)
+        return len(b)
+
+    def read(self, n: int = -1) -> bytes:
+        data = b"".join(bytes(k) for k in self.kept)
+        out, rest = data[: min(n, self.chunk)], data[min(n, self.chunk) :]
+        self.kept = [rest]
+        return out
+
+
+class _Short(io.FileIO):
+    """An unbuffered file that writes at most 1000 bytes per call, as raw files may."""
+
+    def write(self, b: Any) -> int:
+        return super().write(memoryview(b)[:1000])
+
+
+@pytest.mark.parametrize("kind", ["path", "unbuffered", "short", "sink"])
+def test_any_binary_file_gets_the_same_bytes(kind: str, tmp_path: pathlib.Path) -> None:
+    # io's own files are lent our buffers; other file objects get bytes they may keep.
+    msgs = sample_messages(400)
+    want = to_bytes(msgs, compression_level=0, max_container_size=4096)
+    path = tmp_path / "f.blf"
+    if kind == "sink":
+        sink = _Sink(chunk=999)
+        with pytest.warns(RuntimeWarning, match="not seekable"):
+            write(msgs, sink, compression_level=0, max_container_size=4096)
+        assert all(isinstance(k, bytes) for k in sink.kept)
+        # Only the header differs (it keeps its placeholder counts).
+        assert b"".join(sink.kept)[144:] == want[144:]
+        source = _Sink(chunk=999)
+        source.kept = [want]
+        assert_rows_equal([as_row(m) for m in BLFReader(source)], expected_rows(msgs))
+        return
+    if kind == "path":
+        write(msgs, path, compression_level=0, max_container_size=4096)
+        got = path.read_bytes()
+    else:
+        cls = io.FileIO if kind == "unbuffered" else _Short
+        with cls(path, "w") as f:
+            write(msgs, f, compression_level=0, max_container_size=4096)
+        got = path.read_bytes()
+    assert got == want
+    with io.FileIO(path) as raw:
+        assert_rows_equal([as_row(m) for m in BLFReader(raw)], expected_rows(msgs))
+
+
 def test_bad_messages_are_value_errors() -> None:
     with BLFWriter(io.BytesIO()) as writer:
         with pytest.raises(ValueError, match="arbitration_id"):

@@ -183,7 +183,7 @@ class BLFWriter(BaseIOHandler, Listener):
         self._stopped = False
         if type(self).on_message_received is BLFWriter.on_message_received:
             # The hot path: each message goes straight to the native writer.
-            self.on_message_received = self._writer.write_message  # type: ignore[method-assign]
+            self.on_message_received = self._writer.message_sink()  # type: ignore[method-assign,assignment]
 
     def on_message_received(self, msg: Message) -> None:
         """Writes one message to the file (buffered until a container is full)."""

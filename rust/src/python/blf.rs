@@ -11,12 +11,14 @@ use std::sync::{Mutex, MutexGuard};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyString, PyType};
-use pyo3::{PyTraverseError, PyVisit};
+use pyo3::{Borrowed, PyTraverseError, PyVisit};
 
-use super::message::{self, MessageFactory, NFIELDS};
+use super::message::{MessageFactory, NFIELDS};
+use super::textlog::{
+    bound_c_function, c_call, io_to_pyerr, message_frame_channel, Channel, MethodDef,
+};
 use crate::blf::{self, Reader, Record, Writer};
-use crate::frame::{CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF, CAN_EFF_FLAG, CAN_EFF_MASK};
-use crate::frame::{CANFD_MAX_DLEN, CAN_ERR_FLAG, CAN_RTR_FLAG};
+use crate::frame::{CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF};
 
 /// Converts a core error: format errors become `can.io.blf.BLFParseError` (a `CanError` and a
 /// `ValueError`), bad values `ValueError`, I/O errors the `OSError` they came from.
@@ -38,19 +40,6 @@ fn to_pyerr(py: Python<'_>, e: blf::Error) -> PyErr {
     }
 }
 
-/// An `io::Error` raised by the Python file object carries the original exception.
-fn io_to_pyerr(e: io::Error) -> PyErr {
-    if e.get_ref().is_some_and(|inner| inner.is::<PyErr>()) {
-        if let Some(inner) = e.into_inner() {
-            if let Ok(py_err) = inner.downcast::<PyErr>() {
-                return *py_err;
-            }
-        }
-        return pyo3::exceptions::PyOSError::new_err("I/O error");
-    }
-    PyErr::from(e)
-}
-
 fn py_io(e: PyErr) -> io::Error {
     io::Error::other(e)
 }
@@ -66,17 +55,80 @@ fn excl<T>(m: &mut Mutex<T>) -> &mut T {
     m.get_mut().unwrap_or_else(|e| e.into_inner())
 }
 
+/// `PyBUF_READ` / `PyBUF_WRITE` of CPython's `Include/object.h` (not exported by pyo3-ffi under
+/// the stable ABI): the access of a memoryview made from memory.
+const PY_BUF_READ: std::ffi::c_int = 0x100;
+const PY_BUF_WRITE: std::ffi::c_int = 0x200;
+
 /// `Read`/`Write`/`Seek` over a Python binary file object.
 struct PyFile {
     file: Py<PyAny>,
+    /// The file is one of the `io` module's own binary files (`FileIO`, `BufferedReader`,
+    /// `BufferedWriter`, `BufferedRandom`, `BytesIO`), which copy what they are given and keep
+    /// no reference to it: our buffers are lent to them as memoryviews instead of copied into
+    /// `bytes` objects first.
+    lend: bool,
+}
+
+impl PyFile {
+    fn new(py: Python<'_>, file: Py<PyAny>) -> Self {
+        let lend = py.import("io").is_ok_and(|io| {
+            let t = file.bind(py).get_type();
+            [
+                "FileIO",
+                "BufferedReader",
+                "BufferedWriter",
+                "BufferedRandom",
+                "BytesIO",
+            ]
+            .iter()
+            .any(|name| io.getattr(*name).is_ok_and(|c| c.is(&t)))
+        });
+        PyFile { file, lend }
+    }
+
+    /// A memoryview of `buf` (`flags`: PY_BUF_READ or PY_BUF_WRITE) for `f`, released when
+    /// `f` returns whatever it did with it, so that even a file that kept a reference could
+    /// not reach the memory afterwards.
+    fn with_view<'py, T>(
+        py: Python<'py>,
+        ptr: *mut u8,
+        len: usize,
+        flags: std::ffi::c_int,
+        f: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<T>,
+    ) -> PyResult<T> {
+        let n = pyo3::ffi::Py_ssize_t::try_from(len)?;
+        // SAFETY: `ptr..ptr+len` is a live buffer of the caller's (writable when PY_BUF_WRITE
+        // is asked), borrowed for this call; the view is released below before returning.
+        let view = unsafe {
+            Bound::from_owned_ptr_or_err(
+                py,
+                pyo3::ffi::PyMemoryView_FromMemory(ptr.cast(), n, flags),
+            )
+        }?;
+        let result = f(&view);
+        view.call_method0(pyo3::intern!(py, "release"))?;
+        result
+    }
 }
 
 impl Read for PyFile {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         Python::attach(|py| {
-            let data = self
-                .file
-                .bind(py)
+            let f = self.file.bind(py);
+            if self.lend {
+                let n = PyFile::with_view(py, buf.as_mut_ptr(), buf.len(), PY_BUF_WRITE, |v| {
+                    f.call_method1(pyo3::intern!(py, "readinto"), (v,))
+                })
+                .map_err(py_io)?;
+                // None: a non-blocking stream with no data yet, taken as the end.
+                return if n.is_none() {
+                    Ok(0)
+                } else {
+                    Ok(n.extract::<usize>().map_err(py_io)?.min(buf.len()))
+                };
+            }
+            let data = f
                 .call_method1(pyo3::intern!(py, "read"), (buf.len(),))
                 .map_err(py_io)?;
             if let Ok(b) = data.cast::<PyBytes>() {
@@ -114,11 +166,19 @@ impl Write for PyFile {
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         Python::attach(|py| {
             let f = self.file.bind(py);
+            let write = pyo3::intern!(py, "write");
             let mut rest = buf;
             while !rest.is_empty() {
-                let n = f
-                    .call_method1(pyo3::intern!(py, "write"), (PyBytes::new(py, rest),))
-                    .map_err(py_io)?;
+                let n = if self.lend {
+                    // The view is read-only: the file cannot write to our buffer.
+                    let ptr = rest.as_ptr().cast_mut();
+                    PyFile::with_view(py, ptr, rest.len(), PY_BUF_READ, |v| {
+                        f.call_method1(write, (v,))
+                    })
+                } else {
+                    f.call_method1(write, (PyBytes::new(py, rest),))
+                }
+                .map_err(py_io)?;
                 // Raw files may write less than asked; buffered ones return len or None.
                 let n = if n.is_none() {
                     rest.len()
@@ -243,7 +303,7 @@ impl BlfReader {
     ) -> PyResult<Self> {
         let factory = MessageFactory::new(message_class)?;
         let file_ref = file.clone_ref(py);
-        let mut inner = Reader::new(PyFile { file }).map_err(|e| to_pyerr(py, e))?;
+        let mut inner = Reader::new(PyFile::new(py, file)).map_err(|e| to_pyerr(py, e))?;
         // Containers inflate on a second thread while Python consumes the messages.
         inner.set_threaded(threaded);
         Ok(BlfReader {
@@ -325,126 +385,70 @@ impl BlfReader {
 /// Writer of BLF files; `write_message` takes a `can.Message`.
 #[pyclass(module = "can._core")]
 pub struct BlfWriter {
-    // A Mutex for Sync (a Notifier calls on_message_received from its own thread);
-    // `&mut self` methods reach the writer through get_mut() without locking.
+    // A Mutex for Sync (a Notifier calls on_message_received from its own thread, and the
+    // writer's compression thread hand-off is not Sync); `&mut self` methods, the hot path
+    // included, reach the writer through get_mut() without locking.
     inner: Mutex<Writer<PyFile>>,
     /// Channel (1-based, as stored) for messages whose channel is None or not a number.
     default_channel: i64,
+    /// The frame of the message being written (reused).
+    frame: Box<CanFrame>,
 }
 
-/// python-can's `channel2int`: an int as it is, the trailing digits of a string, else None.
+/// python-can's `channel2int` for a channel that is neither None nor an exact int: an int
+/// (subclass) as it is, the number a string ends in (saturated: too large to store either
+/// way), else None.
 fn channel_number(ch: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
-    if ch.is_none() {
-        return Ok(None);
-    }
-    if ch.is_instance_of::<PyInt>() {
-        return Ok(Some(ch.extract::<i64>().map_err(|_| {
-            PyValueError::new_err(format!("channel {ch} cannot be stored in a BLF file"))
-        })?));
-    }
     if let Ok(s) = ch.cast::<PyString>() {
         let s = s.to_cow()?;
-        let digits: String = s
-            .chars()
-            .rev()
-            .take_while(|c| c.is_ascii_digit())
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        if !digits.is_empty() {
-            return Ok(digits.parse::<i64>().ok());
+        let digits = s.bytes().rev().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Ok(None);
         }
+        let n = s.as_bytes()[s.len() - digits..].iter().fold(0i64, |n, &d| {
+            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        });
+        return Ok(Some(n));
+    }
+    if ch.is_instance_of::<PyInt>() {
+        return ch.extract::<i64>().map(Some).map_err(|_| out_of_range(ch));
     }
     Ok(None)
 }
 
-fn bad_field(name: &str, v: &Bound<'_, PyAny>, why: &str) -> PyErr {
+fn out_of_range(ch: &dyn std::fmt::Display) -> PyErr {
     PyValueError::new_err(format!(
-        "cannot write a message whose {name} is {}: {why}",
-        v.repr().map(|r| r.to_string()).unwrap_or_default()
+        "cannot write a message whose channel is {ch}: out of range"
     ))
 }
 
 impl BlfWriter {
-    fn frame(&self, msg: &Bound<'_, PyAny>) -> PyResult<CanFrame> {
-        let f = message::message_fields(msg)?;
-        let mut frame = CanFrame {
-            timestamp: f[message::TIMESTAMP]
-                .extract::<f64>()
-                .map_err(|_| bad_field("timestamp", &f[message::TIMESTAMP], "not a number"))?,
-            ..CanFrame::default()
+    /// Converts and appends one message.
+    #[inline]
+    fn write(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
+        let frame = &mut *self.frame;
+        let (timestamp, channel) = message_frame_channel(msg, frame)?;
+        if timestamp.is_none() {
+            return Err(PyValueError::new_err(
+                "cannot write a message whose timestamp is None: not a number",
+            ));
+        }
+        let number = match &channel {
+            Channel::Int(v) => Some(*v),
+            Channel::None => None,
+            Channel::Object(obj) => channel_number(obj)?,
         };
-        let id_obj = &f[message::ARBITRATION_ID];
-        let id = id_obj
-            .extract::<u32>()
-            .ok()
-            .filter(|&id| id <= CAN_EFF_MASK)
-            .ok_or_else(|| bad_field("arbitration_id", id_obj, "not an int in 0..=0x1FFFFFFF"))?;
-        frame.can_id = id;
-        if f[message::IS_EXTENDED_ID].is_truthy()? {
-            frame.can_id |= CAN_EFF_FLAG;
-        }
-        if f[message::IS_REMOTE_FRAME].is_truthy()? {
-            frame.can_id |= CAN_RTR_FLAG;
-        }
-        if f[message::IS_ERROR_FRAME].is_truthy()? {
-            frame.can_id |= CAN_ERR_FLAG;
-        }
-        let channel = match channel_number(&f[message::CHANNEL])? {
-            Some(c) => c,
-            None => self.default_channel - 1,
-        };
-        frame.channel = i32::try_from(channel)
-            .map_err(|_| bad_field("channel", &f[message::CHANNEL], "out of range"))?;
-        let dlc_obj = &f[message::DLC];
-        frame.dlc = dlc_obj
-            .extract::<u8>()
-            .map_err(|_| bad_field("dlc", dlc_obj, "not an int in 0..=255"))?;
-        let data = &f[message::DATA];
-        let n = if let Ok(b) = data.cast::<PyByteArray>() {
-            // SAFETY: the bytes are copied out at once, with no Python code running in
-            // between that could resize the bytearray.
-            let bytes = unsafe { b.as_bytes() };
-            copy_data(&mut frame, bytes)
-        } else if let Ok(b) = data.cast::<PyBytes>() {
-            copy_data(&mut frame, b.as_bytes())
-        } else if data.is_none() {
-            Some(0)
-        } else {
-            let v: Vec<u8> = py_bytes(data)?;
-            copy_data(&mut frame, &v)
-        };
-        frame.len = n.ok_or_else(|| bad_field("data", data, "longer than 64 bytes"))? as u8;
-        if f[message::IS_FD].is_truthy()? {
-            frame.flags |= CANFD_FDF;
-        }
-        if f[message::BITRATE_SWITCH].is_truthy()? {
-            frame.flags |= CANFD_BRS;
-        }
-        if f[message::ERROR_STATE_INDICATOR].is_truthy()? {
-            frame.flags |= CANFD_ESI;
-        }
-        frame.is_rx = f[message::IS_RX].is_truthy()?;
-        Ok(frame)
+        let number = number.unwrap_or(self.default_channel - 1);
+        frame.channel = i32::try_from(number).map_err(|_| match &channel {
+            Channel::Object(obj) => {
+                out_of_range(&obj.repr().map(|r| r.to_string()).unwrap_or_default())
+            }
+            _ => out_of_range(&number),
+        })?;
+        excl(&mut self.inner)
+            .write_frame(frame)
+            .map_err(|e| to_pyerr(py, e))
     }
-}
-
-fn py_bytes(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
-    let b = data
-        .py()
-        .get_type::<PyBytes>()
-        .call1((data,))
-        .map_err(|_| bad_field("data", data, "not bytes-like"))?;
-    Ok(b.cast::<PyBytes>()?.as_bytes().to_vec())
-}
-
-fn copy_data(frame: &mut CanFrame, bytes: &[u8]) -> Option<usize> {
-    if bytes.len() > CANFD_MAX_DLEN {
-        return None;
-    }
-    frame.data[..bytes.len()].copy_from_slice(bytes);
-    Some(bytes.len())
 }
 
 #[pymethods]
@@ -462,12 +466,12 @@ impl BlfWriter {
         append_file: Option<Py<PyAny>>,
         threaded: bool,
     ) -> PyResult<Self> {
-        let out = PyFile { file };
+        let out = PyFile::new(py, file);
         let inner = match append_file {
             None => Writer::new(out, compression_level, max_container_size),
             Some(file) => {
                 // Re-read the header through the same file object; an empty file is new.
-                let mut src = PyFile { file };
+                let mut src = PyFile::new(py, file);
                 if src.seek(SeekFrom::End(0)).map_err(io_to_pyerr)? == 0 {
                     let mut inner = Writer::new(src, compression_level, max_container_size)
                         .map_err(|e| to_pyerr(py, e))?;
@@ -475,6 +479,7 @@ impl BlfWriter {
                     return Ok(BlfWriter {
                         inner: Mutex::new(inner),
                         default_channel: channel,
+                        frame: Box::default(),
                     });
                 }
                 src.seek(SeekFrom::Start(0)).map_err(io_to_pyerr)?;
@@ -485,6 +490,7 @@ impl BlfWriter {
                 Writer::append(
                     PyFile {
                         file: src.file.clone_ref(py),
+                        lend: src.lend,
                     },
                     header,
                     compression_level,
@@ -499,15 +505,19 @@ impl BlfWriter {
         Ok(BlfWriter {
             inner: Mutex::new(inner),
             default_channel: channel,
+            frame: Box::default(),
         })
     }
 
     /// Appends one message.
     fn write_message(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
-        let frame = self.frame(msg)?;
-        excl(&mut self.inner)
-            .write_frame(&frame)
-            .map_err(|e| to_pyerr(py, e))
+        self.write(py, msg)
+    }
+
+    /// `write_message` as a one-argument C function bound to this writer (the fast path
+    /// for `on_message_received`).
+    fn message_sink<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        bound_c_function(slf.as_any(), &WRITE_DEF)
     }
 
     /// Appends a GLOBAL_MARKER.
@@ -556,4 +566,31 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<BlfReader>()?;
     m.add_class::<BlfWriter>()?;
     Ok(())
+}
+
+/// `write_message` as a METH_O C function.
+static WRITE_DEF: MethodDef = MethodDef(pyo3::ffi::PyMethodDef {
+    ml_name: c"write_message".as_ptr(),
+    ml_meth: pyo3::ffi::PyMethodDefPointer {
+        PyCFunction: blf_write_o,
+    },
+    ml_flags: pyo3::ffi::METH_O,
+    ml_doc: c"write_message(msg): appends one message".as_ptr(),
+});
+
+unsafe extern "C" fn blf_write_o(
+    slf: *mut pyo3::ffi::PyObject,
+    msg: *mut pyo3::ffi::PyObject,
+) -> *mut pyo3::ffi::PyObject {
+    // SAFETY: CPython calls this METH_O function with the GIL held, `slf` being the writer
+    // the function was bound to (only `message_sink` binds it, always to a `BlfWriter`, so
+    // the unchecked cast is right) and `msg` the argument, both borrowed for the call.
+    unsafe {
+        c_call(|py| {
+            let writer = Borrowed::from_ptr(py, slf).cast_unchecked::<BlfWriter>();
+            let msg = Borrowed::from_ptr(py, msg);
+            let mut writer = writer.try_borrow_mut()?;
+            writer.write(py, &msg)
+        })
+    }
 }

@@ -1038,7 +1038,70 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_message, m)?)?;
     m.add_function(wrap_pyfunction!(copy_message, m)?)?;
     m.add_function(wrap_pyfunction!(new_message_from_fields, m)?)?;
+    init_small_ints(py);
     Ok(())
+}
+
+/// Where CPython keeps its cached small ints 0..=[`SMALL_INT_MAX`]: the address of 0 and the
+/// distance between consecutive ones.
+#[derive(Clone, Copy)]
+struct SmallInts {
+    base: usize,
+    stride: usize,
+}
+
+/// The largest int CPython caches (`_PY_NSMALLPOSINTS - 1` in `Include/internal/pycore_global_objects.h`).
+const SMALL_INT_MAX: usize = 256;
+
+/// Set when the module is imported, if the cached ints are laid out evenly (an array, as in
+/// every CPython since 3.11); unset otherwise, and then [`small_int_value`] finds nothing.
+static SMALL_INTS: std::sync::OnceLock<SmallInts> = std::sync::OnceLock::new();
+
+/// Needs the GIL (`_py`).
+fn init_small_ints(_py: Python<'_>) {
+    let mut ptrs = [0usize; SMALL_INT_MAX + 1];
+    for (i, p) in ptrs.iter_mut().enumerate() {
+        // SAFETY: PyLong_FromLong with the GIL held; the new reference is dropped at once.
+        // CPython keeps the cached small ints alive for the interpreter's lifetime, so the
+        // address stays that of the same int object.
+        let (a, b) = unsafe {
+            let a = ffi::PyLong_FromLong(i as std::ffi::c_long);
+            let b = ffi::PyLong_FromLong(i as std::ffi::c_long);
+            let pair = (a as usize, b as usize);
+            ffi::Py_XDECREF(a);
+            ffi::Py_XDECREF(b);
+            pair
+        };
+        if a == 0 || a != b {
+            // Not cached (or an allocation failed): no table.
+            // SAFETY: GIL held; a failed allocation left an error that is not ours to raise.
+            unsafe { ffi::PyErr_Clear() };
+            return;
+        }
+        *p = a;
+    }
+    let base = ptrs[0];
+    let Some(stride) = ptrs[1].checked_sub(base).filter(|&s| s > 0) else {
+        return;
+    };
+    let even = ptrs
+        .iter()
+        .enumerate()
+        .all(|(i, &p)| p.checked_sub(base) == Some(i * stride));
+    if even {
+        let _ = SMALL_INTS.set(SmallInts { base, stride });
+    }
+}
+
+/// The value of `p` if it is one of CPython's cached ints 0..=256, recognised by its address
+/// alone (the object's memory is not read). None does not mean `p` is not such an int.
+#[inline(always)]
+pub fn small_int_value(p: *mut ffi::PyObject) -> Option<i64> {
+    let t = SMALL_INTS.get()?;
+    let d = (p as usize).wrapping_sub(t.base);
+    let i = d / t.stride;
+    // Every address base + i * stride for i in 0..=256 was checked to be the int i.
+    (d % t.stride == 0 && i <= SMALL_INT_MAX).then_some(i as i64)
 }
 
 // ---------------------------------------------------------------------------------------------

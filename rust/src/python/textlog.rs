@@ -292,21 +292,80 @@ pub fn message_frame<'py>(
     frame: &mut CanFrame,
 ) -> PyResult<(Option<f64>, Bound<'py, PyAny>)> {
     if let Some(channel) = message_frame_fast(msg, frame) {
-        return Ok((Some(frame.timestamp), channel));
+        // SAFETY: a field pointer of `msg` (see `message_frame_fast`), still in its slot: no
+        // Python code ran since it was read; a new reference is taken at once.
+        return Ok((Some(frame.timestamp), unsafe {
+            Bound::from_borrowed_ptr(msg.py(), channel)
+        }));
     }
     let (f, timestamp, channel) = message_frame_slow(msg)?;
     *frame = f;
     Ok((timestamp, channel))
 }
 
-/// The common case without reference counting or calls: a `can.Message` whose fields are
-/// exact floats, ints, bools and bytes/bytearray. None for anything else (the slow path then
-/// converts it, or reports what is wrong).
-#[inline]
-fn message_frame_fast<'py>(
+/// A message's channel as [`message_frame_channel`] returns it: the two common kinds without
+/// a Python object, anything else as the object itself.
+pub enum Channel<'py> {
+    /// `channel` is None.
+    None,
+    /// `channel` is an exact `int` that fits an i64.
+    Int(i64),
+    /// Any other value (a string, an int subclass, a huge int, ...).
+    Object(Bound<'py, PyAny>),
+}
+
+/// [`message_frame`] for writers that need the channel as a number: an exact int or None
+/// channel costs no reference counting.
+pub fn message_frame_channel<'py>(
     msg: &Bound<'py, PyAny>,
     frame: &mut CanFrame,
-) -> Option<Bound<'py, PyAny>> {
+) -> PyResult<(Option<f64>, Channel<'py>)> {
+    use pyo3::ffi;
+    if let Some(p) = message_frame_fast(msg, frame) {
+        if let Some(v) = message::small_int_value(p) {
+            return Ok((Some(frame.timestamp), Channel::Int(v)));
+        }
+        // SAFETY: `p` is the channel field of `msg`, still in its slot (no Python code ran
+        // since it was read), so it is a live object. Only its type is compared and, for an
+        // exact int, PyLong_AsLongLong (which runs no Python code) reads it; an overflow
+        // error is cleared and the object returned instead. Otherwise a new reference is
+        // taken at once.
+        let channel = unsafe {
+            if p == ffi::Py_None() {
+                Channel::None
+            } else if ffi::Py_TYPE(p) == std::ptr::addr_of_mut!(ffi::PyLong_Type) {
+                let v = ffi::PyLong_AsLongLong(p);
+                if v == -1 && !ffi::PyErr_Occurred().is_null() {
+                    ffi::PyErr_Clear();
+                    Channel::Object(Bound::from_borrowed_ptr(msg.py(), p))
+                } else {
+                    Channel::Int(v)
+                }
+            } else {
+                Channel::Object(Bound::from_borrowed_ptr(msg.py(), p))
+            }
+        };
+        return Ok((Some(frame.timestamp), channel));
+    }
+    let (f, timestamp, channel) = message_frame_slow(msg)?;
+    *frame = f;
+    let channel = if channel.is_none() {
+        Channel::None
+    } else {
+        Channel::Object(channel)
+    };
+    Ok((timestamp, channel))
+}
+
+/// The common case without reference counting or calls: a `can.Message` whose fields are
+/// exact floats, ints, bools and bytes/bytearray; returns the channel field as a borrowed
+/// pointer (valid while `msg` holds it, that is until Python code runs). None for anything
+/// else (the slow path then converts it, or reports what is wrong).
+#[inline(always)]
+fn message_frame_fast(
+    msg: &Bound<'_, PyAny>,
+    frame: &mut CanFrame,
+) -> Option<*mut pyo3::ffi::PyObject> {
     use pyo3::ffi;
     use pyo3::types::PyFloat;
     use pyo3::Borrowed;
@@ -328,6 +387,9 @@ fn message_frame_fast<'py>(
         }
     };
     let int = |i: usize, max: i64| -> Option<i64> {
+        if let Some(v) = message::small_int_value(p[i]) {
+            return (v <= max).then_some(v);
+        }
         // SAFETY: `p[i]` is a live object (see above). For an exact int, PyLong_AsLongLong
         // runs no Python code; it sets an error only on overflow, which is cleared here (the
         // slow path then reports the value).
@@ -381,7 +443,7 @@ fn message_frame_fast<'py>(
         None
     }?;
     frame.len = n as u8;
-    Some(field(message::CHANNEL).to_owned())
+    Some(p[message::CHANNEL])
 }
 
 fn message_frame_slow<'py>(
@@ -449,6 +511,7 @@ fn message_frame_slow<'py>(
     Ok((f, timestamp, channel))
 }
 
+#[inline(always)]
 fn copy_data(f: &mut CanFrame, bytes: &[u8]) -> Option<usize> {
     if bytes.len() > CANFD_MAX_DLEN {
         return None;
