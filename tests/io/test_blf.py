@@ -433,6 +433,28 @@ def test_any_binary_file_gets_the_same_bytes(kind: str, tmp_path: pathlib.Path) 
         assert_rows_equal([as_row(m) for m in BLFReader(raw)], expected_rows(msgs))
 
 
+def test_reentrant_call_from_the_file_is_a_runtime_error() -> None:
+    # A file whose write() calls back into the writer that is writing to it.
+    class Echo(io.BytesIO):
+        writer: Optional[BLFWriter] = None
+
+        def write(self, b: Any) -> int:
+            w, self.writer = self.writer, None
+            if w is not None:
+                w.on_message_received(can.Message(timestamp=1.0, arbitration_id=2))
+            return super().write(b)
+
+    out = Echo()
+    writer = BLFWriter(out, compression_level=0, max_container_size=64)
+    out.writer = writer
+    with pytest.raises(RuntimeError, match="already in use"):
+        for _ in range(10):
+            writer.on_message_received(can.Message(timestamp=1.0, arbitration_id=1))
+    # The writer is usable again once the call that used it has returned.
+    assert writer.object_count >= 1
+    writer.stop()
+
+
 def test_bad_messages_are_value_errors() -> None:
     with BLFWriter(io.BytesIO()) as writer:
         with pytest.raises(ValueError, match="arbitration_id"):
