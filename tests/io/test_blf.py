@@ -596,8 +596,17 @@ def test_truncated_file_yields_complete_frames_then_warns() -> None:
     msgs = sample_messages(2000)
     data = to_bytes(msgs, max_container_size=8192)
     expected = expected_rows(msgs)
+    # The end of the last object (LOG_CONTAINER), before the padding that may follow it: walk
+    # the objects by their size fields (object header: "LOBJ", u16, u16, u32 size; the file
+    # header's u32 at 4 is its size).
+    pos = struct.unpack_from("<L", data, 4)[0]
+    end = pos
+    while pos + 16 <= len(data):
+        size = struct.unpack_from("<L", data, pos + 8)[0]
+        end = pos + size
+        pos = end + size % 4
     last = 0
-    for cut in [200, 5000, 9001, len(data) // 2, len(data) - 3]:
+    for cut in [200, 5000, 9001, len(data) // 2, end - 3]:
         with pytest.warns(BLFTruncatedWarning, match=r"truncated at byte \d+") as record:
             got = [as_row(m) for m in BLFReader(io.BytesIO(data[:cut]))]
         assert len(got) >= last

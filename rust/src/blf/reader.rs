@@ -60,6 +60,15 @@ pub enum Record {
     Marker(GlobalMarker),
 }
 
+/// What [`Reader::next_into`] found: a frame (written to the caller's [`CanFrame`]) or a
+/// marker (kept for [`Reader::take_marker`]). Small, so that the per-frame path moves no
+/// more than a tag through its return values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    Frame,
+    Marker,
+}
+
 /// Where and how a file ended early.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Truncation {
@@ -116,6 +125,8 @@ pub struct Reader<R: Read> {
     queue: VecDeque<Pending>,
     /// Whether zlib containers are inflated on a worker thread.
     threaded: bool,
+    /// The marker found last, until [`Reader::take_marker`].
+    marker: Option<GlobalMarker>,
     worker: Option<mpsc::Sender<(Job, mpsc::SyncSender<Chunk>)>>,
     /// No more top-level objects will be read.
     eof: bool,
@@ -192,6 +203,7 @@ impl<R: Read> Reader<R> {
             inflater: libdeflater::Decompressor::new(),
             queue: VecDeque::new(),
             threaded: false,
+            marker: None,
             worker: None,
             eof: false,
             done: false,
@@ -251,8 +263,25 @@ impl<R: Read> Reader<R> {
 
     /// The next frame or marker, `Ok(None)` at the end of the file.
     pub fn next_record(&mut self) -> Result<Option<Record>> {
+        let mut f = CanFrame::default();
+        Ok(match self.next_into(&mut f)? {
+            Some(Next::Frame) => Some(Record::Frame(f)),
+            Some(Next::Marker) => self.take_marker().map(Record::Marker),
+            None => None,
+        })
+    }
+
+    /// The marker [`Self::next_into`] found last (once).
+    pub fn take_marker(&mut self) -> Option<GlobalMarker> {
+        self.marker.take()
+    }
+
+    /// [`Self::next_record`] writing a frame into `out` (every field, and zeros past its
+    /// length) instead of returning it: the hot path of the Python binding, without moving
+    /// the frame through the return values.
+    pub fn next_into(&mut self, out: &mut CanFrame) -> Result<Option<Next>> {
         loop {
-            if let Some(rec) = self.parse_buffered()? {
+            if let Some(rec) = self.parse_buffered(out)? {
                 return Ok(Some(rec));
             }
             if self.done {
@@ -291,7 +320,7 @@ impl<R: Read> Reader<R> {
 
     /// Decodes objects from the working buffer until a frame or marker is found; `Ok(None)`
     /// when the buffer holds no complete object.
-    fn parse_buffered(&mut self) -> Result<Option<Record>> {
+    fn parse_buffered(&mut self, out: &mut CanFrame) -> Result<Option<Next>> {
         loop {
             let len = self.buf.len();
             let pos = self.pos;
@@ -338,14 +367,14 @@ impl<R: Read> Reader<R> {
             }
             self.pos = p + obj_size;
             self.objects += 1;
-            let rec = self.decode(p, obj_size, obj_type, header_size, header_version)?;
+            let rec = self.decode(p, obj_size, obj_type, header_size, header_version, out)?;
             if rec.is_some() {
                 return Ok(rec);
             }
         }
     }
 
-    fn skip(&mut self, obj_type: u32) -> Result<Option<Record>> {
+    fn skip(&mut self, obj_type: u32) -> Result<Option<Next>> {
         *self.skipped.entry(obj_type).or_insert(0) += 1;
         Ok(None)
     }
@@ -357,7 +386,8 @@ impl<R: Read> Reader<R> {
         obj_type: u32,
         header_size: usize,
         header_version: u16,
-    ) -> Result<Option<Record>> {
+        f: &mut CanFrame,
+    ) -> Result<Option<Next>> {
         if !matches!(
             obj_type,
             CAN_MESSAGE
@@ -417,10 +447,11 @@ impl<R: Read> Reader<R> {
                 ),
             ));
         }
-        let mut f = CanFrame {
-            timestamp,
-            ..CanFrame::default()
-        };
+        f.timestamp = timestamp;
+        f.flags = 0;
+        f.is_rx = true;
+        // Bytes of `f.data` written below: the rest is zeroed at the end.
+        let written;
         match obj_type {
             CAN_MESSAGE | CAN_MESSAGE2 => {
                 let msg_flags = payload[2];
@@ -433,13 +464,18 @@ impl<R: Read> Reader<R> {
                 }
                 f.is_rx = msg_flags & MSG_FLAG_TX == 0;
                 let n = usize::from(dlc).min(CAN_MAX_DLEN);
-                f.data[..n].copy_from_slice(&payload[8..8 + n]);
+                f.data[..CAN_MAX_DLEN].copy_from_slice(&payload[8..8 + CAN_MAX_DLEN]);
+                written = CAN_MAX_DLEN;
+                f.data[n..CAN_MAX_DLEN].fill(0);
                 f.len = n as u8;
                 f.dlc = dlc;
             }
             CAN_ERROR => {
                 f.channel = i32::from(le_u16(payload, 0)) - 1;
                 f.can_id = CAN_ERR_FLAG;
+                f.len = 0;
+                f.dlc = 0;
+                written = 0;
             }
             CAN_ERROR_EXT => {
                 let dlc = payload[10];
@@ -448,6 +484,7 @@ impl<R: Read> Reader<R> {
                 f.can_id = blf_id(id) | CAN_ERR_FLAG;
                 let n = usize::from(dlc).min(CAN_MAX_DLEN);
                 f.data[..n].copy_from_slice(&payload[24..24 + n]);
+                written = n;
                 f.len = n as u8;
                 f.dlc = dlc;
             }
@@ -470,6 +507,7 @@ impl<R: Read> Reader<R> {
                     fd_flags & FD_FLAG_ESI != 0,
                 );
                 f.data[..avail].copy_from_slice(&payload[20..20 + avail]);
+                written = avail;
                 f.len = valid as u8;
                 f.dlc = dlc_len(dlc);
             }
@@ -502,6 +540,7 @@ impl<R: Read> Reader<R> {
                 );
                 f.data[..avail]
                     .copy_from_slice(&payload[CAN_FD_MSG_64_SIZE..CAN_FD_MSG_64_SIZE + avail]);
+                written = avail;
                 f.len = valid as u8;
                 f.dlc = dlc_len(dlc);
             }
@@ -520,12 +559,13 @@ impl<R: Read> Reader<R> {
                     at = end;
                 }
                 let [group_name, marker_name, description] = texts;
-                return Ok(Some(Record::Marker(GlobalMarker {
+                self.marker = Some(GlobalMarker {
                     timestamp,
                     group_name,
                     marker_name,
                     description,
-                })));
+                });
+                return Ok(Some(Next::Marker));
             }
         }
         if f.is_remote() {
@@ -533,8 +573,10 @@ impl<R: Read> Reader<R> {
             // 4.x reads it so too).
             f.data = [0; CANFD_MAX_DLEN];
             f.len = 0;
+        } else if written < CANFD_MAX_DLEN {
+            f.data[written..].fill(0);
         }
-        Ok(Some(Record::Frame(f)))
+        Ok(Some(Next::Frame))
     }
 
     /// Drops the consumed part of the working buffer before new bytes are appended.

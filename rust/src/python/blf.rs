@@ -11,14 +11,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyString, PyType};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyString, PyType};
 use pyo3::{Borrowed, PyTraverseError, PyVisit};
 
-use super::message::{MessageFactory, NFIELDS};
+use super::message::{self, MessageFactory, NFIELDS};
 use super::textlog::{
     bound_c_function, c_call, io_to_pyerr, message_frame_channel, Channel, MethodDef,
 };
-use crate::blf::{self, Reader, Record, Writer};
+use crate::blf::reader::Next;
+use crate::blf::{self, Reader, Writer};
 use crate::frame::{CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF};
 
 /// Converts a core error: format errors become `can.io.blf.BLFParseError` (a `CanError` and a
@@ -335,14 +336,27 @@ pub struct BlfReader {
 
 struct ReaderState {
     inner: Reader<PyFile>,
+    /// The frame being decoded (reused).
+    frame: CanFrame,
     on_end: Option<Py<PyAny>>,
     finished: bool,
     markers: u64,
 }
 
 impl BlfReader {
+    #[inline(always)]
     fn message<'py>(&self, py: Python<'py>, f: &CanFrame) -> PyResult<Bound<'py, PyAny>> {
-        let b = |v: bool| PyBool::new(py, v).to_owned().into_any();
+        // SAFETY: Py_True / Py_False return borrowed pointers to the bool singletons.
+        let (yes, no) = unsafe { (pyo3::ffi::Py_True(), pyo3::ffi::Py_False()) };
+        let b = |v: bool| {
+            let p = if v { yes } else { no };
+            // SAFETY: a live singleton and the GIL held (`py`); the new reference taken here
+            // is the one the Bound owns.
+            unsafe {
+                message::incref(p);
+                Bound::from_owned_ptr(py, p)
+            }
+        };
         let fields: [Bound<'py, PyAny>; NFIELDS] = [
             PyFloat::new(py, f.timestamp).into_any(),
             PyInt::new(py, f.id()).into_any(),
@@ -383,6 +397,7 @@ impl BlfReader {
         Ok(BlfReader {
             state: GilCell::new(ReaderState {
                 inner,
+                frame: CanFrame::default(),
                 on_end,
                 finished: false,
                 markers: 0,
@@ -420,9 +435,10 @@ impl BlfReader {
             return Ok(None);
         }
         loop {
-            match s.inner.next_record() {
-                Ok(Some(Record::Frame(f))) => return self.message(py, &f).map(Some),
-                Ok(Some(Record::Marker(_))) => s.markers += 1,
+            let ReaderState { inner, frame, .. } = &mut *s;
+            match inner.next_into(frame) {
+                Ok(Some(Next::Frame)) => return self.message(py, frame).map(Some),
+                Ok(Some(Next::Marker)) => s.markers += 1,
                 Ok(None) => {
                     s.finished = true;
                     let cb = s.on_end.take();

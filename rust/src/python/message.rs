@@ -209,7 +209,7 @@ unsafe fn clear_slots(obj: *mut ffi::PyObject) {
             let p = (*m).slots[i];
             if !p.is_null() {
                 (*m).slots[i] = ptr::null_mut();
-                ffi::Py_DECREF(p);
+                decref(p);
             }
         }
     }
@@ -264,7 +264,7 @@ unsafe extern "C" fn message_dealloc(obj: *mut ffi::PyObject) {
             let free: ffi::freefunc = std::mem::transmute(free);
             free(obj.cast());
         }
-        ffi::Py_DECREF(tp.cast());
+        decref(tp.cast());
     }
 }
 
@@ -1039,7 +1039,58 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(copy_message, m)?)?;
     m.add_function(wrap_pyfunction!(new_message_from_fields, m)?)?;
     init_small_ints(py);
+    // SAFETY: Py_GetVersion returns a static NUL-terminated string ("3.11.7 (main, ...").
+    let version = unsafe { CStr::from_ptr(ffi::Py_GetVersion()) }.to_bytes();
+    let minor = version.strip_prefix(b"3.").map(|v| {
+        v.iter()
+            .take_while(|c| c.is_ascii_digit())
+            .fold(0u32, |n, &c| n * 10 + u32::from(c - b'0'))
+    });
+    INLINE_REFCOUNT.store(
+        minor.is_some_and(|m| m < 12),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     Ok(())
+}
+
+/// Whether reference counts may be changed in place, as the stable ABI's `Py_INCREF` /
+/// `Py_DECREF` of CPython 3.9-3.11 do (`Include/object.h`: `op->ob_refcnt++`, and
+/// `if (--op->ob_refcnt == 0) _Py_Dealloc(op)`), instead of through `Py_IncRef` /
+/// `Py_DecRef` calls, which is all pyo3-ffi does under abi3. Set at import, for interpreters
+/// before 3.12 only: from 3.12 on the count shares its word with immortality bits and flags,
+/// and only the interpreter's own functions touch it.
+static INLINE_REFCOUNT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `Py_INCREF` without a call on the interpreters where that is the stable ABI's own macro.
+///
+/// # Safety
+/// `p` is a live object; the GIL is held.
+#[inline(always)]
+pub unsafe fn incref(p: *mut ffi::PyObject) {
+    if INLINE_REFCOUNT.load(std::sync::atomic::Ordering::Relaxed) {
+        // SAFETY: per the contract, and on 3.9-3.11 `ob_refcnt` is the plain count.
+        unsafe { (*p).ob_refcnt += 1 };
+    } else {
+        // SAFETY: per the contract.
+        unsafe { ffi::Py_IncRef(p) };
+    }
+}
+
+/// `Py_DECREF` without a call unless the object dies (then `Py_DecRef` deallocates it).
+///
+/// # Safety
+/// `p` is a live object whose reference the caller owns and gives up; the GIL is held.
+#[inline(always)]
+pub unsafe fn decref(p: *mut ffi::PyObject) {
+    // SAFETY: per the contract, and on 3.9-3.11 `ob_refcnt` is the plain count; a count of 1
+    // (the last reference) goes through the interpreter, which deallocates.
+    unsafe {
+        if INLINE_REFCOUNT.load(std::sync::atomic::Ordering::Relaxed) && (*p).ob_refcnt > 1 {
+            (*p).ob_refcnt -= 1;
+        } else {
+            ffi::Py_DecRef(p);
+        }
+    }
 }
 
 /// Where CPython keeps its cached small ints 0..=[`SMALL_INT_MAX`]: the address of 0 and the
