@@ -654,6 +654,15 @@ impl<R: Read> Reader<R> {
         };
         let chunk = match pending {
             Pending::Ready(chunk) => chunk,
+            Pending::Deferred(mut job) => {
+                self.compact(job.start, true);
+                let truncation = job.truncation.take();
+                job.run_into(&mut self.inflater, &mut self.buf)?;
+                if let Some((offset, what)) = truncation {
+                    self.set_truncated(offset, what);
+                }
+                return Ok(());
+            }
             Pending::Inflating(rx) => rx.recv().unwrap_or_else(|_| Chunk {
                 outcome: Err(Error::Io(std::io::Error::other(
                     "the inflate thread stopped",
@@ -826,7 +835,7 @@ impl<R: Read> Reader<R> {
                 )));
             }
         }
-        Ok(Pending::Ready(job.run(&mut self.inflater)))
+        Ok(Pending::Deferred(job))
     }
 
     /// The inflate thread, started on first use.
@@ -880,6 +889,9 @@ impl Default for Chunk {
 enum Pending {
     Ready(Chunk),
     Inflating(mpsc::Receiver<Chunk>),
+    /// A container to inflate straight into the working buffer when it is reached (without
+    /// a worker thread: no buffer of its own, no copy).
+    Deferred(Job),
 }
 
 /// A LOG_CONTAINER's payload to decode.
@@ -893,15 +905,38 @@ struct Job {
 }
 
 impl Job {
-    fn run(self, inflater: &mut libdeflater::Decompressor) -> Chunk {
-        let outcome = match self.method {
-            NO_COMPRESSION => Ok(self.compressed),
+    /// Decodes the payload into a chunk of its own (on the worker thread).
+    fn run(mut self, inflater: &mut libdeflater::Decompressor) -> Chunk {
+        let mut out = Vec::new();
+        let truncation = self.truncation.take();
+        let origin = self.start;
+        let outcome = self.run_into(inflater, &mut out).map(|()| out);
+        Chunk {
+            origin,
+            container: true,
+            outcome,
+            truncation,
+        }
+    }
+
+    /// Decodes the payload onto the end of `out`; on an error `out` is as it was.
+    fn run_into(self, inflater: &mut libdeflater::Decompressor, out: &mut Vec<u8>) -> Result<()> {
+        match self.method {
+            NO_COMPRESSION => {
+                if out.is_empty() {
+                    *out = self.compressed;
+                } else {
+                    out.extend_from_slice(&self.compressed);
+                }
+                Ok(())
+            }
             ZLIB_DEFLATE => inflate(
                 inflater,
                 &self.compressed,
                 self.declared,
                 self.complete,
                 self.start,
+                out,
             ),
             method => Err(Error::Corrupt {
                 offset: self.start,
@@ -910,25 +945,21 @@ impl Job {
                      {NO_COMPRESSION} (none) or {ZLIB_DEFLATE} (zlib)"
                 ),
             }),
-        };
-        Chunk {
-            origin: self.start,
-            container: true,
-            outcome,
-            truncation: self.truncation,
         }
     }
 }
 
-/// Inflates a LOG_CONTAINER's zlib stream. A container cut short by the end of the file
-/// (`complete` false) gives whatever inflates.
+/// Inflates a LOG_CONTAINER's zlib stream onto the end of `out`. A container cut short by
+/// the end of the file (`complete` false) gives whatever inflates. On an error `out` is as
+/// it was.
 fn inflate(
     inflater: &mut libdeflater::Decompressor,
     compressed: &[u8],
     declared: u32,
     complete: bool,
     start: u64,
-) -> Result<Vec<u8>> {
+    out: &mut Vec<u8>,
+) -> Result<()> {
     let clen = compressed.len() as u64;
     let limit =
         (clen.saturating_mul(MAX_INFLATE_RATIO) + 1024).min(u64::from(MAX_CONTAINER_SIZE)) as usize;
@@ -941,16 +972,19 @@ fn inflate(
             ),
         });
     }
+    let base = out.len();
     if complete && (declared as usize) <= limit {
-        let mut out = vec![0u8; declared as usize];
-        match inflater.zlib_decompress(compressed, &mut out) {
+        out.resize(base + declared as usize, 0);
+        let r = inflater.zlib_decompress(compressed, &mut out[base..]);
+        match r {
             Ok(n) => {
-                out.truncate(n);
-                return Ok(out);
+                out.truncate(base + n);
+                return Ok(());
             }
             // The declared size is wrong: inflate without it below.
-            Err(libdeflater::DecompressionError::InsufficientSpace) => {}
+            Err(libdeflater::DecompressionError::InsufficientSpace) => out.truncate(base),
             Err(libdeflater::DecompressionError::BadData) => {
+                out.truncate(base);
                 return Err(Error::Corrupt {
                     offset: start,
                     what: format!(
@@ -961,11 +995,11 @@ fn inflate(
             }
         }
     }
-    let mut out = Vec::new();
-    let (ok, why) = inflate_stream(compressed, limit, &mut out);
+    let (ok, why) = inflate_stream(compressed, limit, out);
     if ok || !complete {
-        return Ok(out);
+        return Ok(());
     }
+    out.truncate(base);
     Err(Error::Corrupt {
         offset: start,
         what: format!(
