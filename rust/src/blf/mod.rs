@@ -16,6 +16,7 @@
 //! the bytes actually present in the file do not back, and a corrupt or truncated file ends in
 //! an [`Error`] or a reported truncation, never a panic or a hang.
 
+pub mod deflate;
 pub mod header;
 pub mod reader;
 pub mod writer;

@@ -9,12 +9,14 @@
 //! start/stop times by [`Writer::finish`].
 //!
 //! Frames are written as CAN_MESSAGE (classic), CAN_FD_MESSAGE_64 (CAN FD) and CAN_ERROR_EXT
-//! (error frames); markers as GLOBAL_MARKER.
+//! (error frames); markers as GLOBAL_MARKER. Containers are zlib streams made by the BLF-aware
+//! encoder in [`super::deflate`] (level 1..=9), or stored (level 0).
 
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Seek, SeekFrom, Write};
 use std::sync::mpsc;
 
+use super::deflate::Encoder;
 use super::header::{FileHeader, SystemTime, MIN_ABSOLUTE_TIMESTAMP};
 use super::{
     Error, Result, CAN_ERROR_EXT, CAN_ERROR_EXT_SIZE, CAN_FD_MESSAGE_64, CAN_FD_MSG_64_SIZE,
@@ -35,12 +37,14 @@ pub struct Writer<W: Write + Seek> {
     level: i32,
     max_container_size: usize,
     buf: Vec<u8>,
-    zbuf: Vec<u8>,
-    compressor: Option<libdeflater::Compressor>,
-    /// Whether containers are compressed on a worker thread.
+    /// The zlib encoder (None when containers are stored).
+    encoder: Option<Box<Encoder>>,
+    /// Whether containers are compressed on worker threads.
     threaded: bool,
-    worker: Option<mpsc::Sender<WorkerJob>>,
-    /// Containers handed to the worker, oldest first.
+    /// The compression threads (started on first use) and the next one to give a container.
+    workers: Vec<mpsc::Sender<WorkerJob>>,
+    next_worker: usize,
+    /// Containers handed to the workers, oldest first.
     pending: VecDeque<mpsc::Receiver<Result<Compressed>>>,
     header: FileHeader,
     start_timestamp: Option<f64>,
@@ -95,23 +99,16 @@ impl<W: Write + Seek> Writer<W> {
             )));
         }
         let level = if level < 0 { 6 } else { level };
-        let compressor = if level == 0 {
-            None
-        } else {
-            // Level 1..=9 is inside libdeflate's 0..=12, so this is always Some.
-            libdeflater::CompressionLvl::new(level)
-                .ok()
-                .map(libdeflater::Compressor::new)
-        };
+        let encoder = (level > 0).then(|| Box::new(Encoder::new(level)));
         Ok(Writer {
             out,
             level,
             max_container_size,
             buf: Vec::with_capacity(max_container_size + 256),
-            zbuf: Vec::new(),
-            compressor,
+            encoder,
             threaded: false,
-            worker: None,
+            workers: Vec::new(),
+            next_worker: 0,
             pending: VecDeque::new(),
             header: FileHeader::default(),
             start_timestamp: None,
@@ -139,8 +136,8 @@ impl<W: Write + Seek> Writer<W> {
         self.file_pos + self.buf.len() as u64 + pending
     }
 
-    /// Compresses containers on a worker thread while the caller goes on adding objects
-    /// (worth it where a second core is free; off by default).
+    /// Compresses containers on worker threads (one per core, up to four) while the caller
+    /// goes on adding objects; off by default.
     pub fn set_threaded(&mut self, threaded: bool) {
         self.threaded = threaded;
     }
@@ -308,8 +305,8 @@ impl<W: Write + Seek> Writer<W> {
         self.end_object(OBJ_HEADER_V1_SIZE + payload_len)
     }
 
-    /// Compresses and writes the first `n` buffered bytes as one LOG_CONTAINER; with a worker
-    /// thread, hands them over and writes the containers it has finished, in order.
+    /// Compresses and writes the first `n` buffered bytes as one LOG_CONTAINER; with worker
+    /// threads, hands them to the next one and writes the containers finished, in order.
     fn write_container(&mut self, n: usize) -> Result<()> {
         let n = n.min(self.buf.len());
         if n == 0 {
@@ -325,7 +322,7 @@ impl<W: Write + Seek> Writer<W> {
                 let (tx, rx) = mpsc::sync_channel(1);
                 if worker.send((raw, tx)).is_ok() {
                     self.pending.push_back(rx);
-                    while self.pending.len() > PIPELINE_DEPTH {
+                    while self.pending.len() > PIPELINE_DEPTH * self.workers.len() {
                         self.write_pending()?;
                     }
                     return Ok(());
@@ -335,11 +332,11 @@ impl<W: Write + Seek> Writer<W> {
                 )));
             }
         }
-        let c = compress(self.compressor.as_mut(), raw, &mut self.zbuf)?;
+        let c = compress(self.encoder.as_deref_mut(), raw);
         self.emit(&c)
     }
 
-    /// Writes the oldest container the worker was given.
+    /// Writes the oldest container given to a worker (waiting for it).
     fn write_pending(&mut self) -> Result<()> {
         if let Some(rx) = self.pending.pop_front() {
             let c = rx
@@ -350,29 +347,38 @@ impl<W: Write + Seek> Writer<W> {
         Ok(())
     }
 
-    /// The compression thread, started on first use.
+    /// The compression thread for the next container: the threads (one per core, at most
+    /// MAX_WORKERS) start on first use and take containers in turn, so their results come
+    /// back in file order through `pending`.
     fn worker(&mut self) -> Option<&mpsc::Sender<WorkerJob>> {
-        if self.worker.is_none() {
-            let level = self.level;
-            let (tx, rx) = mpsc::channel::<WorkerJob>();
-            let spawned = std::thread::Builder::new()
-                .name("blf-deflate".to_owned())
-                .spawn(move || {
-                    let mut compressor = libdeflater::CompressionLvl::new(level)
-                        .ok()
-                        .map(libdeflater::Compressor::new);
-                    let mut zbuf = Vec::new();
-                    while let Ok((raw, reply)) = rx.recv() {
-                        let _ = reply.send(compress(compressor.as_mut(), raw, &mut zbuf));
-                    }
-                });
-            if spawned.is_err() {
+        if self.workers.is_empty() {
+            let count = std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .clamp(1, MAX_WORKERS);
+            for i in 0..count {
+                let level = self.level;
+                let (tx, rx) = mpsc::channel::<WorkerJob>();
+                let spawned = std::thread::Builder::new()
+                    .name(format!("blf-deflate-{i}"))
+                    .spawn(move || {
+                        let mut encoder = Encoder::new(level);
+                        while let Ok((raw, reply)) = rx.recv() {
+                            let _ = reply.send(Ok(compress(Some(&mut encoder), raw)));
+                        }
+                    });
+                if spawned.is_err() {
+                    break;
+                }
+                self.workers.push(tx);
+            }
+            if self.workers.is_empty() {
                 self.threaded = false;
                 return None;
             }
-            self.worker = Some(tx);
         }
-        self.worker.as_ref()
+        let i = self.next_worker % self.workers.len();
+        self.next_worker = self.next_worker.wrapping_add(1);
+        self.workers.get(i)
     }
 
     fn emit(&mut self, c: &Compressed) -> Result<()> {
@@ -449,8 +455,10 @@ fn bad_channel(channel: i32, max: u32) -> Error {
     ))
 }
 
-/// How many containers may wait for the compression thread.
+/// How many containers may wait for each compression thread.
 const PIPELINE_DEPTH: usize = 2;
+/// Most compression threads one writer starts.
+const MAX_WORKERS: usize = 4;
 
 type WorkerJob = (Vec<u8>, mpsc::SyncSender<Result<Compressed>>);
 
@@ -461,28 +469,19 @@ struct Compressed {
     data: Vec<u8>,
 }
 
-fn compress(
-    compressor: Option<&mut libdeflater::Compressor>,
-    raw: Vec<u8>,
-    zbuf: &mut Vec<u8>,
-) -> Result<Compressed> {
-    let Some(c) = compressor else {
-        return Ok(Compressed {
+fn compress(encoder: Option<&mut Encoder>, raw: Vec<u8>) -> Compressed {
+    let Some(e) = encoder else {
+        return Compressed {
             method: NO_COMPRESSION,
             raw,
             data: Vec::new(),
-        });
+        };
     };
-    let bound = c.zlib_compress_bound(raw.len());
-    if zbuf.len() < bound {
-        zbuf.resize(bound, 0);
-    }
-    let m = c
-        .zlib_compress(&raw, zbuf)
-        .map_err(|e| Error::Io(io::Error::other(format!("zlib compression failed: {e}"))))?;
-    Ok(Compressed {
+    let mut data = Vec::with_capacity(raw.len() / 2 + 64);
+    e.compress(&raw, &mut data);
+    Compressed {
         method: ZLIB_DEFLATE,
         raw,
-        data: zbuf[..m].to_vec(),
-    })
+        data,
+    }
 }
