@@ -346,30 +346,41 @@ struct ReaderState {
 impl BlfReader {
     #[inline(always)]
     fn message<'py>(&self, py: Python<'py>, f: &CanFrame) -> PyResult<Bound<'py, PyAny>> {
-        // SAFETY: Py_True / Py_False return borrowed pointers to the bool singletons.
-        let (yes, no) = unsafe { (pyo3::ffi::Py_True(), pyo3::ffi::Py_False()) };
-        let b = |v: bool| {
-            let p = if v { yes } else { no };
-            // SAFETY: a live singleton and the GIL held (`py`); the new reference taken here
-            // is the one the Bound owns.
-            unsafe {
-                message::incref(p);
-                Bound::from_owned_ptr(py, p)
-            }
+        let flags = [
+            f.is_extended(),
+            f.is_remote(),
+            f.is_error(),
+            f.flags & CANFD_FDF != 0,
+            f.is_rx,
+            f.flags & CANFD_BRS != 0,
+            f.flags & CANFD_ESI != 0,
+        ];
+        let n_yes = flags.iter().filter(|&&v| v).count() as u32;
+        // SAFETY: Py_True / Py_False return borrowed pointers to the bool singletons; one
+        // new reference is taken here for each field below that holds one (in one update
+        // per singleton), and each Bound made below owns one of them.
+        let (yes, no) = unsafe {
+            let (yes, no) = (pyo3::ffi::Py_True(), pyo3::ffi::Py_False());
+            message::incref_n(yes, n_yes);
+            message::incref_n(no, flags.len() as u32 - n_yes);
+            (yes, no)
         };
+        // SAFETY: see above: the reference this Bound owns was taken already.
+        let b = |v: bool| unsafe { Bound::from_owned_ptr(py, if v { yes } else { no }) };
+        let [ext, remote, error, fd, rx, brs, esi] = flags;
         let fields: [Bound<'py, PyAny>; NFIELDS] = [
             PyFloat::new(py, f.timestamp).into_any(),
             PyInt::new(py, f.id()).into_any(),
-            b(f.is_extended()),
-            b(f.is_remote()),
-            b(f.is_error()),
-            PyInt::new(py, f.channel).into_any(),
-            PyInt::new(py, f.dlc).into_any(),
+            b(ext),
+            b(remote),
+            b(error),
+            message::int_object(py, i64::from(f.channel)),
+            message::int_object(py, i64::from(f.dlc)),
             PyByteArray::new(py, f.payload()).into_any(),
-            b(f.flags & CANFD_FDF != 0),
-            b(f.is_rx),
-            b(f.flags & CANFD_BRS != 0),
-            b(f.flags & CANFD_ESI != 0),
+            b(fd),
+            b(rx),
+            b(brs),
+            b(esi),
         ];
         self.factory.build(py, fields)
     }

@@ -202,6 +202,11 @@ pub fn id_and_type(msg: &Bound<'_, PyAny>) -> PyResult<(u64, bool)> {
 /// `obj` must point to a live object with the `MessageObject` layout, GIL held.
 unsafe fn clear_slots(obj: *mut ffi::PyObject) {
     let m = obj.cast::<MessageObject>();
+    // SAFETY: Py_True / Py_False return borrowed pointers to the bool singletons.
+    let (yes, no) = unsafe { (ffi::Py_True(), ffi::Py_False()) };
+    // The bools (half the fields, as a rule) are released together at the end: they never
+    // die, and one update of each counter is cheaper than a chain of dependent ones.
+    let (mut n_yes, mut n_no) = (0u32, 0u32);
     for i in 0..NFIELDS {
         // SAFETY: per the function contract the layout is ours; we null the slot before the
         // decref so that a destructor running during the decref never sees a dangling pointer.
@@ -209,8 +214,23 @@ unsafe fn clear_slots(obj: *mut ffi::PyObject) {
             let p = (*m).slots[i];
             if !p.is_null() {
                 (*m).slots[i] = ptr::null_mut();
-                decref(p);
+                if p == yes {
+                    n_yes += 1;
+                } else if p == no {
+                    n_no += 1;
+                } else {
+                    decref(p);
+                }
             }
+        }
+    }
+    // SAFETY: the references to the singletons the slots held, given up here.
+    unsafe {
+        if n_yes > 0 {
+            decref_n(yes, n_yes);
+        }
+        if n_no > 0 {
+            decref_n(no, n_no);
         }
     }
 }
@@ -1076,6 +1096,44 @@ pub unsafe fn incref(p: *mut ffi::PyObject) {
     }
 }
 
+/// `n` times [`incref`] in one step: builders hand out the bool singletons several times per
+/// object, and separate in-place increments of one counter wait on each other.
+///
+/// # Safety
+/// As [`incref`].
+#[inline(always)]
+pub unsafe fn incref_n(p: *mut ffi::PyObject, n: u32) {
+    if INLINE_REFCOUNT.load(std::sync::atomic::Ordering::Relaxed) {
+        // SAFETY: as in `incref`.
+        unsafe { (*p).ob_refcnt += n as ffi::Py_ssize_t };
+    } else {
+        for _ in 0..n {
+            // SAFETY: per the contract.
+            unsafe { ffi::Py_IncRef(p) };
+        }
+    }
+}
+
+/// `n` times [`decref`] in one step (see [`incref_n`]).
+///
+/// # Safety
+/// `p` is a live object of which the caller owns `n` references and gives them up; the GIL
+/// is held.
+#[inline(always)]
+pub unsafe fn decref_n(p: *mut ffi::PyObject, n: u32) {
+    let n = n as ffi::Py_ssize_t;
+    // SAFETY: per the contract; in place only while the object keeps a reference after.
+    unsafe {
+        if INLINE_REFCOUNT.load(std::sync::atomic::Ordering::Relaxed) && (*p).ob_refcnt > n {
+            (*p).ob_refcnt -= n;
+        } else {
+            for _ in 0..n {
+                ffi::Py_DecRef(p);
+            }
+        }
+    }
+}
+
 /// `Py_DECREF` without a call unless the object dies (then `Py_DecRef` deallocates it).
 ///
 /// # Safety
@@ -1142,6 +1200,25 @@ fn init_small_ints(_py: Python<'_>) {
     if even {
         let _ = SMALL_INTS.set(SmallInts { base, stride });
     }
+}
+
+/// A new reference to `v` as an int: CPython's cached object for 0..=256 without a call
+/// (refcount changed in place where the stable ABI allows), else `PyLong_FromLongLong`.
+#[inline(always)]
+pub fn int_object(py: Python<'_>, v: i64) -> Bound<'_, PyAny> {
+    if let (Some(t), Ok(i)) = (SMALL_INTS.get(), usize::try_from(v)) {
+        if i <= SMALL_INT_MAX {
+            let p = (t.base + i * t.stride) as *mut ffi::PyObject;
+            // SAFETY: the address of the cached int `i`, alive for the interpreter's lifetime
+            // (checked in `init_small_ints`); GIL held (`py`). The new reference taken here
+            // is the one the Bound owns.
+            unsafe {
+                incref(p);
+                return Bound::from_owned_ptr(py, p);
+            }
+        }
+    }
+    PyInt::new(py, v).into_any()
 }
 
 /// The value of `p` if it is one of CPython's cached ints 0..=256, recognised by its address
