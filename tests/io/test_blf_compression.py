@@ -31,7 +31,8 @@ def traffic(n: int, seed: int) -> list[can.Message]:
         pick = rng.random()
         if pick < 0.1:
             size = rng.choice([12, 16, 20, 24, 32, 48, 64])
-            data = bytes(rng.randrange(256) for _ in range(size // 2)) + b"\xcc" * (size - size // 2)
+            head = bytes(rng.randrange(256) for _ in range(size // 2))
+            data = head + b"\xcc" * (size - len(head))
             msg = can.Message(
                 timestamp=ts,
                 arbitration_id=rng.randrange(0x800),
