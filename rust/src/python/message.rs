@@ -140,13 +140,31 @@ pub fn base_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
         .ok_or_else(|| PySystemError::new_err("can._core.MessageBase is not initialised"))
 }
 
+/// The first subclass of `MessageBase` whose instance `is_message` saw (in practice
+/// `can.Message`), kept alive here so that its address identifies it for good.
+static KNOWN_SUBCLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
 /// Whether `obj` is an instance of `MessageBase` (so its slots may be read directly).
+#[inline]
 fn is_message(py: Python<'_>, obj: &Bound<'_, PyAny>) -> bool {
-    match MESSAGE_BASE.get(py) {
-        // SAFETY: both pointers are valid objects; PyObject_TypeCheck only reads the type chain.
-        Some(t) => unsafe { ffi::PyObject_TypeCheck(obj.as_ptr(), t.as_ptr().cast()) != 0 },
-        None => false,
+    // SAFETY: `obj` is a live object; only its type pointer is read.
+    let tp = unsafe { ffi::Py_TYPE(obj.as_ptr()) };
+    if KNOWN_SUBCLASS
+        .get(py)
+        .is_some_and(|k| k.as_ptr().cast() == tp)
+    {
+        return true;
     }
+    let Some(base) = MESSAGE_BASE.get(py) else {
+        return false;
+    };
+    // SAFETY: both pointers are valid objects; PyObject_TypeCheck only reads the type chain.
+    let ok = unsafe { ffi::PyObject_TypeCheck(obj.as_ptr(), base.as_ptr().cast()) != 0 };
+    if ok && tp != base.as_ptr().cast() {
+        // A subclass: remembered (once) so that later checks skip PyType_IsSubtype.
+        let _ = KNOWN_SUBCLASS.get_or_init(py, || obj.get_type().unbind());
+    }
+    ok
 }
 
 /// Borrowed reference to field `i` of a message, or None if the slot is empty.
