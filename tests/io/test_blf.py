@@ -9,12 +9,14 @@ reading them back with upstream python-can when it is available.
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
 import pathlib
 import struct
 import subprocess
+import sys
 import warnings
 import zlib
 from typing import Any, Optional
@@ -431,6 +433,24 @@ def test_any_binary_file_gets_the_same_bytes(kind: str, tmp_path: pathlib.Path) 
     assert got == want
     with io.FileIO(path) as raw:
         assert_rows_equal([as_row(m) for m in BLFReader(raw)], expected_rows(msgs))
+
+
+def test_messages_read_and_dropped_leave_no_references_behind() -> None:
+    # The reader takes the bool and small-int field references in bulk and the message
+    # releases them in bulk: counts must balance (a lost or extra reference per message would
+    # move them by thousands here). On 3.12+ these objects are immortal and this is trivial.
+    data = to_bytes(sample_messages(500))
+    singletons = (True, False, 0, 1, 8)
+    list(BLFReader(io.BytesIO(data)))
+    gc.collect()
+    before = [sys.getrefcount(o) for o in singletons]
+    for _ in range(3):
+        msgs = list(BLFReader(io.BytesIO(data)))
+        assert sum(m.is_rx for m in msgs) > 0 and sum(not m.is_fd for m in msgs) > 0
+        del msgs
+    gc.collect()
+    after = [sys.getrefcount(o) for o in singletons]
+    assert [a - b for a, b in zip(after, before)] == [0] * len(singletons)
 
 
 def test_reentrant_call_from_the_file_is_a_runtime_error() -> None:
