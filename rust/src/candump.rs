@@ -674,34 +674,3 @@ mod tests {
         assert_eq!(w.out, b"(0.000000) can0 20000080#\n");
     }
 }
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod speed {
-    /// `cargo test --release -- --ignored --nocapture candump::speed`: parse time per line.
-    #[test]
-    #[ignore]
-    fn parse_speed() {
-        let mut text = String::new();
-        for i in 0..200_000u64 {
-            text.push_str(&format!(
-                "(1795715148.{:06}) can{} {:08X}#{:02X}{:02X}3289 R\n",
-                i % 1_000_000,
-                i % 4,
-                (i * 7919) & 0x1FFF_FFFF,
-                i % 256,
-                i % 13
-            ));
-        }
-        let t = std::time::Instant::now();
-        let mut n = 0;
-        for _ in 0..5 {
-            let mut r = super::Reader::new(text.as_bytes(), true);
-            while let Some(f) = r.next_frame().unwrap() {
-                n += f.len as usize;
-            }
-        }
-        let ns = t.elapsed().as_nanos() as f64 / 1e6;
-        println!("{ns:.1} ns/line ({n})");
-    }
-}

@@ -5,6 +5,29 @@
 /// cover (NaN, infinities, magnitudes of 2**64 and above); callers fall back to a general
 /// formatter for those.
 pub fn fixed6(v: f64) -> Option<String> {
+    let (negative, micros) = micros(v)?;
+    let int_part = micros / 1_000_000;
+    let frac_part = micros % 1_000_000;
+    let sign = if negative { "-" } else { "" };
+    Some(format!("{sign}{int_part}.{frac_part:06}"))
+}
+
+/// `(sign, round_half_even(|v| * 10^6))`, computed from the exact binary value; `None` for
+/// NaN, infinities and magnitudes of 2^64 and above. The sign is that of `v` (so -0.0 and
+/// tiny negative values keep their minus, as printf prints them).
+pub fn micros(v: f64) -> Option<(bool, u128)> {
+    // Fast path: below 2^51 the product v * 10^6 is within 1/8 of the exact value, so when it
+    // lies within 1/4 of an integer the exact value rounds to that integer (timestamps read
+    // from six-decimal text always do).
+    let x = v * 1e6;
+    if x.abs() < 2_251_799_813_685_248.0 {
+        // Adding and subtracting 1.5 * 2^52 rounds to an integer (|x| < 2^51), without libm.
+        const MAGIC: f64 = 6_755_399_441_055_744.0;
+        let r = (x + MAGIC) - MAGIC;
+        if (x - r).abs() < 0.25 {
+            return Some((v.is_sign_negative(), u128::from(r.abs() as u64)));
+        }
+    }
     if !v.is_finite() || v.abs() >= 18_446_744_073_709_551_616.0 {
         return None;
     }
@@ -38,10 +61,7 @@ pub fn fixed6(v: f64) -> Option<String> {
             }
         }
     };
-    let int_part = micros / 1_000_000;
-    let frac_part = micros % 1_000_000;
-    let sign = if negative { "-" } else { "" };
-    Some(format!("{sign}{int_part}.{frac_part:06}"))
+    Some((negative, micros))
 }
 
 #[cfg(test)]

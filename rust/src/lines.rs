@@ -591,7 +591,7 @@ impl LineBuf {
     /// `v` with six decimals, as [`push_fixed6`].
     #[inline]
     pub fn fixed6(&mut self, v: f64) {
-        match micros_of(v) {
+        match crate::fmt::micros(v) {
             Some((negative, micros)) if micros < u128::from(u64::MAX) => {
                 if negative {
                     self.byte(b'-');
@@ -692,7 +692,7 @@ impl LineBuf {
 /// round (the exact binary value, half to even), without allocating. Agrees with
 /// [`crate::fmt::fixed6`], which the tests check.
 pub fn push_fixed6(out: &mut Vec<u8>, v: f64) {
-    match micros_of(v) {
+    match crate::fmt::micros(v) {
         Some((negative, micros)) => {
             if negative {
                 out.push(b'-');
@@ -716,54 +716,6 @@ pub fn push_fixed6(out: &mut Vec<u8>, v: f64) {
         }
         None => out.extend_from_slice(format!("{v:.6}").as_bytes()),
     }
-}
-
-/// `(sign, round_half_even(|v| * 10^6))` computed exactly; `None` for NaN, infinities and
-/// magnitudes of 2^64 and above.
-fn micros_of(v: f64) -> Option<(bool, u128)> {
-    // Fast path: below 2^51 the product v * 10^6 is within 1/8 of the exact value, so when it
-    // lies within 1/4 of an integer the exact value rounds to that integer (timestamps read
-    // from six-decimal text always do).
-    let x = v * 1e6;
-    if x.abs() < 2_251_799_813_685_248.0 {
-        // Adding and subtracting 1.5 * 2^52 rounds to an integer (|x| < 2^51), without libm.
-        const MAGIC: f64 = 6_755_399_441_055_744.0;
-        let r = (x + MAGIC) - MAGIC;
-        if (x - r).abs() < 0.25 {
-            return Some((v.is_sign_negative(), u128::from(r.abs() as u64)));
-        }
-    }
-    if !v.is_finite() || v.abs() >= 18_446_744_073_709_551_616.0 {
-        return None;
-    }
-    let bits = v.to_bits();
-    let negative = bits >> 63 == 1;
-    let exp_bits = ((bits >> 52) & 0x7FF) as i32;
-    let frac = bits & ((1u64 << 52) - 1);
-    let (mantissa, exp) = if exp_bits == 0 {
-        (frac, -1074)
-    } else {
-        (frac | (1u64 << 52), exp_bits - 1075)
-    };
-    let scaled = u128::from(mantissa) * 1_000_000u128;
-    let micros = if exp >= 0 {
-        scaled << exp
-    } else {
-        let shift = (-exp) as u32;
-        if shift >= 128 {
-            0
-        } else {
-            let q = scaled >> shift;
-            let rem = scaled & ((1u128 << shift) - 1);
-            let half = 1u128 << (shift - 1);
-            if rem > half || (rem == half && q & 1 == 1) {
-                q + 1
-            } else {
-                q
-            }
-        }
-    };
-    Some((negative, micros))
 }
 
 /// "00" to "99".
