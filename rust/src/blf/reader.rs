@@ -26,7 +26,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufReader, ErrorKind, Read};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 
 use super::header::{show_bytes, FileHeader, FILE_HEADER_FIELDS_SIZE};
 use super::{
@@ -127,7 +127,7 @@ pub struct Reader<R: Read> {
     threaded: bool,
     /// The marker found last, until [`Reader::take_marker`].
     marker: Option<GlobalMarker>,
-    worker: Option<mpsc::Sender<(Job, mpsc::SyncSender<Chunk>)>>,
+    worker: Option<mpsc::Sender<(Arc<JobSlot>, mpsc::SyncSender<Chunk>)>>,
     /// No more top-level objects will be read.
     eof: bool,
     /// The working buffer holds the last bytes there will be.
@@ -654,21 +654,17 @@ impl<R: Read> Reader<R> {
         };
         let chunk = match pending {
             Pending::Ready(chunk) => chunk,
-            Pending::Deferred(mut job) => {
-                self.compact(job.start, true);
-                let truncation = job.truncation.take();
-                job.run_into(&mut self.inflater, &mut self.buf)?;
-                if let Some((offset, what)) = truncation {
-                    self.set_truncated(offset, what);
-                }
-                return Ok(());
-            }
-            Pending::Inflating(rx) => rx.recv().unwrap_or_else(|_| Chunk {
-                outcome: Err(Error::Io(std::io::Error::other(
-                    "the inflate thread stopped",
-                ))),
-                ..Chunk::default()
-            }),
+            Pending::Deferred(job) => return self.run_here(job),
+            Pending::Inflating(slot, rx) => match slot.take() {
+                // The worker has not started it: inflate it here, straight into the buffer.
+                Some(job) => return self.run_here(job),
+                None => rx.recv().unwrap_or_else(|_| Chunk {
+                    outcome: Err(Error::Io(std::io::Error::other(
+                        "the inflate thread stopped",
+                    ))),
+                    ..Chunk::default()
+                }),
+            },
         };
         self.compact(chunk.origin, chunk.container);
         let data = chunk.outcome?;
@@ -827,8 +823,9 @@ impl<R: Read> Reader<R> {
         if method == ZLIB_DEFLATE && self.threaded && complete {
             if let Some(worker) = self.worker() {
                 let (tx, rx) = mpsc::sync_channel(1);
-                if worker.send((job, tx)).is_ok() {
-                    return Ok(Pending::Inflating(rx));
+                let slot = Arc::new(JobSlot(Mutex::new(Some(job))));
+                if worker.send((Arc::clone(&slot), tx)).is_ok() {
+                    return Ok(Pending::Inflating(slot, rx));
                 }
                 return Err(Error::Io(std::io::Error::other(
                     "the inflate thread stopped",
@@ -838,17 +835,31 @@ impl<R: Read> Reader<R> {
         Ok(Pending::Deferred(job))
     }
 
+    /// Decodes a container reached in the stream onto the working buffer, on this thread.
+    fn run_here(&mut self, mut job: Job) -> Result<()> {
+        self.compact(job.start, true);
+        let truncation = job.truncation.take();
+        job.run_into(&mut self.inflater, &mut self.buf)?;
+        if let Some((offset, what)) = truncation {
+            self.set_truncated(offset, what);
+        }
+        Ok(())
+    }
+
     /// The inflate thread, started on first use.
-    fn worker(&mut self) -> Option<&mpsc::Sender<(Job, mpsc::SyncSender<Chunk>)>> {
+    fn worker(&mut self) -> Option<&mpsc::Sender<(Arc<JobSlot>, mpsc::SyncSender<Chunk>)>> {
         if self.worker.is_none() {
-            let (tx, rx) = mpsc::channel::<(Job, mpsc::SyncSender<Chunk>)>();
+            let (tx, rx) = mpsc::channel::<(Arc<JobSlot>, mpsc::SyncSender<Chunk>)>();
             let spawned = std::thread::Builder::new()
                 .name("blf-inflate".to_owned())
                 .spawn(move || {
                     let mut inflater = libdeflater::Decompressor::new();
-                    while let Ok((job, reply)) = rx.recv() {
-                        // A reader dropped early no longer listens: nothing to do then.
-                        let _ = reply.send(job.run(&mut inflater));
+                    while let Ok((slot, reply)) = rx.recv() {
+                        // A job the consumer took back (it got there first) is skipped.
+                        if let Some(job) = slot.take() {
+                            // A reader dropped early no longer listens: nothing to do then.
+                            let _ = reply.send(job.run(&mut inflater));
+                        }
                     }
                 });
             if spawned.is_err() {
@@ -888,10 +899,23 @@ impl Default for Chunk {
 
 enum Pending {
     Ready(Chunk),
-    Inflating(mpsc::Receiver<Chunk>),
+    /// A container handed to the worker thread; if the worker has not started it by the
+    /// time it is reached, the consumer takes it back and inflates it itself rather than
+    /// wait for a thread that may not get a core.
+    Inflating(Arc<JobSlot>, mpsc::Receiver<Chunk>),
     /// A container to inflate straight into the working buffer when it is reached (without
     /// a worker thread: no buffer of its own, no copy).
     Deferred(Job),
+}
+
+/// A job shared by the consumer and the worker thread: whichever takes it first runs it.
+struct JobSlot(Mutex<Option<Job>>);
+
+impl JobSlot {
+    fn take(&self) -> Option<Job> {
+        // A poisoned lock (a panic while holding it) still holds a consistent Option.
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
 }
 
 /// A LOG_CONTAINER's payload to decode.
