@@ -511,13 +511,21 @@ fn message_frame_slow<'py>(
     Ok((f, timestamp, channel))
 }
 
+/// Copies a payload into `f.data`; with `f.len` still the length of what `f.data` held
+/// before, the bytes past the new length are left zero, as `CanFrame` promises, also when the
+/// writers reuse one frame for message after message.
 #[inline(always)]
 fn copy_data(f: &mut CanFrame, bytes: &[u8]) -> Option<usize> {
-    if bytes.len() > CANFD_MAX_DLEN {
+    let n = bytes.len();
+    if n > CANFD_MAX_DLEN {
         return None;
     }
-    crate::lines::copy_small(&mut f.data[..bytes.len()], bytes);
-    Some(bytes.len())
+    crate::lines::copy_small(&mut f.data[..n], bytes);
+    let old = usize::from(f.len).min(CANFD_MAX_DLEN);
+    if old > n {
+        f.data[n..old].fill(0);
+    }
+    Some(n)
 }
 
 /// python-can's `channel2int`: an int as it is, the number a string ends in, else None.
