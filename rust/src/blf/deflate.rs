@@ -373,11 +373,15 @@ impl Encoder {
         let mut masks = [0u64; NCAND];
         while p < end {
             // One chunk of up to SPAN bytes: each candidate's equality bits, computed once.
+            // Matches start in the object (`span` bytes from p), but the masks look on into
+            // the next object (`reach` bytes), where matches often run on: so their lengths
+            // mostly come from the masks.
             let span = (end - p).min(SPAN);
+            let reach = (raw.len() - p).min(SPAN).min(span + 8);
             let mut runs = 0u64;
             for (m, &d) in masks.iter_mut().zip(&ds[..k]) {
-                *m = if may_match(raw, p, d, span) {
-                    eq_mask(raw, p, d, span)
+                *m = if may_match(raw, p, d, reach) {
+                    eq_mask(raw, p, d, reach)
                 } else {
                     0
                 };
@@ -397,7 +401,7 @@ impl Encoder {
                 if at >= limit {
                     break;
                 }
-                let (gain, mut len, mut dist) = best_in_chunk(raw, p, at, span, &ds[..k], ms);
+                let (gain, mut len, mut dist) = best_in_chunk(raw, p, at, reach, &ds[..k], ms);
                 if len == 0 {
                     // Only matches that cost more than their bytes: look on after this one.
                     i = at + 1;
@@ -406,7 +410,7 @@ impl Encoder {
                 // Lazy evaluation: a better match one byte later is worth a literal first.
                 let mut at = at;
                 if self.lazy && len < LAZY_BELOW && at + 1 < span {
-                    let (gain2, len2, dist2) = best_in_chunk(raw, p, at + 1, span, &ds[..k], ms);
+                    let (gain2, len2, dist2) = best_in_chunk(raw, p, at + 1, reach, &ds[..k], ms);
                     if gain2 > gain + 8 {
                         (at, len, dist) = (at + 1, len2, dist2);
                     }
