@@ -218,6 +218,7 @@ pub fn id_and_type(msg: &Bound<'_, PyAny>) -> PyResult<(u64, bool)> {
 ///
 /// # Safety
 /// `obj` must point to a live object with the `MessageObject` layout, GIL held.
+#[inline(always)]
 unsafe fn clear_slots(obj: *mut ffi::PyObject) {
     let m = obj.cast::<MessageObject>();
     // SAFETY: Py_True / Py_False return borrowed pointers to the bool singletons.
@@ -232,11 +233,10 @@ unsafe fn clear_slots(obj: *mut ffi::PyObject) {
             let p = (*m).slots[i];
             if !p.is_null() {
                 (*m).slots[i] = ptr::null_mut();
-                if p == yes {
-                    n_yes += 1;
-                } else if p == no {
-                    n_no += 1;
-                } else {
+                let (is_yes, is_no) = (p == yes, p == no);
+                n_yes += u32::from(is_yes);
+                n_no += u32::from(is_no);
+                if !(is_yes || is_no) {
                     decref(p);
                 }
             }
