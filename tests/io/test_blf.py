@@ -372,12 +372,17 @@ def test_channels_that_cannot_be_stored_are_value_errors(channel: Any) -> None:
         writer.on_message_received(can.Message(timestamp=2.0, arbitration_id=1, channel=65534))
 
 
-def test_timestamp_none_is_a_value_error() -> None:
+def test_timestamp_or_dlc_none_is_a_value_error() -> None:
     msg = can.Message(arbitration_id=1)
     msg.timestamp = None  # type: ignore[assignment]
+    no_dlc = can.Message(arbitration_id=1, data=b"ab")
+    no_dlc.dlc = None  # type: ignore[assignment]
     with BLFWriter(io.BytesIO()) as writer:
         with pytest.raises(ValueError, match="timestamp"):
             writer.on_message_received(msg)
+        with pytest.raises(ValueError, match="dlc"):
+            writer.on_message_received(no_dlc)
+        assert writer.object_count == 0
 
 
 class _Sink:

@@ -539,6 +539,15 @@ fn channel_number(ch: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
     Ok(None)
 }
 
+/// Whether a message's `dlc` is None (a slot read for `can.Message`).
+fn dlc_is_none(msg: &Bound<'_, PyAny>) -> PyResult<bool> {
+    if let Some(p) = message::field_ptrs(msg) {
+        // SAFETY: Py_None returns a borrowed pointer to the None singleton; only compared.
+        return Ok(p[message::DLC] == unsafe { pyo3::ffi::Py_None() });
+    }
+    Ok(msg.getattr(pyo3::intern!(msg.py(), "dlc"))?.is_none())
+}
+
 fn out_of_range(ch: &dyn std::fmt::Display) -> PyErr {
     PyValueError::new_err(format!(
         "cannot write a message whose channel is {ch}: out of range"
@@ -565,6 +574,13 @@ impl BlfWriter {
         if timestamp.is_none() {
             return Err(PyValueError::new_err(
                 "cannot write a message whose timestamp is None: not a number",
+            ));
+        }
+        // The shared conversion reads a dlc of None as 0 (as the text logs do); a BLF object
+        // needs a real one, as python-can's writer does.
+        if frame.dlc == 0 && dlc_is_none(msg)? {
+            return Err(PyValueError::new_err(
+                "cannot write a message whose dlc is None: not an int in 0..=255",
             ));
         }
         let number = match &channel {
