@@ -1064,6 +1064,7 @@ def test_notifier_thread_delivers_in_order(sender: can.BusABC) -> None:
 @needs_can_utils
 def test_cangen_flood_is_logged_without_loss(tmp_path: Path) -> None:
     from can.io import blf
+
     n = 20_000
     path = tmp_path / "flood.blf"
     with can.Bus("vcan0", interface="socketcan") as b:

@@ -135,7 +135,7 @@ pub struct Encoder {
 /// A candidate slot stays in use this many objects after it last gave a match...
 const KEEP_CANDIDATE: u32 = 32;
 /// ...and is tried again every this many objects.
-const PROBE_EVERY: u32 = 8;
+const PROBE_EVERY: u32 = 16;
 /// Matches shorter than this are compared with the best match one byte later.
 const LAZY_BELOW: usize = 16;
 /// How many recent objects of the same type and size can be match candidates (the level
@@ -147,7 +147,8 @@ const RECENT: usize = 8;
 const NCAND: usize = RECENT + SAME_KEY + 3;
 /// How many earlier objects with the same identifier can be candidates.
 const SAME_KEY: usize = 4;
-/// The short distances of the last two candidates.
+/// The short distances of the last two candidates (the second only for objects over 96
+/// bytes).
 const SELF_DISTANCES: [usize; 2] = [1, 8];
 
 const BY_TYPE_BITS: u32 = 6;
@@ -279,7 +280,11 @@ impl Encoder {
             cands[RECENT + SAME_KEY] = distance(self.by_head[slot]);
             self.by_head[slot] = (obj + 1) as u32;
             if obj >= 8 {
-                cands[RECENT + SAME_KEY + 1..].copy_from_slice(&SELF_DISTANCES);
+                cands[RECENT + SAME_KEY + 1] = SELF_DISTANCES[0];
+                // Patterns inside a payload only pay off in long objects (CAN FD frames).
+                if size > 96 {
+                    cands[RECENT + SAME_KEY + 2] = SELF_DISTANCES[1];
+                }
             }
             // Candidates that have not given a match for a while in objects of this kind are
             // left out (most of the time: each is tried again now and then).

@@ -44,8 +44,10 @@ pub struct Writer<W: Write + Seek> {
     /// The compression threads (started on first use) and the next one to give a container.
     workers: Vec<mpsc::Sender<WorkerJob>>,
     next_worker: usize,
-    /// Containers handed to the workers, oldest first.
-    pending: VecDeque<mpsc::Receiver<Result<Compressed>>>,
+    /// Containers not written yet, in file order: given to a worker, or compressed here.
+    pending: VecDeque<Pending>,
+    /// How many of them are with a worker.
+    with_workers: usize,
     header: FileHeader,
     start_timestamp: Option<f64>,
     stop_timestamp: Option<f64>,
@@ -109,6 +111,7 @@ impl<W: Write + Seek> Writer<W> {
             threaded: false,
             workers: Vec::new(),
             next_worker: 0,
+            with_workers: 0,
             pending: VecDeque::new(),
             header: FileHeader::default(),
             start_timestamp: None,
@@ -163,13 +166,18 @@ impl<W: Write + Seek> Writer<W> {
             }
         });
         self.stop_timestamp = Some(ts);
-        let ns = ((ts - start) * 1e9).round();
-        if ns <= 0.0 {
+        let x = (ts - start) * 1e9;
+        if x <= 0.0 {
             0
-        } else if ns >= u64::MAX as f64 {
+        } else if x < 2_251_799_813_685_248.0 {
+            // Below 2^51 ns (26 days), adding and subtracting 1.5 * 2^52 rounds to the nearest
+            // integer (ties to even) without a libm call.
+            const MAGIC: f64 = 6_755_399_441_055_744.0;
+            ((x + MAGIC) - MAGIC) as u64
+        } else if x >= u64::MAX as f64 {
             u64::MAX
         } else {
-            ns as u64
+            x.round() as u64
         }
     }
 
@@ -181,15 +189,17 @@ impl<W: Write + Seek> Writer<W> {
         }
         let ns = self.relative_ns(ts);
         let obj_size = (OBJ_HEADER_V1_SIZE + payload_len) as u32;
-        let b = &mut self.buf;
-        b.extend_from_slice(OBJ_SIGNATURE);
-        b.extend_from_slice(&(OBJ_HEADER_V1_SIZE as u16).to_le_bytes());
-        b.extend_from_slice(&1u16.to_le_bytes());
-        b.extend_from_slice(&obj_size.to_le_bytes());
-        b.extend_from_slice(&obj_type.to_le_bytes());
-        b.extend_from_slice(&TIME_ONE_NANS.to_le_bytes());
-        b.extend_from_slice(&[0u8; 4]); // client index, object version
-        b.extend_from_slice(&ns.to_le_bytes());
+        // Base header, then the version 1 header; built in place and appended at once.
+        let mut h = [0u8; OBJ_HEADER_V1_SIZE];
+        h[..4].copy_from_slice(OBJ_SIGNATURE);
+        h[4..6].copy_from_slice(&(OBJ_HEADER_V1_SIZE as u16).to_le_bytes());
+        h[6..8].copy_from_slice(&1u16.to_le_bytes());
+        h[8..12].copy_from_slice(&obj_size.to_le_bytes());
+        h[12..16].copy_from_slice(&obj_type.to_le_bytes());
+        h[16..20].copy_from_slice(&TIME_ONE_NANS.to_le_bytes());
+        // 20..24: client index, object version (0)
+        h[24..32].copy_from_slice(&ns.to_le_bytes());
+        self.buf.extend_from_slice(&h);
         Ok(())
     }
 
@@ -225,10 +235,7 @@ impl<W: Write + Seek> Writer<W> {
             b.extend_from_slice(&[0u8; 4]); // frame length
             b.extend_from_slice(&id.to_le_bytes());
             b.extend_from_slice(&[0u8; 4]); // extended flags, reserved
-            let mut d = [0u8; 8];
-            let n = data.len().min(CAN_MAX_DLEN);
-            d[..n].copy_from_slice(&data[..n]);
-            b.extend_from_slice(&d);
+            b.extend_from_slice(&classic_data(f));
             self.end_object(OBJ_HEADER_V1_SIZE + CAN_ERROR_EXT_SIZE)
         } else if f.is_fd() {
             let channel = u8::try_from(channel).map_err(|_| bad_channel(f.channel, 255))?;
@@ -271,10 +278,7 @@ impl<W: Write + Seek> Writer<W> {
             b.push(flags);
             b.push(f.dlc);
             b.extend_from_slice(&id.to_le_bytes());
-            let mut d = [0u8; 8];
-            let n = data.len().min(CAN_MAX_DLEN);
-            d[..n].copy_from_slice(&data[..n]);
-            b.extend_from_slice(&d);
+            b.extend_from_slice(&classic_data(f));
             self.end_object(OBJ_HEADER_V1_SIZE + CAN_MSG_SIZE)
         }
     }
@@ -317,43 +321,74 @@ impl<W: Write + Seek> Writer<W> {
         next.extend_from_slice(&self.buf[n..]);
         self.buf.truncate(n);
         let raw = std::mem::replace(&mut self.buf, next);
-        if self.threaded && self.level > 0 {
-            if let Some(worker) = self.worker() {
+        if self.threaded && self.level > 0 && self.start_workers() {
+            if self.with_workers < PIPELINE_DEPTH * self.workers.len() {
+                let i = self.next_worker % self.workers.len();
+                self.next_worker = self.next_worker.wrapping_add(1);
                 let (tx, rx) = mpsc::sync_channel(1);
-                if worker.send((raw, tx)).is_ok() {
-                    self.pending.push_back(rx);
-                    while self.pending.len() > PIPELINE_DEPTH * self.workers.len() {
-                        self.write_pending()?;
-                    }
-                    return Ok(());
-                }
-                return Err(Error::Io(io::Error::other(
-                    "the compression thread stopped",
-                )));
+                self.workers[i]
+                    .send((raw, tx))
+                    .map_err(|_| stopped_worker())?;
+                self.pending.push_back(Pending::Worker(rx));
+                self.with_workers += 1;
+            } else {
+                // The workers are busy: this thread compresses the container itself rather
+                // than wait, so that every core works (and no more threads than cores run).
+                let c = compress(self.encoder.as_deref_mut(), raw);
+                self.pending.push_back(Pending::Done(c));
             }
+            self.write_ready()?;
+            while self.pending.len() > MAX_PENDING {
+                self.write_pending()?;
+            }
+            return Ok(());
         }
         let c = compress(self.encoder.as_deref_mut(), raw);
         self.emit(&c)
     }
 
-    /// Writes the oldest container given to a worker (waiting for it).
+    /// Writes the oldest pending container (waiting for its worker if need be).
     fn write_pending(&mut self) -> Result<()> {
-        if let Some(rx) = self.pending.pop_front() {
-            let c = rx
-                .recv()
-                .map_err(|_| Error::Io(io::Error::other("the compression thread stopped")))??;
-            self.emit(&c)?;
-        }
-        Ok(())
+        let c = match self.pending.pop_front() {
+            None => return Ok(()),
+            Some(Pending::Done(c)) => c,
+            Some(Pending::Worker(rx)) => {
+                self.with_workers -= 1;
+                rx.recv().map_err(|_| stopped_worker())?
+            }
+        };
+        self.emit(&c)
     }
 
-    /// The compression thread for the next container: the threads (one per core, at most
-    /// MAX_WORKERS) start on first use and take containers in turn, so their results come
-    /// back in file order through `pending`.
-    fn worker(&mut self) -> Option<&mpsc::Sender<WorkerJob>> {
+    /// Writes the pending containers that are ready, in order, without waiting.
+    fn write_ready(&mut self) -> Result<()> {
+        loop {
+            let c = match self.pending.front() {
+                None => return Ok(()),
+                Some(Pending::Done(_)) => match self.pending.pop_front() {
+                    Some(Pending::Done(c)) => c,
+                    _ => return Ok(()),
+                },
+                Some(Pending::Worker(rx)) => match rx.try_recv() {
+                    Ok(c) => {
+                        self.pending.pop_front();
+                        self.with_workers -= 1;
+                        c
+                    }
+                    Err(mpsc::TryRecvError::Empty) => return Ok(()),
+                    Err(mpsc::TryRecvError::Disconnected) => return Err(stopped_worker()),
+                },
+            };
+            self.emit(&c)?;
+        }
+    }
+
+    /// Starts the compression threads on first use: one per core but the one this thread
+    /// runs on (at least one, at most MAX_WORKERS). False if none could be started.
+    fn start_workers(&mut self) -> bool {
         if self.workers.is_empty() {
             let count = std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
+                .map_or(1, |n| n.get().saturating_sub(1))
                 .clamp(1, MAX_WORKERS);
             for i in 0..count {
                 let level = self.level;
@@ -363,7 +398,7 @@ impl<W: Write + Seek> Writer<W> {
                     .spawn(move || {
                         let mut encoder = Encoder::new(level);
                         while let Ok((raw, reply)) = rx.recv() {
-                            let _ = reply.send(Ok(compress(Some(&mut encoder), raw)));
+                            let _ = reply.send(compress(Some(&mut encoder), raw));
                         }
                     });
                 if spawned.is_err() {
@@ -373,12 +408,9 @@ impl<W: Write + Seek> Writer<W> {
             }
             if self.workers.is_empty() {
                 self.threaded = false;
-                return None;
             }
         }
-        let i = self.next_worker % self.workers.len();
-        self.next_worker = self.next_worker.wrapping_add(1);
-        self.workers.get(i)
+        !self.workers.is_empty()
     }
 
     fn emit(&mut self, c: &Compressed) -> Result<()> {
@@ -447,6 +479,21 @@ impl<W: Write + Seek> Writer<W> {
     }
 }
 
+/// The first eight data bytes of a frame with the bytes past its length zeroed, without a
+/// variable-length copy.
+#[inline]
+fn classic_data(f: &CanFrame) -> [u8; 8] {
+    let mut d = [0u8; 8];
+    d.copy_from_slice(&f.data[..8]);
+    let n = usize::from(f.len).min(CAN_MAX_DLEN);
+    let keep = if n == 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * n)) - 1
+    };
+    (u64::from_le_bytes(d) & keep).to_le_bytes()
+}
+
 fn bad_channel(channel: i32, max: u32) -> Error {
     Error::Value(format!(
         "channel {channel} cannot be stored in a BLF file: it must be 0..={} \
@@ -459,8 +506,22 @@ fn bad_channel(channel: i32, max: u32) -> Error {
 const PIPELINE_DEPTH: usize = 2;
 /// Most compression threads one writer starts.
 const MAX_WORKERS: usize = 4;
+/// Most containers held in memory before this thread waits for the oldest.
+const MAX_PENDING: usize = 16;
 
-type WorkerJob = (Vec<u8>, mpsc::SyncSender<Result<Compressed>>);
+type WorkerJob = (Vec<u8>, mpsc::SyncSender<Compressed>);
+
+/// A container on its way to the file.
+enum Pending {
+    /// With a worker thread, which sends it back compressed.
+    Worker(mpsc::Receiver<Compressed>),
+    /// Compressed by the writing thread.
+    Done(Compressed),
+}
+
+fn stopped_worker() -> Error {
+    Error::Io(io::Error::other("a BLF compression thread stopped"))
+}
 
 /// A container's payload: the raw objects and, unless stored, their zlib stream.
 struct Compressed {
