@@ -130,6 +130,9 @@ pub struct Encoder {
     recent: usize,
     same_key: usize,
     lazy: bool,
+    /// From level 4: also the last object with the same first payload word, and fill bytes in
+    /// short objects.
+    thorough: bool,
 }
 
 /// A candidate slot stays in use this many objects after it last gave a match...
@@ -147,8 +150,8 @@ const RECENT: usize = 8;
 const NCAND: usize = RECENT + SAME_KEY + 3;
 /// How many earlier objects with the same identifier can be candidates.
 const SAME_KEY: usize = 4;
-/// The short distances of the last two candidates (the second only for objects over 96
-/// bytes).
+
+/// The short distances of the last two candidates.
 const SELF_DISTANCES: [usize; 2] = [1, 8];
 
 const BY_TYPE_BITS: u32 = 6;
@@ -162,10 +165,11 @@ impl Default for Encoder {
 
 impl Encoder {
     /// An encoder for zlib level `level` (1..=9; anything else counts as 6): 1..=3 compare
-    /// each object with the last of its kind, the last with the same identifier, the last
-    /// with the same first payload word and its own bytes 1 and 8 back; 4..=6 also with the
-    /// three objects of its kind before, choosing matches lazily (as zlib does from level 4);
-    /// 7..=9 with the seven before and the four last with the same identifier.
+    /// each object with the last of its kind and the last with the same identifier (and a
+    /// long object with its own bytes 1 and 8 back); 4..=6 also with the three objects of its
+    /// kind before, the last with the same first payload word and (any object) its own bytes
+    /// 1 back, choosing matches lazily (as zlib does from level 4); 7..=9 with the seven
+    /// objects of its kind before and the four last with the same identifier.
     pub fn new(level: i32) -> Self {
         let (recent, same_key, lazy) = match level {
             1..=3 => (1, 1, false),
@@ -173,6 +177,7 @@ impl Encoder {
             _ => (4, 1, true),
         };
         Encoder {
+            thorough: lazy,
             recent,
             same_key,
             lazy,
@@ -279,12 +284,15 @@ impl Encoder {
             let slot = hash(kind.wrapping_mul(0x2C1B_3C6D) ^ head, BY_KEY_BITS);
             cands[RECENT + SAME_KEY] = distance(self.by_head[slot]);
             self.by_head[slot] = (obj + 1) as u32;
-            if obj >= 8 {
+            if !self.thorough {
+                cands[RECENT + SAME_KEY] = 0;
+            }
+            // Fill bytes and patterns inside a payload pay off in long objects (CAN FD
+            // frames); fill bytes in short ones only from level 4.
+            if obj >= 8 && size > 96 {
+                cands[RECENT + SAME_KEY + 1..].copy_from_slice(&SELF_DISTANCES);
+            } else if obj >= 8 && self.thorough {
                 cands[RECENT + SAME_KEY + 1] = SELF_DISTANCES[0];
-                // Patterns inside a payload only pay off in long objects (CAN FD frames).
-                if size > 96 {
-                    cands[RECENT + SAME_KEY + 2] = SELF_DISTANCES[1];
-                }
             }
             // Candidates that have not given a match for a while in objects of this kind are
             // left out (most of the time: each is tried again now and then).
