@@ -196,9 +196,13 @@ impl Encoder {
     pub fn compress(&mut self, raw: &[u8], out: &mut Vec<u8>) {
         // zlib header: deflate, 32 KiB window, no dictionary; FCHECK makes it a multiple of 31.
         out.extend_from_slice(&[0x78, 0x9C]);
-        self.tokenize(raw);
         let mut bits = BitWriter::new(out);
-        if !self.write_dynamic_block(raw, &mut bits) {
+        // Tokens hold positions in 31 bits; anything larger (no container is) is stored.
+        let coded = raw.len() < MATCH as usize && {
+            self.tokenize(raw);
+            self.write_dynamic_block(raw, &mut bits)
+        };
+        if !coded {
             write_stored_blocks(raw, &mut bits);
         }
         bits.finish();
