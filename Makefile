@@ -3,7 +3,8 @@
 #
 # Variables you may override on the command line:
 #   PYTHON      interpreter that has the tools (maturin, ruff, mypy, sphinx); default: python3
-#   REF_PYTHON  interpreter with upstream python-can installed, for `make bench`
+#   REF_PYTHON  interpreter with upstream python-can installed, for the cross-check tests and
+#               `make bench`; default: build/ref-venv/bin/python, made by `make ref-venv`
 #   BENCH_ARGS  extra arguments for benches/run.py, e.g. BENCH_ARGS="--n 100000 --only str"
 #   PYTEST_ARGS extra arguments for pytest in `make test`, e.g. PYTEST_ARGS="-k virtual -x"
 
@@ -22,12 +23,14 @@ PKG := $(CURDIR)/build/pkg
 TEST_VENV := build/venv-test
 TEST_RUN_DIR := build/pytest-run
 TEST_REQUIREMENTS := .ci/requirements-test.txt
-REF_PYTHON ?= $(wildcard /work/ref-venv/bin/python)
+REF_VENV := build/ref-venv
+REF_REQUIREMENTS := .ci/requirements-ref.txt
+REF_PYTHON ?= $(CURDIR)/$(REF_VENV)/bin/python
 BENCH_ARGS ?=
 PYTEST_ARGS ?=
 
 .PHONY: help build package lint fmt-check clippy ruff mypy stubtest test test-rust test-python \
-	test-venv test-socketcan \
+	test-venv test-socketcan ref-venv \
 	docs bench demo clean
 
 help: ## List the targets with a one-line description each
@@ -67,6 +70,16 @@ test: test-rust test-socketcan test-python ## cargo test, the SocketCAN suite in
 test-rust: ## cargo test (the Rust core, without Python)
 	$(CARGO) test --manifest-path $(CRATE)
 
+# Upstream python-can in a venv of its own: what the cross-check tests read our files with and
+# the benchmarks compare against. Rebuilt only when its requirements change.
+ref-venv: $(REF_VENV)/.done ## Install the reference python-can (pinned) into build/ref-venv
+
+$(REF_VENV)/.done: $(REF_REQUIREMENTS)
+	rm -rf $(REF_VENV)
+	$(PYTHON) -m venv $(REF_VENV)
+	$(REF_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(REF_REQUIREMENTS)
+	touch $@
+
 # The wheel installed in a fresh venv with the test requirements: what both pytest runs use.
 test-venv: build ## Build the wheel and install it with the test requirements into build/venv-test
 	rm -rf $(TEST_VENV) $(TEST_RUN_DIR)
@@ -84,12 +97,12 @@ test-socketcan: test-venv ## The SocketCAN suite against the installed wheel, in
 # can only resolve to site-packages, never to the source tree; tests/test_packaging.py checks it
 # (CAN_TEST_INSTALLED=1). Exit status 5 (no tests collected) fails like any other. The SocketCAN
 # suite is left to test-socketcan, which runs it in a kernel that has CAN.
-test-python: test-venv ## pytest against the release wheel installed in a fresh venv (build/venv-test)
+test-python: test-venv ref-venv ## pytest against the release wheel installed in a fresh venv (build/venv-test)
 	rm -rf $(TEST_RUN_DIR)
 	mkdir -p $(TEST_RUN_DIR)
 	cd $(TEST_RUN_DIR) && ../venv-test/bin/python -c \
 		'import can, can._core; print("testing", can.__file__, "with", can._core.__file__)'
-	cd $(TEST_RUN_DIR) && CAN_TEST_INSTALLED=1 CAN_SOURCE_TREE=$(CURDIR) \
+	cd $(TEST_RUN_DIR) && CAN_TEST_INSTALLED=1 CAN_SOURCE_TREE=$(CURDIR) CAN_REF_PYTHON=$(REF_PYTHON) \
 		../venv-test/bin/python -m pytest $(CURDIR)/tests --rootdir=$(CURDIR) \
 		-c $(CURDIR)/pyproject.toml -p no:cacheprovider \
 		--ignore=$(CURDIR)/tests/interfaces/test_socketcan.py $(PYTEST_ARGS)
@@ -98,8 +111,8 @@ docs: package ## Build the Sphinx site into docs/_build/html, warnings are error
 	PYTHONPATH=$(PKG) $(PYTHON) -m sphinx -W --keep-going -q -b html docs docs/_build/html
 	@echo "docs: docs/_build/html/index.html"
 
-bench: package ## Run benches/run.py (release build); vs. upstream when REF_PYTHON is set
-	PYTHONPATH=$(PKG) $(PYTHON) benches/run.py $(if $(REF_PYTHON),--ref $(REF_PYTHON)) $(BENCH_ARGS)
+bench: package ref-venv ## Run benches/run.py (release build); vs. upstream when REF_PYTHON is set
+	PYTHONPATH=$(PKG) $(PYTHON) benches/run.py --ref $(REF_PYTHON) $(BENCH_ARGS)
 
 demo: package ## Build, then send, filter, receive and print frames on the virtual interface
 	@PYTHONPATH=$(PKG) $(PYTHON) -m can.demo

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benches/bench_blf.py [--ref /work/ref-venv/bin/python] [--n 1000000] [--repeat 3]
+    python benches/bench_blf.py [--ref build/ref-venv/bin/python] [--n 1000000] [--repeat 3]
                                 [--levels 6] [--workdir DIR] [--big-gb 0]
 
 Two inputs of ``--n`` frames each are written once by upstream python-can's BLFWriter (by ours
@@ -179,7 +179,7 @@ def make_big(src: Path, dst: Path, gigabytes: float) -> int:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--ref", default="/work/ref-venv/bin/python", help="upstream interpreter")
+    p.add_argument("--ref", default="build/ref-venv/bin/python", help="upstream interpreter")
     p.add_argument("--n", type=int, default=1_000_000)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--levels", default="6", help="comma-separated zlib levels for write")

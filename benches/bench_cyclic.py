@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benches/bench_cyclic.py [--ref /work/ref-venv/bin/python] [--period 0.001]
+    python benches/bench_cyclic.py [--ref build/ref-venv/bin/python] [--period 0.001]
                                    [--seconds 5] [--repeat 1] [--load]
 
 One task, ``bus.send_periodic(msg, period)``, runs for ``--seconds``; a thread on a second

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benches/bench_notifier.py [--ref /work/ref-venv/bin/python] [--n 1000000] [--repeat 3]
+    python benches/bench_notifier.py [--ref build/ref-venv/bin/python] [--n 1000000] [--repeat 3]
 
 End to end, as an application sees it: a sender thread sends ``--n`` frames (8 data bytes,
 increasing arbitration ids) on one virtual bus; a :class:`can.Notifier` on a second bus of the

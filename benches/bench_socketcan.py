@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benches/bench_socketcan.py [--ref /work/ref-venv/bin/python] [--n N] [--repeat R]
+    python benches/bench_socketcan.py [--ref build/ref-venv/bin/python] [--n N] [--repeat R]
                                       [--only NAME ...] [--flood SECONDS]
 
 Without a ``vcan0`` interface on the host, the script runs itself again inside a real Linux
@@ -320,7 +320,7 @@ bus.shutdown()
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--ref", default="/work/ref-venv/bin/python", help="upstream interpreter")
+    ap.add_argument("--ref", default="build/ref-venv/bin/python", help="upstream interpreter")
     ap.add_argument("--python", default=sys.executable, help="interpreter with this library")
     ap.add_argument("--n", type=int, default=20_000)
     ap.add_argument("--repeat", type=int, default=3)

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benches/bench_textlogs.py [--ref /work/ref-venv/bin/python] [--n 1000000]
+    python benches/bench_textlogs.py [--ref build/ref-venv/bin/python] [--n 1000000]
                                      [--repeat 3] [--only asc_read,...] [--workdir DIR]
 
 The frames: ``--n`` frames from a seeded generator that runs identically under both
@@ -248,7 +248,7 @@ TARGETS = {
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--ref", default="/work/ref-venv/bin/python", help="upstream interpreter")
+    p.add_argument("--ref", default="build/ref-venv/bin/python", help="upstream interpreter")
     p.add_argument("--n", type=int, default=1_000_000)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--only", default=",".join(WORKLOADS))

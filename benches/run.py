@@ -6,7 +6,7 @@ Usage::
 
 Each workload (benches/workloads.py) runs in a fresh subprocess of this interpreter, R times
 (default 3), and the median rate is printed. With ``--ref``, the same workload script also runs
-under that interpreter (one with upstream python-can installed, e.g. ``/work/ref-venv/bin/python``),
+under that interpreter (one with upstream python-can installed, e.g. ``build/ref-venv/bin/python``),
 the runs of both interleaved so that both see the same machine load; the ratio ours/theirs of the
 median rates (above 1: we are faster) and whether both produced the same result are printed.
 

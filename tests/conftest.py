@@ -1,8 +1,8 @@
 """Suite-wide pytest settings.
 
-On CI (``CI=true``) a test may skip only for a reason that a fresh CI machine really has, such as
-the absence of the upstream reference interpreter, which is never a dependency. A test that
-skips because the shared real-world log files or can-utils are missing would hide a broken
+On CI (``CI=true``) a test may skip only for a reason that a fresh CI machine really has. A test
+that skips because the shared real-world log files, can-utils or the reference python-can (which
+`make test` installs into build/ref-venv, never as a dependency) are missing would hide a broken
 set-up there, so on CI such a skip is reported as a failure.
 """
 
@@ -15,8 +15,12 @@ from typing import Any
 import pytest
 
 # Skip reasons (prefixes) that must not happen on CI: CI has ../shared/data beside the clone,
-# and .ci/run installs can-utils.
-_REQUIRED_ON_CI = ("shared test data not found", "can-utils (log2asc, asc2log) not installed")
+# .ci/run installs can-utils, and `make test` the reference python-can.
+_REQUIRED_ON_CI = (
+    "shared test data not found",
+    "can-utils (log2asc, asc2log) not installed",
+    "no reference python-can interpreter",
+)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -29,14 +29,17 @@ from can.io.asc import ASCParseError, ASCReader, ASCWriter
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 DATA = pathlib.Path(os.environ.get("CAN_SHARED_DATA", ROOT.parent / "shared" / "data"))
-REF_PYTHON = pathlib.Path(os.environ.get("CAN_REF_PYTHON", "/work/ref-venv/bin/python"))
+# Upstream python-can in its own venv, made by `make ref-venv` (the test target makes it).
+REF_PYTHON = pathlib.Path(
+    os.environ.get("CAN_REF_PYTHON", ROOT / "build" / "ref-venv" / "bin" / "python")
+)
 
 needs_data = pytest.mark.skipif(
     not (DATA / "logfile.asc").exists(), reason=f"shared test data not found in {DATA}"
 )
 needs_ref = pytest.mark.skipif(
     not REF_PYTHON.exists(),
-    reason=f"no reference python-can interpreter at {REF_PYTHON} (set CAN_REF_PYTHON)",
+    reason=f"no reference python-can interpreter at {REF_PYTHON} (run `make ref-venv` or set CAN_REF_PYTHON)",
 )
 needs_can_utils = pytest.mark.skipif(
     shutil.which("log2asc") is None or shutil.which("asc2log") is None,

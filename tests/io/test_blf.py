@@ -32,14 +32,17 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 DATA = pathlib.Path(os.environ.get("CAN_SHARED_DATA", ROOT.parent / "shared" / "data"))
 EXPECTED = json.loads((HERE / "data" / "blf_expected.json").read_text())
-REF_PYTHON = pathlib.Path(os.environ.get("CAN_REF_PYTHON", "/work/ref-venv/bin/python"))
+# Upstream python-can in its own venv, made by `make ref-venv` (the test target makes it).
+REF_PYTHON = pathlib.Path(
+    os.environ.get("CAN_REF_PYTHON", ROOT / "build" / "ref-venv" / "bin" / "python")
+)
 
 needs_data = pytest.mark.skipif(
     not (DATA / "logfile.blf").exists(), reason=f"shared test data not found in {DATA}"
 )
 needs_ref = pytest.mark.skipif(
     not REF_PYTHON.exists(),
-    reason=f"no reference python-can interpreter at {REF_PYTHON} (set CAN_REF_PYTHON)",
+    reason=f"no reference python-can interpreter at {REF_PYTHON} (run `make ref-venv` or set CAN_REF_PYTHON)",
 )
 
 FIELDS = EXPECTED["fields"]

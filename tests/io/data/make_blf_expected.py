@@ -1,7 +1,7 @@
 """Regenerates blf_expected.json from upstream python-can 4.x's reading of shared/data/*.blf.
 
 Run with the reference interpreter (never with this package, whose output must not become its
-own expected values):  /work/ref-venv/bin/python tests/io/data/make_blf_expected.py
+own expected values):  build/ref-venv/bin/python tests/io/data/make_blf_expected.py
 With "-" (and optionally the data directory) it prints the JSON instead of writing the file.
 """
 
