@@ -41,6 +41,13 @@ from can.io import (  # noqa: E402
     BLFWriter,
     CanutilsLogReader,
     CanutilsLogWriter,
+    CSVReader,
+    CSVWriter,
+    Logger,
+    LogReader,
+    MessageSync,
+    Printer,
+    SizedRotatingLogger,
 )
 from can.listener import (  # noqa: E402
     AsyncBufferedReader,
@@ -63,6 +70,8 @@ __all__ = [
     "Bus",
     "BusABC",
     "BusState",
+    "CSVReader",
+    "CSVWriter",
     "CanError",
     "CanInitializationError",
     "CanInterfaceNotImplementedError",
@@ -74,12 +83,19 @@ __all__ = [
     "CyclicTask",
     "LimitedDurationCyclicSendTaskABC",
     "Listener",
+    "LogReader",
+    "Logger",
     "Message",
+    "MessageSync",
     "ModifiableCyclicTaskABC",
     "MultiRateCyclicSendTaskABC",
     "Notifier",
+    "Printer",
     "RedirectReader",
     "RestartableCyclicTaskABC",
+    "SizedRotatingLogger",
+    "SqliteReader",
+    "SqliteWriter",
     "ThreadSafeBus",
     "detect_available_configs",
     "interface",
@@ -96,4 +112,9 @@ def __getattr__(name: str) -> Any:
         from can.interfaces import VALID_INTERFACES
 
         return VALID_INTERFACES
+    if name in ("SqliteReader", "SqliteWriter"):
+        # sqlite3 is imported when the SQLite classes are first used, not by ``import can``
+        from can.io import sqlite
+
+        return getattr(sqlite, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,8 +17,7 @@ from typing import Any, Optional, Union
 
 from can import _core
 from can.exceptions import CanError
-from can.io.generic import BaseIOHandler, FileLike, PathLike
-from can.listener import Listener
+from can.io.generic import FileIOMessageWriter, FileLike, MessageReader, PathLike, _disk_size
 from can.message import Message
 
 __all__ = ["ASCParseError", "ASCReader", "ASCWriter"]
@@ -45,7 +44,7 @@ def _is_text(file: Any) -> bool:
     return "b" not in str(getattr(file, "mode", ""))
 
 
-class ASCReader(BaseIOHandler):
+class ASCReader(MessageReader):
     """Iterator of CAN messages from an ASC logging file.
 
     CAN and CAN FD frames, remote frames and error frames are returned as
@@ -129,7 +128,7 @@ class ASCReader(BaseIOHandler):
         return self._reader.skipped_lines
 
 
-class ASCWriter(BaseIOHandler, Listener):
+class ASCWriter(FileIOMessageWriter):
     """Logs CAN data to an ASCII log file (.asc) that Vector tools and can-utils read.
 
     The file starts with the header Vector tools expect (``date``, ``base hex  timestamps
@@ -199,6 +198,11 @@ class ASCWriter(BaseIOHandler, Listener):
         if not message:
             return
         self._writer.log_event(str(message), timestamp)
+
+    def file_size(self) -> int:
+        """Bytes in the file so far; the lines still buffered are flushed to it first."""
+        self._writer.flush()
+        return _disk_size(self.file)
 
     def stop(self) -> None:
         """Writes ``End TriggerBlock``, flushes, and closes the file (a file-like object

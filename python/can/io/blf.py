@@ -17,8 +17,7 @@ from typing import Any, Optional, Union
 
 from can import _core
 from can.exceptions import CanError
-from can.io.generic import BaseIOHandler, FileLike, PathLike
-from can.listener import Listener
+from can.io.generic import FileIOMessageWriter, FileLike, MessageReader, PathLike
 from can.message import Message
 
 __all__ = ["BLFParseError", "BLFReader", "BLFTruncatedWarning", "BLFWriter"]
@@ -32,7 +31,7 @@ class BLFTruncatedWarning(UserWarning):
     """A BLF file ended inside an object: every complete frame before it was read."""
 
 
-class BLFReader(BaseIOHandler):
+class BLFReader(MessageReader):
     """Iterator of CAN messages from a Binary Logging File.
 
     CAN and CAN FD frames (object types CAN_MESSAGE, CAN_MESSAGE2, CAN_FD_MESSAGE,
@@ -114,7 +113,7 @@ class BLFReader(BaseIOHandler):
         self.stop()
 
 
-class BLFWriter(BaseIOHandler, Listener):
+class BLFWriter(FileIOMessageWriter):
     """Logs CAN messages to a Binary Logging File compatible with Vector's tools.
 
     Classic frames are written as CAN_MESSAGE objects, CAN FD frames as CAN_FD_MESSAGE_64 and

@@ -13,8 +13,7 @@ from typing import Any, Union
 from can import _core
 from can.exceptions import CanError
 from can.io.asc import _file_name, _is_text
-from can.io.generic import BaseIOHandler, FileLike, PathLike
-from can.listener import Listener
+from can.io.generic import FileIOMessageWriter, FileLike, MessageReader, PathLike, _disk_size
 from can.message import Message
 
 __all__ = ["CanutilsLogParseError", "CanutilsLogReader", "CanutilsLogWriter"]
@@ -24,7 +23,7 @@ class CanutilsLogParseError(CanError, ValueError):
     """A line of a candump log cannot be read; the message names the file and the line."""
 
 
-class CanutilsLogReader(BaseIOHandler):
+class CanutilsLogReader(MessageReader):
     """Iterator over CAN messages from a .log Logging File (candump -L).
 
     .. note::
@@ -89,7 +88,7 @@ class CanutilsLogReader(BaseIOHandler):
         return self._reader.skipped_lines
 
 
-class CanutilsLogWriter(BaseIOHandler, Listener):
+class CanutilsLogWriter(FileIOMessageWriter):
     """Logs CAN data to an ASCII log file (.log). This class is compatible with "candump -L".
 
     If a message has a timestamp smaller than the previous one (or 0 or None), it gets
@@ -146,6 +145,11 @@ class CanutilsLogWriter(BaseIOHandler, Listener):
     def on_message_received(self, msg: Message) -> None:
         """Writes one message to the file (buffered)."""
         self._writer.write_message(msg)
+
+    def file_size(self) -> int:
+        """Bytes in the file so far; the lines still buffered are flushed to it first."""
+        self._writer.flush()
+        return _disk_size(self.file)
 
     def stop(self) -> None:
         """Flushes and closes the file (a file-like object passed in is flushed and left

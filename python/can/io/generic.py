@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from types import TracebackType
-from typing import IO, Any, Optional, Union
+from typing import IO, TYPE_CHECKING, Any, Optional, Union
 
-__all__ = ["BaseIOHandler", "FileLike", "PathLike"]
+from can.listener import Listener
+
+if TYPE_CHECKING:
+    from can.message import Message
+
+__all__ = [
+    "BaseIOHandler",
+    "FileIOMessageWriter",
+    "FileLike",
+    "MessageReader",
+    "MessageWriter",
+    "PathLike",
+]
 
 #: A path to open: a string, bytes or an :class:`os.PathLike`.
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
@@ -26,6 +39,9 @@ class BaseIOHandler:
 
         The file-like object that is kept internally, or ``None`` if none was opened.
 
+    A path whose name ends in ``.gz`` is opened through :func:`gzip.open`, so every format can
+    be read and written gzip-compressed (``log.asc.gz``); appending adds a gzip member.
+
     :meth:`stop` (also called when a ``with`` block ends) closes a file this handler opened
     itself; a file-like object passed in is flushed but left open, so that its content (say a
     :class:`io.BytesIO`) can still be read.
@@ -44,6 +60,15 @@ class BaseIOHandler:
         self._owns_file = False
         if file is None or hasattr(file, "read") or hasattr(file, "write"):
             self.file = file  # type: ignore[assignment]
+        elif os.fsdecode(file).lower().endswith(".gz"):
+            import gzip
+
+            if "+" in mode:
+                raise ValueError(f"{os.fsdecode(file)}: a gzip-compressed file cannot be updated")
+            if "b" not in mode and "t" not in mode:
+                mode += "t"  # gzip.open's default is binary, open()'s text
+            self.file = gzip.open(file, mode, **open_kwargs)  # type: ignore[assignment]
+            self._owns_file = True
         else:
             self.file = open(file, mode, **open_kwargs)
             self._owns_file = True
@@ -70,3 +95,45 @@ class BaseIOHandler:
             flush = getattr(file, "flush", None)
             if callable(flush):
                 flush()
+
+
+class MessageWriter(BaseIOHandler, Listener):
+    """Base of the log writers (python-can 4.x): a file handler that is a :class:`Listener`.
+
+    A subclass implements :meth:`on_message_received`; :meth:`stop` flushes and closes.
+    """
+
+
+class FileIOMessageWriter(MessageWriter):
+    """A :class:`MessageWriter` that writes to a file (python-can 4.x)."""
+
+    file: FileLike
+
+    def file_size(self) -> int:
+        """The size of the file written so far, in bytes (what size-based rotation checks).
+
+        For a gzip-compressed file, the compressed bytes written so far: what the compressor
+        still holds (tens of KiB at most) is not counted yet.
+        """
+        return _disk_size(self.file)
+
+
+def _disk_size(file: Any) -> int:
+    """Bytes written to ``file`` so far; for a :mod:`gzip` file (binary, or text over one) the
+    compressed bytes, not the uncompressed position."""
+    import gzip
+
+    inner = getattr(file, "buffer", file)
+    if isinstance(inner, gzip.GzipFile) and inner.fileobj is not None:
+        return int(inner.fileobj.tell())  # type: ignore[union-attr]
+    return int(file.tell())
+
+
+class MessageReader(BaseIOHandler):
+    """Base of the log readers (python-can 4.x): a file handler that iterates messages.
+
+    A subclass implements :meth:`__iter__`.
+    """
+
+    def __iter__(self) -> Iterator[Message]:
+        raise NotImplementedError(f"{type(self).__name__} does not implement __iter__()")
