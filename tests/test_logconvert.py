@@ -24,11 +24,10 @@ needs_data = pytest.mark.skipif(
     not (DATA / "candump_vcan.log").exists(), reason=f"shared test data not found in {DATA}"
 )
 
-READERS = {".asc": can.ASCReader, ".log": can.CanutilsLogReader, ".blf": can.BLFReader}
-
 
 def frames(path: pathlib.Path) -> list[can.Message]:
-    return list(READERS[path.suffix](path))
+    with can.LogReader(path) as reader:
+        return list(reader)
 
 
 def key(m: can.Message) -> dict[str, Any]:
@@ -87,19 +86,39 @@ def run_cli(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
 
 
 @needs_data
-@pytest.mark.parametrize("via", [".asc", ".blf", ".log"])
+@pytest.mark.parametrize("via", [".asc", ".blf", ".log", ".log.gz", ".asc.gz"])
 def test_candump_capture_through_every_format(via: str, tmp_path: pathlib.Path) -> None:
     src = DATA / "candump_vcan.log"
     mid, back = tmp_path / f"mid{via}", tmp_path / "back.log"
     assert run_cli(str(src), str(mid)).returncode == 0
     assert run_cli(str(mid), str(back)).returncode == 0
     original = frames(src)
-    assert_same_frames(frames(mid), original, absolute=via != ".asc")
+    assert_same_frames(frames(mid), original, absolute=not via.startswith(".asc"))
     # ASC files count from their first frame; converted back their date (second
     # resolution) makes the times absolute again.
-    assert_same_frames(frames(back), original, absolute=via != ".asc")
+    assert_same_frames(frames(back), original, absolute=not via.startswith(".asc"))
     names = {m.channel for m in frames(back)}
-    assert names == ({"vcan0", "vcan1"} if via == ".log" else {"can0", "can1"})
+    assert names == ({"vcan0", "vcan1"} if via.startswith(".log") else {"can0", "can1"})
+
+
+@needs_data
+def test_formats_outside_the_native_converter(tmp_path: pathlib.Path) -> None:
+    # .csv (through can.LogReader / can.Logger): what CSV holds survives, filters apply
+    src = DATA / "candump_vcan.log"
+    csv = tmp_path / "mid.csv"
+    proc = run_cli(str(src), str(csv), "--filter", "0:0", "1:0")  # every standard id
+    assert proc.returncode == 0, proc.stderr
+    original = [m for m in frames(src) if not m.is_extended_id]
+    got = list(can.CSVReader(csv))
+    assert len(got) == len(original) > 0
+    for g, o in zip(got, original):
+        assert (g.timestamp, g.arbitration_id, g.is_remote_frame, g.dlc, bytes(g.data)) == (
+            o.timestamp,
+            o.arbitration_id,
+            o.is_remote_frame,
+            o.dlc,
+            bytes(o.data),
+        )
 
 
 @needs_data
@@ -175,15 +194,17 @@ def test_errors_name_the_file(tmp_path: pathlib.Path) -> None:
     assert info.value.filename == str(tmp_path / "missing.log")
     with pytest.raises(ValueError, match="same file"):
         convert(src, src)
-    with pytest.raises(ValueError, match="suffix"):
-        convert(src, tmp_path / "out.txt")
+    with pytest.raises(ValueError, match=r"out\.xyz: cannot write a log file with suffix '\.xyz'"):
+        convert(src, tmp_path / "out.xyz")
+    with pytest.raises(ValueError, match=r"in\.xyz: cannot read"):
+        convert(tmp_path / "in.xyz", tmp_path / "out.log")
     not_blf = tmp_path / "x.blf"
     not_blf.write_bytes(b"not a BLF file at all" * 10)
     with pytest.raises(can.io.blf.BLFParseError, match=r"x\.blf"):
         convert(not_blf, tmp_path / "out.log")
-    if not hasattr(can, "LogReader"):
-        proc = run_cli(str(src), str(tmp_path / "out.csv"))
-        assert proc.returncode == 1 and ".blf, .asc, .log" in proc.stderr
+    proc = run_cli(str(src), str(tmp_path / "out.xyz"))
+    assert proc.returncode == 1 and ".asc, .blf, .csv" in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
 
 
 def test_progress_callback_and_interrupt(tmp_path: pathlib.Path) -> None:

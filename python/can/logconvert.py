@@ -1,8 +1,10 @@
 """Convert a log file from one format to another: ``can-logconvert IN OUT``.
 
-BLF (``.blf``), ASC (``.asc``) and candump logs (``.log``) are converted by the native module,
-streaming and without creating a :class:`can.Message` per frame. Also runs as
-``python -m can.logconvert``.
+Any format the registry (:mod:`can.io.formats`) reads can be converted to any format it writes.
+Between the native formats (BLF ``.blf``, ASC ``.asc``, candump logs ``.log``) the native module
+converts, streaming and without creating a :class:`can.Message` per frame; other pairs go
+through :class:`can.LogReader` and :class:`can.Logger`. Also runs as ``python -m can.logconvert``
+and ``can_logconvert``.
 """
 
 from __future__ import annotations
@@ -16,13 +18,18 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Callable, Optional, TextIO, Union
 
 from can import _core
+from can.io.formats import MESSAGE_READERS, MESSAGE_WRITERS, log_format, split_suffix
 
-__all__ = ["convert", "main", "parse_filter"]
+__all__ = ["convert", "is_native", "main", "parse_filter"]
 
 StrPath = Union[str, "os.PathLike[str]"]
 
-#: File name suffixes converted natively.
-NATIVE_SUFFIXES = (".blf", ".asc", ".log")
+
+def is_native(path: StrPath) -> bool:
+    """Whether the native converter reads and writes the format of ``path`` (by its suffix)."""
+    suffix, compressed = split_suffix(path)
+    fmt = log_format(suffix)
+    return fmt is not None and fmt.native and not compressed
 
 
 def convert(
@@ -35,7 +42,7 @@ def convert(
     progress: Optional[Callable[[int, int], object]] = None,
 ) -> dict[str, Any]:
     """Converts the log file ``input`` to ``output``; the formats follow the file suffixes
-    (``.blf``, ``.asc``, ``.log``).
+    (any format :class:`can.LogReader` reads to any :class:`can.Logger` writes, ``.gz`` too).
 
     :param filters: python-can filter dicts (``can_id``, ``can_mask``, optional ``extended``);
         a frame is written when it matches any of them. None writes every frame.
@@ -43,6 +50,8 @@ def convert(
         skips and counts it (a :class:`UserWarning` at the end says how many).
     :param compression_level: zlib level of a BLF output (0-9, -1 for zlib's default); None
         uses :attr:`can.BLFWriter.COMPRESSION_LEVEL`.
+    :raises can.io.formats.UnknownFormatError: (a :class:`ValueError`) for a suffix that no
+        reader (input) or writer (output) is registered for.
     :param progress: called as ``progress(bytes_read, frames_read)`` now and then and at the
         end; an exception from it stops the conversion.
     :returns: what was done: ``frames_read``, ``frames_written``, ``markers``,
@@ -64,18 +73,22 @@ def convert(
     >>> [(m.timestamp, hex(m.arbitration_id), m.is_fd) for m in can.ASCReader(asc)]
     [(0.0, '0x18daf110', True)]
     """
-    if compression_level is None:
-        from can.io.blf import BLFWriter
+    stats: dict[str, Any]
+    if not (is_native(input) and is_native(output)):
+        stats = _python_convert(input, output, filters, strict, compression_level, progress)
+    else:
+        if compression_level is None:
+            from can.io.blf import BLFWriter
 
-        compression_level = BLFWriter.COMPRESSION_LEVEL
-    stats: dict[str, Any] = _core.convert_log(
-        os.fspath(input),
-        os.fspath(output),
-        filters=None if filters is None else list(filters),
-        strict=strict,
-        compression_level=compression_level,
-        progress=progress,
-    )
+            compression_level = BLFWriter.COMPRESSION_LEVEL
+        stats = _core.convert_log(
+            os.fspath(input),
+            os.fspath(output),
+            filters=None if filters is None else list(filters),
+            strict=strict,
+            compression_level=compression_level,
+            progress=progress,
+        )
     for text in stats["warnings"]:
         warnings.warn(f"{os.fspath(input)}: {text}", UserWarning, stacklevel=2)
     if stats["skipped_lines"]:
@@ -140,30 +153,70 @@ class _ProgressBar:
         self.stream.flush()
 
 
-def _python_convert(input: str, output: str, filters: Optional[list[dict[str, Any]]]) -> None:
-    """Formats the native converter does not know, through can.LogReader / can.Logger."""
-    import can
+def _python_convert(
+    input: StrPath,
+    output: StrPath,
+    filters: Optional[Iterable[dict[str, Any]]],
+    strict: bool,
+    compression_level: Optional[int],
+    progress: Optional[Callable[[int, int], object]],
+) -> dict[str, Any]:
+    """A conversion through can.LogReader and can.Logger, for the pairs the native converter
+    does not know."""
+    reader_cls, in_suffix, _ = MESSAGE_READERS.find(input, kind="read")
+    writer_cls, out_suffix, _ = MESSAGE_WRITERS.find(output, kind="write")
+    if os.path.exists(output) and os.path.samefile(input, output):
+        raise ValueError(f"{os.fspath(input)}: input and output are the same file")
+    match = _core.FilterSet(None if filters is None else list(filters))
+    writer_kwargs: dict[str, Any] = {}
+    if out_suffix == ".blf" and compression_level is not None:
+        writer_kwargs["compression_level"] = compression_level
+    read = written = 0
+    fmt = log_format(in_suffix)
+    reader = reader_cls(input, strict=strict, **dict(fmt.convert_options if fmt else ()))
+    try:
+        with writer_cls(output, **writer_kwargs) as writer:
+            for msg in reader:
+                read += 1
+                if match.matches(msg):
+                    writer.on_message_received(msg)
+                    written += 1
+                if progress is not None and read % 4096 == 0:
+                    progress(_position(reader), read)
+    finally:
+        reader.stop()
+    size = os.path.getsize(input)
+    if progress is not None:
+        progress(size, read)
+    return {
+        "frames_read": read,
+        "frames_written": written,
+        "markers": 0,
+        "skipped_lines": getattr(reader, "skipped_lines", 0),
+        "first_skipped": "",
+        "bytes_read": size,
+        "warnings": [],
+        "truncation": None,
+    }
 
-    reader_cls = getattr(can, "LogReader", None)
-    logger_cls = getattr(can, "Logger", None)
-    if reader_cls is None or logger_cls is None:
-        raise ValueError(
-            f"cannot convert {input} to {output}: the formats supported are "
-            + ", ".join(NATIVE_SUFFIXES)
-        )
-    match = _core.FilterSet(filters)
-    with reader_cls(input) as reader, logger_cls(output) as logger:
-        for msg in reader:
-            if match.matches(msg):
-                logger(msg)
+
+def _position(reader: Any) -> int:
+    """How far into its file ``reader`` has read (0 when it cannot tell)."""
+    from can.io.generic import _disk_size
+
+    try:
+        return _disk_size(reader.file)
+    except (AttributeError, OSError, ValueError):
+        return 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """The ``can-logconvert`` command."""
     parser = argparse.ArgumentParser(
         prog="can-logconvert",
-        description="Convert a log file from one format to another. BLF (.blf), ASC (.asc) and "
-        "candump logs (.log) are converted natively; the format follows the file suffix.",
+        description="Convert a log file from one format to another; the format follows the file "
+        f"suffix. Read: {', '.join(MESSAGE_READERS)}; written: {', '.join(MESSAGE_WRITERS)} "
+        "(text formats also as <suffix>.gz). BLF, ASC and candump logs are converted natively.",
     )
     parser.add_argument("input", metavar="INFILE", help="the log file to read")
     parser.add_argument("output", metavar="OUTFILE", help="the log file to write")
@@ -189,33 +242,27 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     )
     args = parser.parse_args(argv)
 
-    native = all(
-        os.path.splitext(p)[1].lower() in NATIVE_SUFFIXES for p in (args.input, args.output)
-    )
     bar: Optional[_ProgressBar] = None
-    if native and not args.no_progress and sys.stderr.isatty():
+    if not args.no_progress and sys.stderr.isatty():
         try:
             bar = _ProgressBar(os.path.getsize(args.input), sys.stderr)
         except OSError:
             bar = None
     try:
-        if native:
-            stats = convert(
-                args.input,
-                args.output,
-                filters=args.filters,
-                strict=not args.skip_malformed,
-                progress=bar,
+        stats = convert(
+            args.input,
+            args.output,
+            filters=args.filters,
+            strict=not args.skip_malformed,
+            progress=bar,
+        )
+        if bar is not None:
+            bar.close()
+            print(
+                f"{stats['frames_written']} of {stats['frames_read']} frames written "
+                f"to {args.output}",
+                file=sys.stderr,
             )
-            if bar is not None:
-                bar.close()
-                print(
-                    f"{stats['frames_written']} of {stats['frames_read']} frames written "
-                    f"to {args.output}",
-                    file=sys.stderr,
-                )
-        else:
-            _python_convert(args.input, args.output, args.filters)
     except KeyboardInterrupt:
         if bar is not None:
             bar.close()

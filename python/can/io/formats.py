@@ -67,6 +67,8 @@ class LogFormat(NamedTuple):
         and error flags, dlc and data: any of ``"channel"``, ``"fd"`` (``is_fd``,
         ``bitrate_switch``, ``error_state_indicator``), ``"direction"`` (``is_rx``) and
         ``"error_data"`` (an error frame's id and data bytes).
+    :param convert_options: reader arguments for a conversion, so that what is converted keeps
+        absolute times (ASC: ``relative_timestamp=False``).
     """
 
     suffix: str
@@ -78,6 +80,7 @@ class LogFormat(NamedTuple):
     native: bool = False
     extra: Optional[str] = None
     holds: frozenset[str] = frozenset()
+    convert_options: tuple[tuple[str, Any], ...] = ()
 
 
 _ALL = frozenset({"channel", "fd", "direction", "error_data"})
@@ -93,6 +96,7 @@ FORMATS: dict[str, LogFormat] = {
             binary=False,
             native=True,
             holds=frozenset({"channel", "fd", "direction"}),
+            convert_options=(("relative_timestamp", False),),
         ),
         LogFormat(
             ".blf",
