@@ -108,21 +108,14 @@ def convert(
 
 
 def parse_filter(text: str) -> dict[str, Any]:
-    """``<can_id>:<can_mask>`` in hex (as for ``can.logger``), e.g. ``18DAF110:1FFFFFFF``.
+    """``<can_id>:<can_mask>`` (or ``<can_id>~<can_mask>``) in hex, as :func:`can.cli.parse_filter`
+    reads it, e.g. ``18DAF110:1FFFFFFF``."""
+    from can.cli import parse_filter as parse
 
-    An id of more than three hex digits, or one ending in ``x``, matches extended ids only;
-    otherwise standard ids only.
-    """
     try:
-        can_id_text, mask_text = text.split(":")
-        extended = can_id_text.lower().endswith("x") or len(can_id_text) > 3
-        can_id = int(can_id_text.rstrip("xX"), 16)
-        can_mask = int(mask_text, 16)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a filter: write <can_id>:<can_mask> in hex, e.g. 123:7FF"
-        ) from None
-    return {"can_id": can_id, "can_mask": can_mask, "extended": extended}
+        return parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 class _ProgressBar:

@@ -5,8 +5,15 @@
 //! set when it matches at least one filter; an empty set passes everything (python-can 3.3.2
 //! manual, section 3.1.2, `set_filters`).
 //!
+//! A filter whose `can_id` has `CAN_INV_FILTER` (0x2000_0000, bit 29, never part of a CAN id)
+//! set is inverted, as SocketCAN's `linux/can.h` defines it: it matches when
+//! `can_id & can_mask != filter.can_id & can_mask` (the command-line form `<can_id>~<can_mask>`).
+//!
 //! Filters are compiled once per `set_filters` call: the id is pre-masked so that matching a
 //! frame is one AND and one compare per filter.
+
+/// The flag in a filter's `can_id` that inverts it (`linux/can.h`).
+pub const CAN_INV_FILTER: u64 = 0x2000_0000;
 
 /// One acceptance filter in its compiled form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,15 +23,24 @@ pub struct Filter {
     can_mask: u64,
     /// `Some(true)` matches only extended ids, `Some(false)` only standard ids.
     extended: Option<bool>,
+    /// The id comparison is inverted (`CAN_INV_FILTER` was set in `can_id`).
+    inverted: bool,
 }
 
 impl Filter {
     /// Builds a filter from the user's `can_id`, `can_mask` and optional `extended` key.
     pub fn new(can_id: u64, can_mask: u64, extended: Option<bool>) -> Self {
+        let inverted = can_id & CAN_INV_FILTER != 0;
+        let can_mask = if inverted {
+            can_mask & !CAN_INV_FILTER
+        } else {
+            can_mask
+        };
         Filter {
             masked_id: can_id & can_mask,
             can_mask,
             extended,
+            inverted,
         }
     }
 
@@ -36,7 +52,7 @@ impl Filter {
                 return false;
             }
         }
-        can_id & self.can_mask == self.masked_id
+        (can_id & self.can_mask == self.masked_id) != self.inverted
     }
 }
 
@@ -112,6 +128,24 @@ mod tests {
         assert!(set.matches(0x18DA_F1AB, true));
         assert!(!set.matches(0x18DA_F2AB, true));
         assert!(!set.matches(0x101, false));
+    }
+
+    #[test]
+    fn inverted_filter_matches_the_other_ids() {
+        // `100~7FF`: every standard id but 0x100; the id type condition still applies
+        let set = FilterSet::new(vec![Filter::new(
+            0x100 | CAN_INV_FILTER,
+            0x7FF,
+            Some(false),
+        )]);
+        assert!(!set.matches(0x100, false));
+        assert!(set.matches(0x101, false));
+        assert!(set.matches(0x000, false));
+        assert!(!set.matches(0x101, true));
+        // without the id type: 0x1FFF_F100 & 0x7FF == 0x100, so it is excluded too
+        let set = FilterSet::new(vec![Filter::new(0x100 | CAN_INV_FILTER, 0x7FF, None)]);
+        assert!(!set.matches(0x1FFF_F100, true));
+        assert!(set.matches(0x1FFF_F101, true));
     }
 
     #[test]

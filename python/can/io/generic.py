@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Optional, Union
+from typing import IO, TYPE_CHECKING, Any, Optional, TypeVar, Union
 
 from can.listener import Listener
 
@@ -20,6 +20,8 @@ __all__ = [
     "MessageWriter",
     "PathLike",
 ]
+
+_Handler = TypeVar("_Handler", bound="BaseIOHandler")
 
 #: A path to open: a string, bytes or an :class:`os.PathLike`.
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
@@ -73,7 +75,7 @@ class BaseIOHandler:
             self.file = open(file, mode, **open_kwargs)
             self._owns_file = True
 
-    def __enter__(self) -> BaseIOHandler:
+    def __enter__(self: _Handler) -> _Handler:
         return self
 
     def __exit__(

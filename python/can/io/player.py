@@ -66,6 +66,8 @@ class MessageSync:
     :param skip: the longest wait between two messages, in seconds: a longer pause in the
         recording is shortened to this, and the rest of the replay moves up by the difference
         (0 or less: never shortened).
+    :param rate: replay speed (an addition to python-can's arguments): 2.0 replays twice as
+        fast, 0.5 at half speed. Pauses are shortened to ``skip`` after scaling.
 
     A message with a timestamp earlier than the previous one is handed out at once. The
     clock is :func:`time.perf_counter`; waits shorter than 0.1 ms are not slept.
@@ -84,11 +86,16 @@ class MessageSync:
         timestamps: bool = True,
         gap: float = 0.0001,
         skip: float = 60.0,
+        *,
+        rate: float = 1.0,
     ) -> None:
+        if not rate > 0:
+            raise ValueError(f"rate must be a positive number, not {rate!r}")
         self.raw_messages = messages
         self.timestamps = timestamps
         self.gap = gap
         self.skip = skip
+        self.rate = rate
 
     def __iter__(self) -> Iterator[Message]:
         clock = time.perf_counter
@@ -100,7 +107,7 @@ class MessageSync:
             if self.timestamps:
                 if first_ts is None:
                     first_ts = msg.timestamp
-                due = started + (msg.timestamp - first_ts) - shift
+                due = started + (msg.timestamp - first_ts) / self.rate - shift
             else:
                 due += self.gap
             wait = due - clock()
