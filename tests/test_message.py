@@ -466,11 +466,11 @@ _ODD_VALUES = [
 
 @pytest.mark.parametrize("cls", [Message, "Tagged"])
 @pytest.mark.parametrize(("field", "value"), _ODD_VALUES)
-def test_copy_deepcopy_and_pickle_take_odd_field_values(
-    cls: Any, field: str, value: Any
-) -> None:
-    msg = Tagged("t", arbitration_id=0x123, data=b"\x01\x02") if cls == "Tagged" else Message(
-        arbitration_id=0x123, data=b"\x01\x02"
+def test_copy_deepcopy_and_pickle_take_odd_field_values(cls: Any, field: str, value: Any) -> None:
+    msg = (
+        Tagged("t", arbitration_id=0x123, data=b"\x01\x02")
+        if cls == "Tagged"
+        else Message(arbitration_id=0x123, data=b"\x01\x02")
     )
     setattr(msg, field, value)
     for copied in (copy.copy(msg), copy.deepcopy(msg)):

@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use super::{parse_date, LocalTime, ASC_F_BRS, ASC_F_ESI, ASC_F_FDF, ASC_F_RTR};
+use super::{parse_date, LocalTime, ASC_F_FDF, ASC_F_RTR};
 use crate::frame::CAN_RTR_FLAG;
 use crate::frame::{CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF, CAN_EFF_FLAG, CAN_ERR_FLAG};
 use crate::lines::{
