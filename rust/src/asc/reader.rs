@@ -133,7 +133,11 @@ impl<R: Read> Reader<R> {
                         },
                     }
                 }
-                Err(e) if e.is_line_error() => e,
+                Err(e) if e.is_line_error() => {
+                    // A line too long to read is content too (it never reaches the parser).
+                    self.state.content_lines += 1;
+                    e
+                }
                 Err(e) => return Err(e),
             };
             if self.strict {
@@ -148,13 +152,13 @@ impl<R: Read> Reader<R> {
 
     /// The end of the file: no more frames, or the error of a file that held no ASC line.
     fn at_end(&self) -> Result<Option<CanFrame>> {
-        if self.state.seen_asc || self.state.content_lines == 0 {
+        let content = self.state.content_lines;
+        if self.state.seen_asc || content == 0 {
             return Ok(None);
         }
         Err(Error::NotThisFormat(format!(
-            "not an ASC file: none of its {} non-blank line(s) is an ASC header line (date, \
-             base, Begin Triggerblock, ...) or an event line starting with a timestamp",
-            self.state.content_lines
+            "not an ASC file: none of its {content} non-blank line(s) is an ASC header line \
+             (date, base, Begin Triggerblock, ...) or an event line starting with a timestamp"
         )))
     }
 

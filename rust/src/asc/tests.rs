@@ -245,6 +245,19 @@ fn too_long_line_is_a_line_error() {
     );
     assert!(res.is_ok());
     assert_eq!((f.len(), skipped), (2, 1));
+    // A file of nothing but a line too long (a binary blob without newlines) is not ASC, in
+    // lenient mode too.
+    let (f, res, _, _) = read(
+        &"x".repeat(100),
+        ReaderOptions {
+            strict: false,
+            ..opts
+        },
+    );
+    assert!(
+        f.is_empty() && matches!(res, Err(Error::NotThisFormat(_))),
+        "{res:?}"
+    );
 }
 
 fn frame(ts: f64, can_id: u32, data: &[u8]) -> CanFrame {
