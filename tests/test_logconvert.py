@@ -10,6 +10,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import warnings
 from typing import Any
 
 import pytest
@@ -184,6 +185,33 @@ def test_malformed_input(tmp_path: pathlib.Path) -> None:
     assert [m.arbitration_id for m in frames(out)] == [0x123, 0x124]
     with pytest.raises(can.io.canutils.CanutilsLogParseError, match=r"bad\.log: line 2"):
         convert(src, out)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"(1.000000) can0 123#0102\n(2.000000) can0 124#05\n",
+        bytes(range(256)) * 10,
+        "base hex\n 1.0 1 123 Rx d 1 05\n".encode("utf-16"),
+    ],
+    ids=["candump", "binary", "utf16"],
+)
+@pytest.mark.parametrize("skip_malformed", [False, True])
+def test_input_that_is_not_asc_fails_with_one_line(
+    content: bytes, skip_malformed: bool, tmp_path: pathlib.Path
+) -> None:
+    # Issue 19: such inputs converted to an empty output with exit status 0 before.
+    src, out = tmp_path / "in.asc", tmp_path / "out.log"
+    src.write_bytes(content)
+    args = ["--skip-malformed"] if skip_malformed else []
+    proc = run_cli(*args, str(src), str(out))
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"can-logconvert: error: {src}: "), lines
+    with pytest.raises(can.io.asc.ASCParseError, match=r"in\.asc: "):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            convert(src, out, strict=not skip_malformed)
 
 
 def test_errors_name_the_file(tmp_path: pathlib.Path) -> None:

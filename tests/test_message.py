@@ -435,6 +435,57 @@ def test_copy_and_deepcopy_are_independent() -> None:
         assert a.data[0] == 1
 
 
+# Every field set to None or to an odd value the setters accept: copy.copy, copy.deepcopy and
+# pickle all succeed, as python-can 4.x's do (issue 19 item 12). A copy of data=None has no
+# data bytes (python-can builds its copies through __init__, where data=None means empty).
+_ODD_VALUES = [
+    ("data", None),
+    ("data", [1, 2, 3]),
+    ("data", (1, 2)),
+    ("data", 5),
+    ("timestamp", None),
+    ("timestamp", "x"),
+    ("arbitration_id", None),
+    ("arbitration_id", -1),
+    ("arbitration_id", 2**40),
+    ("dlc", None),
+    ("dlc", -1),
+    ("dlc", 100),
+    ("channel", None),
+    ("channel", ("a", 1)),
+    ("channel", [1]),
+    ("is_fd", None),
+    ("is_extended_id", None),
+    ("is_rx", None),
+    ("is_remote_frame", None),
+    ("is_error_frame", None),
+    ("bitrate_switch", None),
+    ("error_state_indicator", None),
+]
+
+
+@pytest.mark.parametrize("cls", [Message, "Tagged"])
+@pytest.mark.parametrize(("field", "value"), _ODD_VALUES)
+def test_copy_deepcopy_and_pickle_take_odd_field_values(cls: Any, field: str, value: Any) -> None:
+    msg = (
+        Tagged("t", arbitration_id=0x123, data=b"\x01\x02")
+        if cls == "Tagged"
+        else Message(arbitration_id=0x123, data=b"\x01\x02")
+    )
+    setattr(msg, field, value)
+    for copied in (copy.copy(msg), copy.deepcopy(msg)):
+        assert type(copied) is type(msg)
+        if field == "data" and value is None:
+            assert copied.data == bytearray()
+        elif field == "data":
+            # Both copies hold the same bytes (copy.copy as a bytearray of them).
+            assert bytes(bytearray(copied.data)) == bytes(bytearray(value))
+        else:
+            assert getattr(copied, field) == value
+    unpickled = pickle.loads(pickle.dumps(msg))
+    assert getattr(unpickled, field) == value
+
+
 @pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
 def test_pickle_round_trip(protocol: int) -> None:
     a = Message(timestamp=1.25, arbitration_id=0x1ABCDEF, data=b"\x00\xff", is_fd=True, channel=1)

@@ -120,7 +120,7 @@ class Message(_core.MessageBase):
             return _core.copy_message(self)  # type: ignore[no-any-return]
         new = type(self).__new__(type(self))
         new.__setstate__(self.__getstate__())
-        new.data = bytearray(self.data)
+        new.data = bytearray() if self.data is None else bytearray(self.data)
         return new
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Message:
@@ -129,6 +129,10 @@ class Message(_core.MessageBase):
         new = type(self).__new__(type(self))
         memo[id(self)] = new
         new.__setstate__(copy.deepcopy(self.__getstate__(), memo))
+        if getattr(new, "data", ()) is None:
+            # As copy.copy (and python-can): a message whose data was set to None copies
+            # with no data bytes.
+            new.data = bytearray()
         return new
 
     def __getstate__(self) -> dict[str, Any]:

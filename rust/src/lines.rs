@@ -2,8 +2,9 @@
 //! length, and the error type their readers and writers share.
 //!
 //! [`LineReader`] hands out one line at a time as a byte slice into its own buffer, so a reader
-//! parses without allocating per line. Lines end at `\n`; a `\r` before it is dropped, and the
-//! last line may lack its terminator. A line longer than the limit is never held in memory: its
+//! parses without allocating per line. Lines end at `\n`, `\r\n` or a lone `\r` (the universal
+//! newlines of Python's text files, which python-can reads these logs with), and the last line
+//! may lack its terminator. A line longer than the limit is never held in memory: its
 //! bytes are read and dropped up to the next `\n`, and the reader reports
 //! [`Error::LineTooLong`] for it, after which it can go on with the next line.
 
@@ -28,6 +29,10 @@ pub enum Error {
     /// A value cannot be written in this format.
     #[error("{0}")]
     Value(String),
+    /// The input is not in the reader's format at all (an error about the whole file, which a
+    /// lenient reader does not skip).
+    #[error("{0}")]
+    NotThisFormat(String),
     /// The underlying file failed.
     #[error(transparent)]
     Io(#[from] io::Error),
@@ -61,6 +66,9 @@ pub struct LineReader<R> {
     /// `buf[start..scanned]` is known to hold no `\n`.
     scanned: usize,
     eof: bool,
+    /// The last line ended with a `\r` at the end of the buffer: a `\n` that follows belongs
+    /// to that terminator.
+    after_cr: bool,
     line_no: u64,
     max_len: usize,
     bytes_consumed: u64,
@@ -80,6 +88,7 @@ impl<R: Read> LineReader<R> {
             end: 0,
             scanned: 0,
             eof: false,
+            after_cr: false,
             line_no: 0,
             max_len: max_len.max(1),
             bytes_consumed: 0,
@@ -128,13 +137,14 @@ impl<R: Read> LineReader<R> {
         }
     }
 
-    /// Drops bytes up to and including the next `\n` (or to the end of the source).
+    /// Drops bytes up to and including the next line terminator (or to the end of the source).
     fn skip_rest_of_line(&mut self) -> io::Result<()> {
         loop {
-            if let Some(i) = find_newline(&self.buf[self.start..self.end]) {
-                self.bytes_consumed += (i + 1) as u64;
-                self.start += i + 1;
-                self.scanned = self.start;
+            if let Some(i) = find_eol(&self.buf[self.start..self.end]) {
+                let next = self.after_terminator(self.start + i);
+                self.bytes_consumed += (next - self.start) as u64;
+                self.start = next;
+                self.scanned = next;
                 return Ok(());
             }
             self.bytes_consumed += (self.end - self.start) as u64;
@@ -146,16 +156,42 @@ impl<R: Read> LineReader<R> {
         }
     }
 
+    /// Index after the terminator that starts at `eol` (a `\n`, `\r\n` or lone `\r`). A `\r`
+    /// that is the last byte of the buffer is taken whole; a `\n` read next is dropped then.
+    fn after_terminator(&mut self, eol: usize) -> usize {
+        if self.buf[eol] != b'\r' {
+            return eol + 1;
+        }
+        if eol + 1 == self.end {
+            self.after_cr = true;
+            eol + 1
+        } else if self.buf[eol + 1] == b'\n' {
+            eol + 2
+        } else {
+            eol + 1
+        }
+    }
+
     /// The next line without its terminator, `None` at the end of the source.
     pub fn next_line(&mut self) -> Result<Option<&[u8]>> {
         loop {
-            if let Some(i) = find_newline(&self.buf[self.scanned..self.end]) {
+            if self.after_cr && self.start < self.end {
+                // The `\n` of a `\r\n` split between two reads.
+                self.after_cr = false;
+                if self.buf[self.start] == b'\n' {
+                    self.start += 1;
+                    self.scanned = self.scanned.max(self.start);
+                    self.bytes_consumed += 1;
+                }
+            }
+            if let Some(i) = find_eol(&self.buf[self.scanned..self.end]) {
                 let nl = self.scanned + i;
                 let line_start = self.start;
+                let next = self.after_terminator(nl);
                 self.line_no += 1;
-                self.bytes_consumed += (nl + 1 - line_start) as u64;
-                self.start = nl + 1;
-                self.scanned = self.start;
+                self.bytes_consumed += (next - line_start) as u64;
+                self.start = next;
+                self.scanned = next;
                 if nl - line_start > self.max_len {
                     return Err(Error::LineTooLong {
                         line: self.line_no,
@@ -194,16 +230,43 @@ impl<R: Read> LineReader<R> {
         }
     }
 
-    /// `buf[from..to]` without a trailing `\r` (and without a UTF-8 byte order mark on line 1).
-    fn finish_line(&self, mut from: usize, mut to: usize) -> &[u8] {
-        if to > from && self.buf[to - 1] == b'\r' {
-            to -= 1;
-        }
+    /// `buf[from..to]` without a UTF-8 byte order mark on line 1.
+    fn finish_line(&self, mut from: usize, to: usize) -> &[u8] {
         if self.line_no == 1 && self.buf[from..to].starts_with(b"\xEF\xBB\xBF") {
             from += 3;
         }
         &self.buf[from..to]
     }
+}
+
+/// Position of the first line terminator byte (`\n` or `\r`) in `hay`.
+///
+/// The bit trick of [`find_byte`] for both bytes at once: the lowest flagged byte of either
+/// test is exact, so the lower of the two is the first terminator.
+#[inline]
+pub fn find_eol(hay: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const LF: u64 = LO * b'\n' as u64;
+    const CR: u64 = LO * b'\r' as u64;
+    let mut chunks = hay.chunks_exact(8);
+    let mut base = 0;
+    for c in chunks.by_ref() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let w = u64::from_le_bytes(w);
+        let (a, b) = (w ^ LF, w ^ CR);
+        let found = (a.wrapping_sub(LO) & !a | b.wrapping_sub(LO) & !b) & HI;
+        if found != 0 {
+            return Some(base + (found.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .map(|i| base + i)
 }
 
 /// Position of the first `\n` in `hay`.
@@ -879,6 +942,51 @@ mod tests {
             data[i] = 0x8A; // high bit set, must not look like '\n'
         }
         assert_eq!(find_newline(&data), None);
+    }
+
+    #[test]
+    fn lone_cr_ends_a_line_as_in_python_text_files() {
+        // Python's universal newlines: "\n", "\r\n" and a lone "\r" each end one line; a
+        // "\r\n" split between two reads (the dribbling reader) is still one terminator.
+        for dribble in [false, true] {
+            let got = collect(b"a\rb\r\nc\n\rd\r\re\r", 100, dribble);
+            let got: Vec<Vec<u8>> = got.into_iter().map(|r| r.unwrap()).collect();
+            let want: Vec<&[u8]> = vec![b"a", b"b", b"c", b"", b"d", b"", b"e"];
+            assert_eq!(got, want, "dribble {dribble}");
+        }
+        let mut r = LineReader::new(&b"x\r\ny\rz"[..]);
+        while r.next_line().unwrap().is_some() {}
+        assert_eq!((r.line_no(), r.bytes_consumed()), (3, 6));
+    }
+
+    #[test]
+    fn too_long_line_ended_by_a_lone_cr_is_skipped_to_the_cr() {
+        for dribble in [false, true] {
+            let mut input = vec![b'x'; 50];
+            input.extend(b"\r\nafter\rlast");
+            let got = collect(&input, 10, dribble);
+            assert!(matches!(got[0], Err(Error::LineTooLong { line: 1, .. })));
+            assert_eq!(got[1].as_ref().unwrap(), b"after");
+            assert_eq!(got[2].as_ref().unwrap(), b"last");
+            assert_eq!(got.len(), 3, "dribble {dribble}");
+        }
+    }
+
+    #[test]
+    fn find_eol_agrees_with_position() {
+        for term in [b'\n', b'\r'] {
+            let mut data = vec![b'a'; 40];
+            for i in 0..40 {
+                data[i] = term;
+                for start in 0..=i {
+                    let want = data[start..].iter().position(|&b| b == b'\n' || b == b'\r');
+                    assert_eq!(find_eol(&data[start..]), want);
+                }
+                // High bit set, and the bytes next to the terminators: none looks like one.
+                data[i] = [0x8A, 0x8D, 0x0B, 0x0C][i % 4];
+            }
+            assert_eq!(find_eol(&data), None);
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import warnings
 from datetime import datetime
 from typing import Any
 
@@ -379,6 +380,113 @@ def test_malformed_line_names_file_and_line(bad: str, tmp_path: pathlib.Path) ->
         got = list(reader2)
     assert [m.arbitration_id for m in got] == [1, 2]
     assert reader2.skipped_lines == 1
+
+
+def _blf_bytes() -> bytes:
+    out = io.BytesIO()
+    with can.BLFWriter(out) as writer:
+        for i in range(50):
+            writer(can.Message(timestamp=1.0 + i, arbitration_id=0x100 + i, data=[i] * 8))
+        return out.getvalue()
+
+
+NOT_ASC = {
+    "binary": bytes(range(256)) * 10,
+    "blf": _blf_bytes(),
+    "candump": b"(1.000000) can0 123#0102\n(2.000000) can0 124#05\n",
+    "text": b"hello world\nthis is not an ASC file\n",
+    "utf16-le-bom": "base hex\n 1.0 1 123 Rx d 1 05\n".encode("utf-16"),
+    "utf16-be-bom": b"\xfe\xff" + "base hex\n 1.0 1 123 Rx d 1 05\n".encode("utf-16-be"),
+    "utf16-le": "base hex\n 1.0 1 123 Rx d 1 05\n".encode("utf-16-le"),
+}
+
+
+@pytest.mark.parametrize("strict", [True, False])
+@pytest.mark.parametrize("kind", sorted(NOT_ASC))
+def test_file_without_any_asc_line_is_an_error_naming_it(
+    kind: str, strict: bool, tmp_path: pathlib.Path
+) -> None:
+    # Issue 19: these read as an empty log before. Any ASCParseError naming the file will do
+    # for the binary inputs (a line of them may be a malformed event line); the text ones
+    # hold no ASC line at all.
+    path = tmp_path / "x.asc"
+    path.write_bytes(NOT_ASC[kind])
+    got: list[can.Message] = []
+    with pytest.raises(ASCParseError, match=r"x\.asc: ") as info:
+        with warnings.catch_warnings():
+            # strict=False: skipped lines are reported at the end, before the error.
+            warnings.simplefilter("ignore")
+            got.extend(ASCReader(path, strict=strict))
+    assert got == []
+    if kind.startswith("utf16-") and kind.endswith("bom"):
+        assert "not an ASC file: it is UTF-16" in str(info.value)
+    elif kind in ("candump", "text", "utf16-le"):
+        assert "not an ASC file: none of its" in str(info.value)
+
+
+def test_empty_and_header_only_files_hold_no_messages(tmp_path: pathlib.Path) -> None:
+    # python-can 4.x reads an empty file as no messages; a header without events is ASC.
+    for text in ["", "\n\n \t\n", "date Mon Jan 1 00:00:00 2024\nbase hex  timestamps absolute\n"]:
+        path = tmp_path / "e.asc"
+        path.write_text(text)
+        assert list(ASCReader(path)) == []
+
+
+@needs_data
+@pytest.mark.parametrize("name", ["test_CanMessage.asc", "test_CanFdMessage.asc", "logfile.asc"])
+def test_cr_only_line_endings_read_as_python_can_reads_them(
+    name: str, tmp_path: pathlib.Path
+) -> None:
+    # Python's text files end a line at a lone "\r" too (universal newlines), so python-can
+    # reads a file with classic Mac line endings frame by frame; so do we.
+    text = (DATA / name).read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r")
+    assert b"\n" not in text
+    path = tmp_path / name
+    path.write_bytes(text)
+    assert_rows(read_rows(path), EXPECTED[name])
+
+
+@needs_ref
+def test_upstream_reads_cr_only_files_as_we_do(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "cr.asc"
+    path.write_bytes(
+        b"date Mon Jan 1 00:00:00 2024\rbase hex  timestamps absolute\rinternal events logged\r"
+        b"Begin Triggerblock Mon Jan 1 00:00:00 2024\r   0.000000 Start of measurement\r"
+        b"   1.500000 1  123             Rx   d 2 01 02\r"
+        b"   2.000000 2  1ABx            Tx   d 1 05\rEnd TriggerBlock\r"
+    )
+    want = ref_rows(path)
+    assert len(want) == 2
+    assert_rows(read_rows(path), want)
+
+
+def test_canfd_flags_contradicting_the_explicit_fields_lose_to_them_with_a_warning(
+    tmp_path: pathlib.Path,
+) -> None:
+    path = tmp_path / "fd.asc"
+    path.write_text(
+        "base hex  timestamps absolute\n"
+        # Flags 10: the RTR bit without FDF, but 8 data bytes on the line.
+        "   1.0 CANFD 1 Rx 123 0 0 8 8 11 22 33 44 55 66 77 88 130000 130 10 0 0 0 0 0\n"
+        # Flags 1 (a cut 3000): no FDF, but BRS 1.
+        "   2.0 CANFD 1 Rx 124 1 0 8 8 11 22 33 44 55 66 77 88 130000 130 1\n"
+        # Flags not a number.
+        "   3.0 CANFD 1 Rx 125 0 1 9 12 01 02 03 04 05 06 07 08 09 0a 0b 0c 130000 130 zz\n"
+    )
+    with pytest.warns(UserWarning, match=r"fd\.asc: line 2: the Flags field 10 .*RTR") as record:
+        msgs = list(ASCReader(path))
+    assert len(record) == 1
+    assert [bytes(m.data) for m in msgs] == [
+        bytes.fromhex("1122334455667788"),
+        bytes.fromhex("1122334455667788"),
+        bytes(range(1, 13)),
+    ]
+    assert [m.is_remote_frame for m in msgs] == [False, False, False]
+    assert [(m.is_fd, m.bitrate_switch, m.error_state_indicator) for m in msgs] == [
+        (False, False, False),
+        (True, True, False),
+        (True, False, True),
+    ]
 
 
 def test_truncated_file_yields_every_complete_frame() -> None:

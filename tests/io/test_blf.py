@@ -14,6 +14,7 @@ import io
 import json
 import os
 import pathlib
+import re
 import struct
 import subprocess
 import sys
@@ -670,6 +671,50 @@ def test_corrupt_container_is_a_typed_error_naming_the_offset() -> None:
     with pytest.raises(BLFParseError, match=f"byte {second}") as exc:
         list(reader)
     assert isinstance(exc.value, can.CanError)
+
+
+def test_parse_errors_name_the_file_and_the_offset(tmp_path: pathlib.Path) -> None:
+    data = bytearray(to_bytes(sample_messages(3000), max_container_size=8192))
+    first = struct.unpack_from("<L", data, 144 + 8)[0]
+    second = 144 + first + first % 4
+    data[second : second + 4] = b"XXXX"
+    path = tmp_path / "bad.blf"
+    path.write_bytes(bytes(data))
+    # A path, a file object with a name, and a header that is not BLF.
+    where = re.escape(f"{path}: corrupt BLF file at byte {second}")
+    with pytest.raises(BLFParseError, match=where):
+        list(BLFReader(path))
+    with open(path, "rb") as f, pytest.raises(BLFParseError, match=where):
+        list(BLFReader(f))
+    text = tmp_path / "text.blf"
+    text.write_text("date Thu Nov 26 12:00:00 2026\n")
+    with pytest.raises(BLFParseError, match=re.escape(f"{text}: not a BLF file")):
+        BLFReader(text)
+
+
+def test_container_declaring_more_than_64_mib_reads_what_it_holds(tmp_path: pathlib.Path) -> None:
+    msgs = sample_messages(400)
+    data = bytearray(to_bytes(msgs, max_container_size=8192))
+    # The first LOG_CONTAINER (at byte 144; its own header follows the 16-byte object header:
+    # u16 method, 6 reserved bytes, u32 uncompressed size) declares 100 MiB.
+    assert struct.unpack_from("<L", data, 144 + 12)[0] == 10
+    struct.pack_into("<L", data, 144 + 16 + 8, 100 << 20)
+    path = tmp_path / "declared.blf"
+    path.write_bytes(bytes(data))
+    got = [as_row(m) for m in BLFReader(path)]
+    assert_rows_equal(got, expected_rows(msgs))
+
+
+def test_header_file_size_beyond_the_end_is_no_truncation(tmp_path: pathlib.Path) -> None:
+    msgs = sample_messages(400)
+    data = bytearray(to_bytes(msgs, max_container_size=8192))
+    # The header's u64 file size (at byte 16) says 1 MB more than there is; every object is
+    # whole, so nothing is reported (warnings are errors here).
+    struct.pack_into("<Q", data, 16, len(data) + 1_000_000)
+    reader = BLFReader(io.BytesIO(bytes(data)))
+    got = [as_row(m) for m in reader]
+    assert_rows_equal(got, expected_rows(msgs))
+    assert reader.truncation is None
 
 
 def test_huge_size_fields_do_not_allocate() -> None:

@@ -24,7 +24,8 @@ __all__ = ["ASCParseError", "ASCReader", "ASCWriter"]
 
 
 class ASCParseError(CanError, ValueError):
-    """A line of an ASC file cannot be read; the message names the file and the line."""
+    """A line of an ASC file cannot be read, or the file is not an ASC file at all; the
+    message names the file (and the line)."""
 
 
 def _file_name(given: Any, file: Any) -> str:
@@ -68,6 +69,12 @@ class ASCReader(MessageReader):
         subclass (whose ``__init__`` is not called, as when unpickling).
 
     Lines longer than 1 MiB are malformed lines: they are never held in memory whole.
+    A file with content but no ASC line (no header line such as ``date``, ``base`` or ``Begin
+    Triggerblock`` and no event line starting with a timestamp), or one in UTF-16, raises
+    :class:`ASCParseError` whatever ``strict`` is; an empty file holds no messages. Lines end
+    at ``\\n``, ``\\r\\n`` or a lone ``\\r``. A ``CANFD`` line whose flags field contradicts
+    its BRS, ESI and length fields is read from those fields, with one :class:`UserWarning`
+    per file naming the first such line.
     A file of ``timestamps relative`` (each event's time counts from the previous event) is
     turned into times from the start of the measurement. The file is closed when the
     iteration ends.

@@ -17,6 +17,7 @@ from typing import Any, Optional, Union
 
 from can import _core
 from can.exceptions import CanError
+from can.io.asc import _file_name
 from can.io.generic import FileIOMessageWriter, FileLike, MessageReader, PathLike
 from can.message import Message
 
@@ -24,7 +25,8 @@ __all__ = ["BLFParseError", "BLFReader", "BLFTruncatedWarning", "BLFWriter"]
 
 
 class BLFParseError(CanError, ValueError):
-    """The file is not BLF, or its content is corrupt; the message names the byte offset."""
+    """The file is not BLF, or its content is corrupt; the message names the file (the path
+    given, or the file object's ``name``) and the byte offset."""
 
 
 class BLFTruncatedWarning(UserWarning):
@@ -44,11 +46,13 @@ class BLFReader(MessageReader):
     :param message_class: the class of the messages returned, :class:`can.Message` or a
         subclass (whose ``__init__`` is not called, as when unpickling).
     :raises BLFParseError: if the file is not a BLF file; while iterating, if the file is
-        corrupt (the message names the byte offset).
+        corrupt (the message names the file and the byte offset).
 
     A file that ends inside an object (a logger killed mid-write) yields every complete frame
-    and then emits a :class:`BLFTruncatedWarning` naming the byte offset. The file is closed
-    when the iteration ends.
+    and then emits a :class:`BLFTruncatedWarning` naming the file and the byte offset; a file
+    whose objects are all whole gives none, even when its header declares a larger file size.
+    A LOG_CONTAINER may declare any uncompressed size: what its data really inflates to is
+    read (up to 64 MiB per container). The file is closed when the iteration ends.
 
     >>> import can, io
     >>> out = io.BytesIO()
@@ -73,8 +77,13 @@ class BLFReader(MessageReader):
         **kwargs: Any,
     ) -> None:
         super().__init__(file, mode="rb")
+        #: Names the file in error messages and warnings: the path given, else the file
+        #: object's ``name`` (empty when it has none).
+        self._name = _file_name(file, self.file)
         try:
-            self._reader = _core.BlfReader(self.file, message_class, self._on_end, self.THREADED)
+            self._reader = _core.BlfReader(
+                self.file, message_class, self._on_end, self.THREADED, self._name
+            )
         except BaseException:
             self.stop()
             raise
@@ -107,8 +116,7 @@ class BLFReader(MessageReader):
 
     def _on_end(self, truncation: Optional[str]) -> None:
         if truncation is not None:
-            name = getattr(self.file, "name", None)
-            where = f"{name}: " if isinstance(name, str) else ""
+            where = f"{self._name}: " if self._name else ""
             warnings.warn(f"{where}{truncation}", BLFTruncatedWarning, stacklevel=2)
         self.stop()
 

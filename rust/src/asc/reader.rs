@@ -53,9 +53,25 @@ struct State {
     start_time: f64,
     tz: Box<dyn LocalTime>,
     warnings: Vec<String>,
+    /// Lines that hold more than blanks.
+    content_lines: u64,
+    /// A line was read that is ASC (see [`Reader`]).
+    seen_asc: bool,
+    /// A CANFD line's Flags field contradicted its explicit fields (reported once).
+    flags_conflict: Option<String>,
+    flags_conflict_reported: bool,
 }
 
 /// Reads CAN frames from an ASC file.
+///
+/// A file is read as ASC when at least one of its lines is an ASC line: a header line (`date
+/// …`, `base hex|dec …`, `internal events logged`, `no internal events logged`, `Begin
+/// Triggerblock …`, `End TriggerBlock`) or an event line (a line that starts with a timestamp
+/// and reads without error, frame or not). A file with content but no such line (binary data,
+/// another log format, text in another encoding) ends in [`Error::NotThisFormat`] once its
+/// last line is read, in strict and lenient mode alike; so does a file that starts with a
+/// UTF-16 byte order mark, at once. A file without any non-blank line (an empty file) holds
+/// no frames and is no error.
 pub struct Reader<R> {
     lines: LineReader<R>,
     state: State,
@@ -79,6 +95,10 @@ impl<R: Read> Reader<R> {
                 start_time: 0.0,
                 tz,
                 warnings: Vec::new(),
+                content_lines: 0,
+                seen_asc: false,
+                flags_conflict: None,
+                flags_conflict_reported: false,
             },
             strict: options.strict,
             skipped: 0,
@@ -89,17 +109,35 @@ impl<R: Read> Reader<R> {
     /// The next CAN frame, `None` at the end of the file.
     pub fn next_frame(&mut self) -> Result<Option<CanFrame>> {
         loop {
+            let first_line = self.lines.line_no() == 0;
             let error = match self.lines.next_line() {
-                Ok(None) => return Ok(None),
-                Ok(Some(line)) => match self.state.parse(line) {
-                    Ok(Some(frame)) => return Ok(Some(frame)),
-                    Ok(None) => continue,
-                    Err(what) => Error::Malformed {
-                        line: self.lines.line_no(),
-                        what,
-                    },
-                },
-                Err(e) if e.is_line_error() => e,
+                Ok(None) => return self.at_end(),
+                Ok(Some(line)) => {
+                    if first_line {
+                        check_not_utf16(line)?;
+                    }
+                    let parsed = self.state.parse(line);
+                    if let Some(what) = self.state.flags_conflict.take() {
+                        self.state.warnings.push(format!(
+                            "line {}: {what}; the explicit fields were used (further such \
+                             lines are not reported)",
+                            self.lines.line_no()
+                        ));
+                    }
+                    match parsed {
+                        Ok(Some(frame)) => return Ok(Some(frame)),
+                        Ok(None) => continue,
+                        Err(what) => Error::Malformed {
+                            line: self.lines.line_no(),
+                            what,
+                        },
+                    }
+                }
+                Err(e) if e.is_line_error() => {
+                    // A line too long to read is content too (it never reaches the parser).
+                    self.state.content_lines += 1;
+                    e
+                }
                 Err(e) => return Err(e),
             };
             if self.strict {
@@ -110,6 +148,18 @@ impl<R: Read> Reader<R> {
                 self.first_skipped = Some(error);
             }
         }
+    }
+
+    /// The end of the file: no more frames, or the error of a file that held no ASC line.
+    fn at_end(&self) -> Result<Option<CanFrame>> {
+        let content = self.state.content_lines;
+        if self.state.seen_asc || content == 0 {
+            return Ok(None);
+        }
+        Err(Error::NotThisFormat(format!(
+            "not an ASC file: none of its {content} non-blank line(s) is an ASC header line \
+             (date, base, Begin Triggerblock, ...) or an event line starting with a timestamp"
+        )))
     }
 
     /// Number of malformed lines skipped (only when not strict).
@@ -138,16 +188,42 @@ impl<R: Read> Reader<R> {
     }
 }
 
+/// A first line that starts with a UTF-16 byte order mark: the file is UTF-16 text, which
+/// python-can cannot read either (it fails to decode it as UTF-8).
+fn check_not_utf16(line: &[u8]) -> Result<()> {
+    let order = match line {
+        [0xFF, 0xFE, ..] => "little",
+        [0xFE, 0xFF, ..] => "big",
+        _ => return Ok(()),
+    };
+    Err(Error::NotThisFormat(format!(
+        "not an ASC file: it is UTF-16 ({order}-endian) text; ASC files are ASCII (save it \
+         as ASCII or UTF-8)"
+    )))
+}
+
 impl State {
     fn parse(&mut self, line: &[u8]) -> LineResult {
         let mut tok = Tokens::new(line);
         let Some(first) = tok.next() else {
             return Ok(None);
         };
+        self.content_lines += 1;
         if !first[0].is_ascii_digit() {
-            self.header(first, &mut tok)?;
+            if self.header(first, &mut tok)? {
+                self.seen_asc = true;
+            }
             return Ok(None);
         }
+        let parsed = self.event(first, &mut tok);
+        if parsed.is_ok() {
+            self.seen_asc = true;
+        }
+        parsed
+    }
+
+    /// A line that starts with a digit: `<timestamp> …`.
+    fn event(&mut self, first: &[u8], tok: &mut Tokens<'_>) -> LineResult {
         let t = parse_decimal_f64(first).ok_or_else(|| {
             format!(
                 "the timestamp {:?} is not a number",
@@ -165,7 +241,7 @@ impl State {
             return Ok(None);
         };
         if second == b"CANFD" {
-            return self.canfd(timestamp, &mut tok);
+            return self.canfd(timestamp, tok);
         }
         if !second.iter().all(u8::is_ascii_digit) {
             // "Start of measurement", "CAN 1 Status:…", "SV: …", "log trigger event", …
@@ -195,11 +271,13 @@ impl State {
             // "J1939TP …") is another kind of event.
             Some(Dir::TxRq) | None => return Ok(None),
         };
-        self.classic(timestamp, channel, third, is_rx, &mut tok)
+        self.classic(timestamp, channel, third, is_rx, tok)
     }
 
-    /// Header and block lines (they start with a word).
-    fn header(&mut self, first: &[u8], tok: &mut Tokens<'_>) -> std::result::Result<(), String> {
+    /// Header and block lines (they start with a word); true for the lines of an ASC header
+    /// (see [`Reader`]), false for anything else.
+    fn header(&mut self, first: &[u8], tok: &mut Tokens<'_>) -> std::result::Result<bool, String> {
+        let word = |t: Option<&[u8]>, w: &[u8]| t.is_some_and(|t| t.eq_ignore_ascii_case(w));
         if first.eq_ignore_ascii_case(b"date") {
             self.set_start(tok.rest(), "date");
         } else if first.eq_ignore_ascii_case(b"base") {
@@ -240,9 +318,24 @@ impl State {
             if !rest.is_empty() {
                 self.set_start(rest, "Begin Triggerblock");
             }
+        } else {
+            let mut ahead = tok.clone();
+            // "End TriggerBlock", "internal events logged", "no internal events logged";
+            // anything else ("// version …", notes) is passed over.
+            return Ok(if first.eq_ignore_ascii_case(b"end") {
+                word(ahead.next(), b"triggerblock")
+            } else {
+                let first = if first.eq_ignore_ascii_case(b"no") {
+                    ahead.next()
+                } else {
+                    Some(first)
+                };
+                word(first, b"internal")
+                    && word(ahead.next(), b"events")
+                    && word(ahead.next(), b"logged")
+            });
         }
-        // Anything else: "internal events logged", "// version …", "End TriggerBlock", notes.
-        Ok(())
+        Ok(true)
     }
 
     /// Takes the measurement start from a date, when absolute timestamps are wanted.
@@ -370,7 +463,7 @@ impl State {
 
     /// `CANFD <ch> <Rx|Tx> <id> [<name>] <brs> <esi> <dlc> <len> <data…> [<duration> <bits>
     /// <flags> …]` or `CANFD <ch> <Rx|Tx> ErrorFrame …`.
-    fn canfd(&self, timestamp: f64, tok: &mut Tokens<'_>) -> LineResult {
+    fn canfd(&mut self, timestamp: f64, tok: &mut Tokens<'_>) -> LineResult {
         let ch = tok.next().unwrap_or_default();
         if ch.is_empty() || !ch.iter().all(u8::is_ascii_digit) {
             return Err(format!(
@@ -435,47 +528,83 @@ impl State {
         })? as usize;
         self.read_data(&mut f, len, tok)?;
         // MessageDuration, MessageLength, Flags (hex); optional.
-        let flags = {
+        let flags_tok = {
             let mut t = tok.clone();
             t.next();
             t.next();
-            t.next().and_then(parse_hex_u32)
+            t.next()
         };
-        match flags {
-            // Classic CAN in the CANFD layout (flags without FDF).
-            Some(fl) if fl & ASC_F_FDF == 0 && len <= 8 => {
-                f.flags = 0;
-                // The data length wins over a DLC that disagrees (8 bytes may carry 9..15).
-                f.dlc = if len == 8 && dlc > 8 { dlc } else { len as u8 };
-                if fl & ASC_F_RTR != 0 {
-                    f.can_id |= CAN_RTR_FLAG;
-                    f.dlc = dlc;
-                    f.len = 0;
-                    f.data = [0; 64];
+        let mut fd = true;
+        let mut remote = false;
+        let mut conflict = None;
+        match flags_tok.map(|t| (t, parse_hex_u32(t))) {
+            None => {}
+            Some((t, None)) => {
+                conflict = Some(format!(
+                    "the Flags field {:?} of a CANFD line is not a hexadecimal number",
+                    String::from_utf8_lossy(t)
+                ));
+            }
+            Some((_, Some(fl))) => {
+                let rtr = fl & ASC_F_RTR != 0;
+                let fdf = fl & ASC_F_FDF != 0;
+                let says = |what: String| {
+                    Some(format!(
+                        "the Flags field {fl:X} of a CANFD line contradicts its explicit \
+                         fields: {what}"
+                    ))
+                };
+                if rtr && len > 0 {
+                    // A remote frame carries no data: the bytes on the line win.
+                    conflict = says(format!("the RTR bit, but {len} data bytes"));
+                    fd = fdf || brs || esi || len > 8;
+                } else if !fdf && (brs || esi || len > 8) {
+                    // The explicit fields say CAN FD. A Flags field of 0 says nothing (CANoe
+                    // writes 0 for CAN FD frames of 64 bytes, python-can's sample files show);
+                    // any other value without FDF is a cut or odd one.
+                    if fl != 0 {
+                        conflict = says(if len > 8 {
+                            format!("no FDF bit (classic CAN), but {len} data bytes")
+                        } else {
+                            "no FDF bit (classic CAN), but the BRS or ESI field is 1".to_owned()
+                        });
+                    }
+                } else {
+                    fd = fdf;
+                    remote = rtr;
                 }
             }
-            // The RTR bit with FDF: not valid CAN FD, but kept as the file says it.
-            Some(fl) if fl & ASC_F_RTR != 0 && len == 0 => {
+        }
+        if conflict.is_some() && !self.flags_conflict_reported {
+            self.flags_conflict_reported = true;
+            self.flags_conflict = conflict;
+        }
+        if !fd {
+            // Classic CAN in the CANFD layout (flags without FDF, BRS and ESI 0, at most 8
+            // bytes). The data length wins over a DLC that disagrees (8 bytes may carry
+            // 9..15).
+            f.flags = 0;
+            f.dlc = if len == 8 && dlc > 8 { dlc } else { len as u8 };
+            if remote {
                 f.can_id |= CAN_RTR_FLAG;
-                f.dlc = crate::dlc::DLC_TO_LEN[usize::from(dlc & 0xF)];
-                if brs {
-                    f.flags |= CANFD_BRS;
-                }
-                if esi {
-                    f.flags |= CANFD_ESI;
-                }
+                f.dlc = dlc;
             }
-            _ => {
-                // Any length up to 64 is kept (a valid CAN FD frame has one of 0-8, 12, 16,
-                // 20, 24, 32, 48, 64).
-                f.dlc = len as u8;
-                if brs {
-                    f.flags |= CANFD_BRS;
-                }
-                if esi {
-                    f.flags |= CANFD_ESI;
-                }
-            }
+            return Ok(Some(f));
+        }
+        if remote {
+            // The RTR bit with FDF and no data: not valid CAN FD, but kept as the file says.
+            f.can_id |= CAN_RTR_FLAG;
+            f.dlc = crate::dlc::DLC_TO_LEN[usize::from(dlc & 0xF)];
+        } else {
+            // Any length up to 64 is kept (a valid CAN FD frame has one of 0-8, 12, 16,
+            // 20, 24, 32, 48, 64).
+            f.dlc = len as u8;
+        }
+        if brs {
+            f.flags |= CANFD_BRS;
+        }
+        if esi {
+            f.flags |= CANFD_ESI;
         }
         Ok(Some(f))
     }

@@ -245,6 +245,19 @@ fn too_long_line_is_a_line_error() {
     );
     assert!(res.is_ok());
     assert_eq!((f.len(), skipped), (2, 1));
+    // A file of nothing but a line too long (a binary blob without newlines) is not ASC, in
+    // lenient mode too.
+    let (f, res, _, _) = read(
+        &"x".repeat(100),
+        ReaderOptions {
+            strict: false,
+            ..opts
+        },
+    );
+    assert!(
+        f.is_empty() && matches!(res, Err(Error::NotThisFormat(_))),
+        "{res:?}"
+    );
 }
 
 fn frame(ts: f64, can_id: u32, data: &[u8]) -> CanFrame {
@@ -379,4 +392,124 @@ fn long_event_texts_and_many_lines() {
         "  19.999000 1  123             Rx   d 3 01 02 03"
     );
     assert_eq!(read_ok(&text).len(), 20_000);
+}
+
+#[test]
+fn canfd_lines_of_real_files_give_no_flags_warning() {
+    // Flags 0 on 64-byte CAN FD frames (python-can's CANoe sample files), BRS/ESI bits that
+    // differ from the BRS/ESI fields (logfile.asc): the explicit fields are read, silently.
+    let data64 = format!("01 02 03 04{} 64", " 00".repeat(59));
+    let text = format!(
+        "  30.506898 CANFD   4 Rx  4EE  1 0 f 64 {data64} 1331984 11 0 46500250 460a0250\n  \
+         30.005041 CANFD   2 Tx  1C4D80A7x  0 1 8  8 12 c2 03 04 05 06 07 08   102203  133   303000 e0006659\n"
+    );
+    let (f, res, warnings, _) = read(&text, ReaderOptions::default());
+    assert!(res.is_ok() && warnings.is_empty(), "{res:?} {warnings:?}");
+    assert_eq!((f[0].len, f[0].flags), (64, CANFD_FDF | CANFD_BRS));
+    assert_eq!(f[1].flags, CANFD_FDF | CANFD_ESI);
+}
+
+#[test]
+fn canfd_flags_that_contradict_the_explicit_fields_lose_to_them_with_one_warning() {
+    let text = "   1.0 CANFD 1 Rx 123 0 0 8 8 11 22 33 44 55 66 77 88 130000 130 10 0 0 0 0 0\n   \
+                2.0 CANFD 1 Rx 124 1 0 8 8 11 22 33 44 55 66 77 88 130000 130 1\n   \
+                3.0 CANFD 1 Rx 125 0 0 9 12 01 02 03 04 05 06 07 08 09 0a 0b 0c 130000 130 100\n   \
+                4.0 CANFD 1 Rx 126 0 1 3 3 01 02 03 130000 130 zz\n   \
+                5.0 CANFD 1 Rx 127 0 0 3 3 01 02 03 130000 130 0\n   \
+                6.0 CANFD 1 Rx 128 0 0 8 0 130000 130 10\n";
+    let (f, res, warnings, _) = read(text, ReaderOptions::default());
+    assert!(res.is_ok(), "{res:?}");
+    assert_eq!(f.len(), 6);
+    // Line 1: the RTR bit, but 8 data bytes (and nothing else says FD): a classic data frame
+    // with every byte.
+    assert!(!f[0].is_remote() && !f[0].is_fd());
+    assert_eq!(
+        f[0].payload(),
+        &[0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88]
+    );
+    // Line 2: flags "1" (cut from 3000?) without FDF, but BRS 1: CAN FD with BRS.
+    assert_eq!((f[1].flags, f[1].len), (CANFD_FDF | CANFD_BRS, 8));
+    // Line 3: no FDF, but 12 bytes.
+    assert_eq!((f[2].flags, f[2].len, f[2].dlc), (CANFD_FDF, 12, 12));
+    // Line 4: flags not a hex number: the explicit fields, CAN FD.
+    assert_eq!(
+        (f[3].flags, f[3].payload()),
+        (CANFD_FDF | CANFD_ESI, &[1u8, 2, 3][..])
+    );
+    // Lines 5 and 6 agree with their flags: classic data and classic remote frames.
+    assert!(!f[4].is_fd() && f[4].payload() == [1, 2, 3]);
+    assert!(f[5].is_remote() && !f[5].is_fd() && f[5].dlc == 8);
+    // One warning for the file, naming the first such line.
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].starts_with("line 1: the Flags field 10 of a CANFD line"));
+    assert!(warnings[0].contains("the RTR bit, but 8 data bytes"));
+}
+
+#[test]
+fn files_without_any_asc_line_are_an_error() {
+    let lenient = ReaderOptions {
+        strict: false,
+        ..ReaderOptions::default()
+    };
+    for text in [
+        "(1.000000) can0 123#0102\n(2.000000) can0 124#05\n",
+        "hello world\nthis is not asc\n",
+        "// a comment only\n",
+        "LOGG\u{0}\u{0}binary",
+    ] {
+        for options in [ReaderOptions::default(), lenient] {
+            let (f, res, _, _) = read(text, options);
+            assert!(f.is_empty());
+            match res {
+                Err(Error::NotThisFormat(what)) => {
+                    assert!(what.starts_with("not an ASC file: none of its"), "{what}")
+                }
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+    }
+    // UTF-16 with a byte order mark: refused at once, whatever follows.
+    for bom in [&b"\xFF\xFE"[..], b"\xFE\xFF"] {
+        let mut bytes = bom.to_vec();
+        for c in "base hex\n 1.0 1 123 Rx d 0\n".bytes() {
+            bytes.extend(if bom[0] == 0xFF { [c, 0] } else { [0, c] });
+        }
+        let mut r = Reader::new(&bytes[..], ReaderOptions::default(), Box::new(Utc));
+        match r.next_frame() {
+            Err(Error::NotThisFormat(what)) => assert!(what.contains("UTF-16"), "{what}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    // No content: no frames, no error (python-can reads an empty file as no messages).
+    for text in ["", "\n\n  \t\n", "\u{feff}"] {
+        let (f, res, _, _) = read(text, ReaderOptions::default());
+        assert!(f.is_empty() && res.is_ok(), "{text:?}");
+    }
+    // A header alone, or one event line among foreign ones, is ASC.
+    for text in [
+        "date Mon Jan 1 00:00:00 2024\n",
+        "junk\n 1.0 Start of measurement\n",
+    ] {
+        let (f, res, _, _) = read(text, ReaderOptions::default());
+        assert!(f.is_empty() && res.is_ok(), "{text:?}");
+    }
+    for text in [
+        "internal events logged\n",
+        "no internal events logged\n",
+        "End TriggerBlock\n",
+    ] {
+        assert!(read(text, ReaderOptions::default()).1.is_ok(), "{text:?}");
+    }
+}
+
+#[test]
+fn cr_only_line_endings_read_as_lf() {
+    // Python's text files (python-can's reader) end a line at a lone "\r" too.
+    let lf =
+        format!("{HEADER}   1.5 1 123 Rx d 2 01 02\n   2.0 1 124 Rx d 1 05\nEnd TriggerBlock\n");
+    let cr = lf.replace('\n', "\r");
+    let frames = read_ok(&cr);
+    assert_eq!(frames.len(), 2);
+    assert_eq!(frames, read_ok(&lf));
+    assert_eq!(frames[1].payload(), &[5]);
 }

@@ -85,7 +85,8 @@ pub const GLOBAL_MARKER_SIZE: usize = 40;
 /// Largest object (other than a LOG_CONTAINER) the reader accepts. CAN objects are under 200
 /// bytes; other buses' objects (Ethernet, FlexRay, text) stay far below this.
 pub const MAX_OBJECT_SIZE: u32 = 16 << 20;
-/// Largest uncompressed LOG_CONTAINER payload the reader accepts (Vector tools write 128 KiB).
+/// Largest uncompressed LOG_CONTAINER payload the reader accepts (Vector tools write 128 KiB):
+/// the bytes the payload really inflates to, whatever size its header declares.
 pub const MAX_CONTAINER_SIZE: u32 = 64 << 20;
 
 /// Why a BLF file could not be read or written.

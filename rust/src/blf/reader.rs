@@ -632,13 +632,10 @@ impl<R: Read> Reader<R> {
                 _ => format!("{} bytes of an incomplete object at {place}", tail.len()),
             };
             self.set_truncated(offset, what);
-        } else if self.header.file_size > self.file_pos {
-            let what = format!(
-                "the file header declares a file size of {} bytes",
-                self.header.file_size
-            );
-            self.set_truncated(self.file_pos, what);
         }
+        // A header `file_size` beyond the end is no truncation by itself: only an object cut
+        // short is (writers leave the field stale, and a file cut between two objects has
+        // every object it holds whole).
     }
 
     /// Moves the next chunk of the object stream into the working buffer, keeping up to
@@ -985,17 +982,11 @@ fn inflate(
     out: &mut Vec<u8>,
 ) -> Result<()> {
     let clen = compressed.len() as u64;
+    // Memory is bounded by what really inflates (and what the compressed bytes present can
+    // inflate to), never by the declared size: a container that declares more than it holds
+    // reads as python-can reads it.
     let limit =
         (clen.saturating_mul(MAX_INFLATE_RATIO) + 1024).min(u64::from(MAX_CONTAINER_SIZE)) as usize;
-    if complete && declared > MAX_CONTAINER_SIZE {
-        return Err(Error::Corrupt {
-            offset: start,
-            what: format!(
-                "a LOG_CONTAINER declares {declared} bytes of uncompressed data, more than the \
-                 limit of {MAX_CONTAINER_SIZE}"
-            ),
-        });
-    }
     let base = out.len();
     if complete && (declared as usize) <= limit {
         out.resize(base + declared as usize, 0);

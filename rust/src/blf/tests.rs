@@ -290,17 +290,42 @@ fn truncated_files_yield_complete_frames_then_report() {
     let frames: Vec<CanFrame> = (0..400).map(frame).collect();
     for level in [0, 6] {
         let bytes = write(&frames, level, 2048);
+        // Where the top-level objects end: a file cut there holds whole objects only.
+        let mut boundaries = vec![FILE_HEADER_SIZE];
+        let mut at = FILE_HEADER_SIZE;
+        while at + 16 <= bytes.len() {
+            let size = le_u32(&bytes, at + 8) as usize;
+            at += size + size % 4;
+            boundaries.push(at);
+        }
+        // One byte short of the last object's data (its padding aside).
+        let last_start = boundaries[boundaries.len() - 2];
+        let last_cut = last_start + le_u32(&bytes, last_start + 8) as usize - 1;
         let mut last = 0;
         for cut in (FILE_HEADER_SIZE..bytes.len())
             .step_by(97)
-            .chain([bytes.len() - 1])
+            .chain([last_cut])
+            .chain(boundaries[..boundaries.len() - 1].iter().copied())
         {
             let (recs, trunc) = read_all(&bytes[..cut]);
             let got = frames_of(&recs);
             assert_same(&frames[..got.len()], &got);
+            if boundaries.contains(&cut) {
+                // No top-level object is cut: a truncation is reported only for an inner
+                // object that the next container would have completed, whatever the
+                // header's file_size says.
+                match &trunc {
+                    None => assert!(cut == FILE_HEADER_SIZE || got.len() < frames.len()),
+                    Some(t) => assert!(t.what.contains("incomplete"), "cut {cut}: {t:?}"),
+                }
+                assert!(cut != FILE_HEADER_SIZE || trunc.is_none());
+                continue;
+            }
             assert!(got.len() >= last || level == 6, "cut {cut}");
             last = got.len();
-            let t = trunc.expect("a truncation is reported");
+            let Some(t) = trunc else {
+                panic!("cut {cut} of {}: no truncation reported", bytes.len())
+            };
             assert!(t.offset <= cut as u64 && t.file_end == cut as u64, "{t:?}");
         }
     }
@@ -381,4 +406,25 @@ fn writer_rejects_unstorable_values() {
     assert!(matches!(w.write_frame(&f), Err(Error::Value(_))));
     assert!(Writer::new(Cursor::new(Vec::new()), 10, 1024).is_err());
     assert!(Writer::new(Cursor::new(Vec::new()), 6, 0).is_err());
+}
+
+#[test]
+fn declared_sizes_beyond_the_data_are_not_trusted() {
+    let frames: Vec<CanFrame> = (0..300).map(frame).collect();
+    let bytes = write(&frames, 6, 4096);
+    // The first container declares 100 MiB of uncompressed data (more than the 64 MiB
+    // limit) but inflates to its real 4 KiB: read as python-can reads it.
+    let mut big = bytes.clone();
+    let declared = FILE_HEADER_SIZE + OBJ_HEADER_BASE_SIZE + 8;
+    assert_eq!(le_u32(&big, FILE_HEADER_SIZE + 12), LOG_CONTAINER);
+    big[declared..declared + 4].copy_from_slice(&(100u32 << 20).to_le_bytes());
+    let (recs, t) = read_all(&big);
+    assert_eq!(t, None);
+    assert_same(&frames, &frames_of(&recs));
+    // A header file_size beyond the end of a whole file: no truncation reported.
+    let mut long = bytes.clone();
+    long[16..24].copy_from_slice(&(bytes.len() as u64 + 10_000).to_le_bytes());
+    let (recs, t) = read_all(&long);
+    assert_eq!(t, None);
+    assert_same(&frames, &frames_of(&recs));
 }

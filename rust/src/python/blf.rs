@@ -42,6 +42,25 @@ fn to_pyerr(py: Python<'_>, e: blf::Error) -> PyErr {
     }
 }
 
+/// [`to_pyerr`] for a reader: a parse error's message starts with the file's name (when it
+/// has one), before the byte offset the core error names.
+fn reader_err(py: Python<'_>, e: blf::Error, name: &str) -> PyErr {
+    match e {
+        blf::Error::NotBlf(_) | blf::Error::Corrupt { .. } if !name.is_empty() => {
+            let msg = format!("{name}: {e}");
+            match py
+                .import("can.io.blf")
+                .and_then(|m| m.getattr("BLFParseError"))
+                .and_then(|c| c.call1((msg.clone(),)))
+            {
+                Ok(exc) => PyErr::from_value(exc),
+                Err(_) => PyValueError::new_err(msg),
+            }
+        }
+        other => to_pyerr(py, other),
+    }
+}
+
 fn py_io(e: PyErr) -> io::Error {
     io::Error::other(e)
 }
@@ -332,6 +351,8 @@ pub struct BlfReader {
     /// The file object, also held by the reader, for the garbage collector's traverse.
     file: Py<PyAny>,
     factory: MessageFactory,
+    /// Names the file in error messages ("" for none).
+    name: String,
 }
 
 struct ReaderState {
@@ -390,19 +411,20 @@ impl BlfReader {
 impl BlfReader {
     /// Reads the header of `file` (a binary file object); `message_class` is `can.Message` or
     /// a subclass; `on_end(truncation)` is called once when the iteration ends, with a
-    /// description of the truncation or None.
+    /// description of the truncation or None; `name` names the file in error messages.
     #[new]
-    #[pyo3(signature = (file, message_class, on_end=None, threaded=true))]
+    #[pyo3(signature = (file, message_class, on_end=None, threaded=true, name=""))]
     fn new(
         py: Python<'_>,
         file: Py<PyAny>,
         message_class: &Bound<'_, PyType>,
         on_end: Option<Py<PyAny>>,
         threaded: bool,
+        name: &str,
     ) -> PyResult<Self> {
         let factory = MessageFactory::new(message_class)?;
         let file_ref = file.clone_ref(py);
-        let mut inner = Reader::new(PyFile::new(py, file)).map_err(|e| to_pyerr(py, e))?;
+        let mut inner = Reader::new(PyFile::new(py, file)).map_err(|e| reader_err(py, e, name))?;
         // Containers inflate on a second thread while Python consumes the messages.
         inner.set_threaded(threaded);
         Ok(BlfReader {
@@ -415,6 +437,7 @@ impl BlfReader {
             }),
             file: file_ref,
             factory,
+            name: name.to_owned(),
         })
     }
 
@@ -462,9 +485,16 @@ impl BlfReader {
                     return Ok(None);
                 }
                 Err(e) => {
+                    // The iteration ends here too: the file is closed before the error is
+                    // raised (a path the reader opened is not left to the collector).
                     s.finished = true;
-                    s.on_end = None;
-                    return Err(to_pyerr(py, e));
+                    let cb = s.on_end.take();
+                    drop(s);
+                    let err = reader_err(py, e, &self.name);
+                    if let Some(cb) = cb {
+                        cb.bind(py).call1((None::<String>,))?;
+                    }
+                    return Err(err);
                 }
             }
         }

@@ -918,8 +918,8 @@ pub fn new_message<'py>(
     }
 }
 
-/// A copy of `msg` of the same class, with its own copy of `data` (a bytearray); other field
-/// objects are shared. For the bus and copy.copy()/deepcopy() of plain messages.
+/// A copy of `msg` of the same class, with its own copy of `data` (a bytearray; an empty one
+/// for `None`); other field objects are shared. For the bus and copy.copy()/deepcopy() of plain messages.
 #[pyfunction]
 fn copy_message<'py>(msg: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let py = msg.py();
@@ -936,6 +936,9 @@ fn copy_message<'py>(msg: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let data = &fields[DATA];
     if let Ok(b) = data.cast::<PyByteArray>() {
         fields[DATA] = PyByteArray::new(py, &b.to_vec()).into_any();
+    } else if data.is_none() {
+        // `msg.data = None` is accepted; its copy has no data bytes (as python-can's).
+        fields[DATA] = PyByteArray::new(py, &[]).into_any();
     } else if !data.is_instance_of::<PyBytes>() {
         fields[DATA] = py.get_type::<PyByteArray>().call1((data,))?;
     }
