@@ -622,14 +622,16 @@ def test_stop_from_inside_the_modifier_callback_sends_nothing_more(
 
 
 def test_many_tasks_beside_a_busy_python_thread_send_their_frames(busy_thread: None) -> None:
-    # 100 tasks at 10 ms with a pure-Python CPU loop beside them: one GIL acquisition per frame
-    # managed 27-29 % of the frames; sends batched per acquisition manage all of them (and
-    # python-can 4.x, with a thread per task, 100 %). Counted over a 1 s window of the send
-    # timestamps, after the tasks have started.
+    # 300 tasks at 10 ms with a pure-Python CPU loop beside them. With one GIL acquisition per
+    # frame, whether the loop keeps up is a race it loses on each hand-over of the GIL: on the
+    # 2-core machine here it sent 7-8 % of the frames in two runs of three and all of them in
+    # the third (issue 19 measured 10-14 % at 200 tasks). Sends batched per acquisition sent
+    # 99.8-101 % in every run (python-can 4.x, a thread per task: 72-100 %). Counted over a
+    # 1 s window of the send timestamps, after the tasks have started.
     ch = f"bcm-{next(_counter)}"
     tx = can.Bus(ch, interface="virtual")
     rx = can.Bus(ch, interface="virtual")
-    n, period, window = 100, 0.01, 1.0
+    n, period, window = 300, 0.01, 1.0
     tasks = [tx.send_periodic(Message(arbitration_id=i), period) for i in range(n)]
     time.sleep(0.2)
     t0 = time.time()
@@ -641,6 +643,8 @@ def test_many_tasks_beside_a_busy_python_thread_send_their_frames(busy_thread: N
     tx.shutdown()
     rx.shutdown()
     expected = n * window / period
-    assert counted >= 0.6 * expected, f"{counted} of {expected:.0f} frames ({counted / expected:.0%})"
+    assert counted >= 0.75 * expected, (
+        f"{counted} of {expected:.0f} frames ({counted / expected:.0%})"
+    )
     assert stop_took < 2.0
     assert all(t.stopped for t in tasks)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from can.bus import BusABC
 
 __all__ = [
+    "STOP_TIMEOUT",
     "CyclicSendTaskABC",
     "CyclicTask",
     "LimitedDurationCyclicSendTaskABC",
@@ -375,18 +376,20 @@ class ThreadBasedCyclicSendTask(
                 return
             self.exception = None
             self._active = active
-            self._task_id = self._loop.add(send, self.messages, self.period, self.duration, on_error)
+            self._task_id = self._loop.add(
+                send, self.messages, self.period, self.duration, on_error
+            )
 
     def stop(self) -> None:
         """Stop sending. Stopping a stopped task does nothing.
 
         When this returns, no send of the task starts any more: not even one whose
         ``modifier_callback`` is still running. A call of the bus's ``send`` that was already
-        under way is waited for up to :data:`STOP_TIMEOUT` (0.5 s) and then left to finish
-        on its own, so ``stop()`` returns promptly even when that send is blocked (a full
-        queue) or the callback waits for a lock the caller of ``stop()`` holds. The bus's loop
-        thread has ended when this returns if no other task of the bus runs (unless it is the
-        thread left finishing such a send; it ends right after it)."""
+        under way is waited for up to :data:`~can.broadcastmanager.STOP_TIMEOUT` (0.5 s) and
+        then left to finish on its own, so ``stop()`` returns promptly even when that send is
+        blocked (a full queue) or the callback waits for a lock the caller of ``stop()``
+        holds. The bus's loop thread has ended when this returns if no other task of the bus
+        runs (unless it is the thread left finishing such a send; it ends right after it)."""
         with self._state_lock:
             task_id, self._task_id = self._task_id, None
             active, self._active = self._active, None
@@ -437,7 +440,9 @@ class ThreadBasedCyclicSendTask(
 
     def _on_send_error(self, exc: Exception) -> bool:
         """Called by the loop when a send raised: True to go on, False to stop the task."""
-        if getattr(self.bus, "_is_shutdown", False) or getattr(self.bus, "_shutdown_running", False):
+        if getattr(self.bus, "_is_shutdown", False) or getattr(
+            self.bus, "_shutdown_running", False
+        ):
             # The bus was shut down under a task it does not track (store_task=False).
             log.debug("cyclic task 0x%X ends: its bus is shut down", self.arbitration_id)
             return False

@@ -11,9 +11,10 @@
 //! - A loop that fell behind (the machine or the GIL held it up) catches up: the slots it missed
 //!   are sent at once, one after the other, so that the number of frames stays `duration /
 //!   period` and the mean period exact. Only when it is more than [`Config::max_catch_up`]
-//!   (20 ms by default) behind does it skip to the most recent due slot and count the skipped
-//!   ones, as the kernel's broadcast manager does with timer overruns (`hrtimer_forward`),
-//!   rather than flood the bus with a long burst of stale frames.
+//!   (250 ms by default, longer than a loaded machine and a busy Python thread hold the loop
+//!   up, so such stalls lose no frame) behind does it skip to the most recent due slot and
+//!   count the skipped ones, as the kernel's broadcast manager does with timer overruns
+//!   (`hrtimer_forward`), rather than flood the bus with a long burst of stale frames.
 //! - Precise sleep: the thread blocks on a condition variable until shortly before the deadline
 //!   and spins for the rest. The spin window adapts to how late the operating system actually
 //!   wakes the thread (the 90th percentile of recent wake-ups), bounded by [`Config::max_spin`]
@@ -106,7 +107,7 @@ impl Default for Config {
         Config {
             max_spin: Duration::from_millis(1),
             min_spin: Duration::from_micros(50),
-            max_catch_up: Duration::from_millis(20),
+            max_catch_up: Duration::from_millis(250),
         }
     }
 }

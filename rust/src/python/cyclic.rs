@@ -93,7 +93,7 @@ impl PyCyclicLoop {
     /// ``max_catch_up``: how far behind schedule (seconds) the loop still sends every slot it
     /// missed, one after the other; further behind, it skips to the most recent due slot.
     #[new]
-    #[pyo3(signature = (max_spin=0.001, max_catch_up=0.02))]
+    #[pyo3(signature = (max_spin=0.001, max_catch_up=0.25))]
     fn new(max_spin: f64, max_catch_up: f64) -> PyResult<Self> {
         let config = Config::with_max_spin(max_spin)?.catching_up(max_catch_up)?;
         Ok(PyCyclicLoop {
