@@ -80,6 +80,10 @@ def environment_for(python: str) -> dict[str, str]:
     env = dict(os.environ)
     if python != sys.executable:
         env.pop("PYTHONPATH", None)  # the reference must not import our package
+    elif env.get("PYTHONPATH"):
+        # The children run in benches/: a relative PYTHONPATH=build/pkg must still work.
+        paths = env["PYTHONPATH"].split(os.pathsep)
+        env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in paths if p)
     return env
 
 
