@@ -464,3 +464,188 @@ def test_tasks_still_running_at_interpreter_exit_are_stopped_cleanly() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
     assert proc.stderr == ""
+
+
+# -- stopping never hangs; nothing is sent after stop() (issue 19, item 7) -------------------------
+#
+# Each runs with a pure-Python CPU-bound thread beside it, as real programs have. The call that
+# must return runs in a helper thread, so that a hang fails the test instead of stalling it;
+# afterwards the test releases whatever the send was stuck on, so nothing is left hanging.
+
+
+@pytest.fixture
+def busy_thread() -> Iterator[None]:
+    """A thread running pure Python code all the time (it holds the GIL whenever it can)."""
+    done = threading.Event()
+
+    def spin() -> None:
+        x = 0
+        while not done.is_set():
+            for i in range(1000):
+                x += i * i
+
+    thread = threading.Thread(target=spin, daemon=True)
+    thread.start()
+    yield
+    done.set()
+    thread.join()
+
+
+def returns_within(call: Any, limit: float) -> Optional[float]:
+    """Runs ``call()`` in a helper thread; the wall time it took, or None if it did not return
+    within ``limit`` seconds (it is then left running)."""
+    finished: list[float] = []
+
+    def run() -> None:
+        t0 = time.monotonic()
+        call()
+        finished.append(time.monotonic() - t0)
+
+    helper = threading.Thread(target=run, daemon=True)
+    helper.start()
+    helper.join(limit)
+    return finished[0] if finished else None
+
+
+def stopper(how: str, bus: can.BusABC, task: can.CyclicSendTaskABC) -> Any:
+    return {
+        "stop": task.stop,
+        "stop_all": bus.stop_all_periodic_tasks,
+        "shutdown": bus.shutdown,
+    }[how]
+
+
+def wait_for_no_loop_thread(limit: float = 2.0) -> None:
+    deadline = time.monotonic() + limit
+    while loop_threads() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert loop_threads() == []
+
+
+STOPPERS = ["stop", "stop_all", "shutdown"]
+
+
+@pytest.mark.parametrize("how", STOPPERS)
+def test_stop_returns_while_modifier_callback_waits_for_a_lock_the_caller_holds(
+    how: str, busy_thread: None
+) -> None:
+    ch = f"bcm-{next(_counter)}"
+    tx = can.Bus(ch, interface="virtual")
+    rx = can.Bus(ch, interface="virtual")
+    lock = threading.Lock()
+    waiting = threading.Event()
+
+    def modifier(msg: Message) -> None:
+        waiting.set()
+        with lock:
+            pass
+
+    task = tx.send_periodic(Message(arbitration_id=0x7), 0.005, modifier_callback=modifier)
+    time.sleep(0.05)
+    with lock:
+        waiting.clear()
+        assert waiting.wait(2), "the callback never ran"
+        took = returns_within(stopper(how, tx, task), 3.0)
+        stopped_at = time.time()
+    time.sleep(0.1)  # the callback, released, would send now
+    late = [m for m in collect(rx) if m.timestamp > stopped_at]
+    try:
+        assert took is not None, f"{how}() did not return while the callback waited"
+        assert took < 2.0, took
+        assert late == [], f"{len(late)} frame(s) sent after {how}() returned"
+        wait_for_no_loop_thread()
+    finally:
+        tx.shutdown()
+        rx.shutdown()
+
+
+@pytest.mark.parametrize("how", STOPPERS)
+def test_stop_returns_while_a_send_is_blocked_on_a_full_queue(how: str, busy_thread: None) -> None:
+    ch = f"bcm-{next(_counter)}"
+    tx = can.Bus(ch, interface="virtual")
+    rx = can.Bus(ch, interface="virtual", rx_queue_size=1)  # nobody reads it: send blocks
+    task = tx.send_periodic(Message(arbitration_id=0x8), 0.005)
+    time.sleep(0.1)
+    took = returns_within(stopper(how, tx, task), 3.0)
+    stopped_at = time.time()
+    try:
+        # Draining the queue lets the blocked send finish (or, after shutdown, it was
+        # abandoned): either way no send may start after stop() returned.
+        frames = [m for _ in range(10) if (m := rx.recv(0.02)) is not None]
+        assert took is not None, f"{how}() did not return while a send was blocked"
+        assert took < 2.0, took
+        assert frames, "the queue held a frame"
+        late = [m for m in frames if m.timestamp > stopped_at]
+        assert late == [], f"{len(late)} frame(s) sent after {how}() returned"
+        if how == "shutdown":
+            # The send blocked when the bus was shut down was abandoned: only the queued frame.
+            assert len(frames) == 1
+        wait_for_no_loop_thread()
+    finally:
+        tx.shutdown()
+        rx.shutdown()
+
+
+@pytest.mark.parametrize("how", STOPPERS)
+def test_stop_from_inside_the_modifier_callback_sends_nothing_more(
+    how: str, busy_thread: None
+) -> None:
+    ch = f"bcm-{next(_counter)}"
+    tx = can.Bus(ch, interface="virtual")
+    rx = can.Bus(ch, interface="virtual")
+    calls: list[float] = []
+    box: list[Any] = []
+
+    def modifier(msg: Message) -> None:
+        calls.append(time.time())
+        msg.data[0] = len(calls)
+        if len(calls) == 3:
+            stopper(how, tx, box[0])()
+
+    task = tx.send_periodic(Message(arbitration_id=9, data=[0]), 0.005, modifier_callback=modifier)
+    box.append(task)
+    deadline = time.monotonic() + 3
+    while len(calls) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    try:
+        assert len(calls) == 3
+        # The third call stopped the task: its message is not sent, nor anything after it.
+        assert [m.data[0] for m in collect(rx)] == [1, 2]
+        wait_for_no_loop_thread()
+    finally:
+        tx.shutdown()
+        rx.shutdown()
+
+
+# -- a busy Python thread does not starve many tasks (issue 19, item 8) ---------------------------
+
+
+def test_many_tasks_beside_a_busy_python_thread_send_their_frames(busy_thread: None) -> None:
+    # 300 tasks at 10 ms with a pure-Python CPU loop beside them. With one GIL acquisition per
+    # frame, keeping up is a race lost on a GIL hand-over: issue 19 measured 10-14 % at 200
+    # tasks; on the 2-core machine here the old loop sent 7-8 % in two standalone runs of three
+    # and all frames in the third, and passed this test in the pytest runs tried, so this is a
+    # guard against starvation, not a proof of the batching: that is the Rust test
+    # `sends_that_fall_due_together_share_one_session`. Batched sends sent 99-101 % in every
+    # run here. Counted over a 1 s window of the send timestamps, after the tasks started.
+    ch = f"bcm-{next(_counter)}"
+    tx = can.Bus(ch, interface="virtual")
+    rx = can.Bus(ch, interface="virtual")
+    n, period, window = 300, 0.01, 1.0
+    tasks = [tx.send_periodic(Message(arbitration_id=i), period) for i in range(n)]
+    time.sleep(0.2)
+    t0 = time.time()
+    time.sleep(window + 0.05)
+    t0_stop = time.monotonic()
+    tx.stop_all_periodic_tasks()
+    stop_took = time.monotonic() - t0_stop
+    counted = sum(1 for m in collect(rx, 0.01) if t0 <= m.timestamp < t0 + window)
+    tx.shutdown()
+    rx.shutdown()
+    expected = n * window / period
+    assert counted >= 0.75 * expected, (
+        f"{counted} of {expected:.0f} frames ({counted / expected:.0%})"
+    )
+    assert stop_took < 2.0
+    assert all(t.stopped for t in tasks)

@@ -5,8 +5,8 @@ software implementation :meth:`can.BusABC.send_periodic` falls back to when an i
 native cyclic sending. Its timing is done in Rust (``can._core.CyclicLoop``): absolute
 deadlines (slot ``k`` is due at ``start + k * period``, so the period never drifts however long
 a send takes), the GIL released while waiting, a short spin before each deadline for precision,
-and one loop thread per bus serving all of that bus's tasks. The thread exists only while the
-bus has a running task.
+and one loop thread per bus serving all of that bus's tasks, which takes the GIL once for all
+the sends that fall due together. The thread exists only while the bus has a running task.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import abc
 import atexit
 import logging
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from can.bus import BusABC
 
 __all__ = [
+    "STOP_TIMEOUT",
     "CyclicSendTaskABC",
     "CyclicTask",
     "LimitedDurationCyclicSendTaskABC",
@@ -38,6 +40,10 @@ __all__ = [
 ]
 
 log = logging.getLogger("can.bcm")
+
+#: Seconds ``stop()`` waits for a send of the task that is under way before it returns anyway
+#: (the send is then left to finish on its own; no later send of the task starts).
+STOP_TIMEOUT = 0.5
 
 #: One message, or several sent in turn (python-can 4.x).
 Messages = Union[Message, Sequence[Message]]
@@ -199,18 +205,37 @@ class _BusLoop:
         self.reap()
         return task_id
 
-    def remove(self, task_id: int) -> None:
-        self.core.remove(task_id)
+    def remove(self, task_id: int, timeout: float = STOP_TIMEOUT) -> None:
+        """Unschedule a task, waiting at most about ``timeout`` seconds in all (for a send
+        under way, then for the loop thread to end if it was the bus's last task)."""
+        deadline = time.monotonic() + timeout
+        _, _, exiting, detached = self.core.remove(task_id, timeout)
+        if detached:
+            log.debug(
+                "cyclic task %d of %s: a send still under way after %g s is left to finish "
+                "on its own",
+                task_id,
+                self.name,
+                timeout,
+            )
+        if exiting is not None:
+            with self._lock:
+                thread = self._threads.get(exiting)
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
         self.reap()
 
-    def reap(self, timeout: Optional[float] = None) -> None:
-        """Join every loop thread that has been told to exit (except the calling thread)."""
+    def reap(self, timeout: float = 0.0) -> None:
+        """Join the loop threads that have been told to exit (except the calling thread),
+        waiting at most ``timeout`` seconds in all; a thread still busy in a send stays listed
+        and is joined later."""
+        deadline = time.monotonic() + timeout
         running = self.core.running_generation()
         me = threading.current_thread()
         with self._lock:
             exiting = [(g, t) for g, t in self._threads.items() if g != running and t is not me]
         for generation, thread in exiting:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
             if not thread.is_alive():
                 with self._lock:
                     self._threads.pop(generation, None)
@@ -246,8 +271,8 @@ def _stop_all_loops() -> None:
     with _all_loops_lock:
         loops = list(_all_loops)
     for loop in loops:
-        loop.core.clear(1.0)
-        loop.reap(timeout=1.0)
+        loop.core.clear(STOP_TIMEOUT)
+        loop.reap(timeout=STOP_TIMEOUT)
 
 
 def _loop_for(bus: Any) -> _BusLoop:
@@ -305,6 +330,10 @@ class ThreadBasedCyclicSendTask(
         self.exception: Optional[Exception] = None
         self._loop = _loop_for(bus)
         self._task_id: Optional[int] = None
+        # One flag per run of the task (a one-element list, read by its sender): cleared by
+        # stop() before anything else, so that a send whose modifier_callback or send lock was
+        # still being waited for when stop() returned does not go out afterwards.
+        self._active: Optional[list[bool]] = None
         self._state_lock = threading.Lock()
         if autostart:
             self.start()
@@ -336,21 +365,36 @@ class ThreadBasedCyclicSendTask(
         if old is not None:
             self._loop.remove(old)
         self._register_with_bus()
-        send = self._make_sender()
+        active = [True]
+        send = self._make_sender(active)
+
+        def on_error(exc: Exception) -> bool:
+            return active[0] and self._on_send_error(exc)
+
         with self._state_lock:
             if self._task_id is not None:  # another thread started it meanwhile
                 return
             self.exception = None
+            self._active = active
             self._task_id = self._loop.add(
-                send, self.messages, self.period, self.duration, self._on_send_error
+                send, self.messages, self.period, self.duration, on_error
             )
 
     def stop(self) -> None:
-        """Stop sending. When this returns, no further message of the task is sent (a send
-        under way has completed), and the bus's loop thread has ended if no other task of the
-        bus runs. Stopping a stopped task does nothing."""
+        """Stop sending. Stopping a stopped task does nothing.
+
+        When this returns, no send of the task starts any more: not even one whose
+        ``modifier_callback`` is still running. A call of the bus's ``send`` that was already
+        under way is waited for up to :data:`~can.broadcastmanager.STOP_TIMEOUT` (0.5 s) and
+        then left to finish on its own, so ``stop()`` returns promptly even when that send is
+        blocked (a full queue) or the callback waits for a lock the caller of ``stop()``
+        holds. The bus's loop thread has ended when this returns if no other task of the bus
+        runs (unless it is the thread left finishing such a send; it ends right after it)."""
         with self._state_lock:
             task_id, self._task_id = self._task_id, None
+            active, self._active = self._active, None
+        if active is not None:
+            active[0] = False
         if task_id is not None:
             self._loop.remove(task_id)
 
@@ -373,7 +417,7 @@ class ThreadBasedCyclicSendTask(
 
     # -- sending --------------------------------------------------------------------------------
 
-    def _make_sender(self) -> Callable[[Message], None]:
+    def _make_sender(self, active: list[bool]) -> Callable[[Message], None]:
         send = self.bus.send
         lock = self.send_lock
         modifier = self.modifier_callback
@@ -381,20 +425,24 @@ class ThreadBasedCyclicSendTask(
 
             def send_one(msg: Message) -> None:
                 with lock:
-                    send(msg)
+                    if active[0]:
+                        send(msg)
 
         else:
 
             def send_one(msg: Message) -> None:
                 modifier(msg)
                 with lock:
-                    send(msg)
+                    if active[0]:
+                        send(msg)
 
         return send_one
 
     def _on_send_error(self, exc: Exception) -> bool:
         """Called by the loop when a send raised: True to go on, False to stop the task."""
-        if getattr(self.bus, "_is_shutdown", False):
+        if getattr(self.bus, "_is_shutdown", False) or getattr(
+            self.bus, "_shutdown_running", False
+        ):
             # The bus was shut down under a task it does not track (store_task=False).
             log.debug("cyclic task 0x%X ends: its bus is shut down", self.arbitration_id)
             return False

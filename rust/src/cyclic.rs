@@ -11,9 +11,10 @@
 //! - A loop that fell behind (the machine or the GIL held it up) catches up: the slots it missed
 //!   are sent at once, one after the other, so that the number of frames stays `duration /
 //!   period` and the mean period exact. Only when it is more than [`Config::max_catch_up`]
-//!   (20 ms by default) behind does it skip to the most recent due slot and count the skipped
-//!   ones, as the kernel's broadcast manager does with timer overruns (`hrtimer_forward`),
-//!   rather than flood the bus with a long burst of stale frames.
+//!   (250 ms by default, longer than a loaded machine and a busy Python thread hold the loop
+//!   up, so such stalls lose no frame) behind does it skip to the most recent due slot and
+//!   count the skipped ones, as the kernel's broadcast manager does with timer overruns
+//!   (`hrtimer_forward`), rather than flood the bus with a long burst of stale frames.
 //! - Precise sleep: the thread blocks on a condition variable until shortly before the deadline
 //!   and spins for the rest. The spin window adapts to how late the operating system actually
 //!   wakes the thread (the 90th percentile of recent wake-ups), bounded by [`Config::max_spin`]
@@ -22,9 +23,13 @@
 //!   On Linux the loop thread's timer slack is lowered to 1 ns (`prctl(PR_SET_TIMERSLACK)`, see
 //!   prctl(2)), which shortens those late wake-ups. A thread preempted while spinning (the
 //!   machine is short of CPU) stops spinning for a while.
-//! - Stopping is prompt: [`TimerLoop::remove`] wakes the loop at once, waits until a send of the
-//!   removed task that is already under way has finished (so nothing of it is sent after
-//!   `remove` returns), and tells the caller which loop thread is now exiting so it can be joined.
+//! - Sends that fall due together are made together: the loop calls its session callback once
+//!   and [`Due::send_all`] sends every due slot, so whatever a send needs (the Python binding:
+//!   the GIL) is acquired once per batch, not once per frame.
+//! - Stopping is prompt and bounded: [`TimerLoop::remove`] wakes the loop at once, makes sure no
+//!   send of the task starts after it returns, waits up to a timeout for a send already under
+//!   way, and then leaves it to finish on its own; it tells the caller which loop thread is now
+//!   exiting so it can be joined.
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, ThreadId};
@@ -102,7 +107,7 @@ impl Default for Config {
         Config {
             max_spin: Duration::from_millis(1),
             min_spin: Duration::from_micros(50),
-            max_catch_up: Duration::from_millis(20),
+            max_catch_up: Duration::from_millis(250),
         }
     }
 }
@@ -236,6 +241,9 @@ pub struct Removed<P> {
     pub stats: TaskStats,
     /// The loop thread that was told to exit because no task is left; join it.
     pub exiting: Option<Generation>,
+    /// A send of the task was still under way when the wait ran out; it finishes on its own
+    /// (and the loop thread running it exits afterwards if it was told to).
+    pub detached: bool,
 }
 
 /// Result of [`TimerLoop::add`].
@@ -456,24 +464,40 @@ impl<P: Clone> TimerLoop<P> {
         Added { id, start_runner }
     }
 
-    /// Unschedules task `id` (also forgets a finished one). If a send of it is under way on
-    /// another thread, waits until it has returned. Safe to call from the send callback.
-    pub fn remove(&self, id: TaskId) -> Removed<P> {
+    /// Unschedules task `id` (also forgets a finished one). No send of it starts after this
+    /// returns. If a send of it is under way on another thread, waits up to `timeout` for it
+    /// to return; a send still under way then (blocked in the bus, or in a callback that waits
+    /// for something the caller holds) is left to finish on its own, and
+    /// [`Removed::detached`] says so. Safe to call from the send callback.
+    pub fn remove(&self, id: TaskId, timeout: Duration) -> Removed<P> {
         let me = thread::current().id();
+        let deadline = Instant::now().checked_add(timeout);
         let mut st = self.lock();
         if let Some(task) = st.tasks.iter_mut().find(|t| t.id == id) {
             task.cancelled = true;
         }
+        let mut detached = false;
         while st.firing.iter().any(|&(t, th)| t == id && th != me) {
+            let now = Instant::now();
+            let left = match deadline {
+                Some(deadline) if now >= deadline => {
+                    detached = true;
+                    break;
+                }
+                Some(deadline) => deadline - now,
+                None => Duration::from_secs(3600),
+            };
             st = self
                 .changed
-                .wait(st)
-                .unwrap_or_else(PoisonError::into_inner);
+                .wait_timeout(st, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
         let mut removed = Removed {
             payload: None,
             stats: TaskStats::default(),
             exiting: None,
+            detached,
         };
         if let Some(pos) = st.tasks.iter().position(|t| t.id == id) {
             let task = st.tasks.swap_remove(pos);
@@ -574,14 +598,20 @@ impl<P: Clone> TimerLoop<P> {
     }
 
     /// Serves the tasks until none is left or this thread is told to exit (see
-    /// [`Removed::exiting`]). `fire(info, payload)` performs one send (see [`Fire`]). It is
-    /// called without the loop's lock held, so it may call any method of the loop.
-    pub fn run<F>(&self, generation: Generation, mut fire: F)
+    /// [`Removed::exiting`]).
+    ///
+    /// Whenever a slot falls due, the loop calls `session` once with a [`Due`], and `session`
+    /// calls [`Due::send_all`] with the function that performs one send. `send_all` sends every
+    /// slot that is due at that moment, and every one that falls due while it runs, before it
+    /// returns. So whatever `session` must acquire to be able to send (the Python binding: the
+    /// GIL, which a busy Python thread may hold for milliseconds) it acquires once for all the
+    /// sends that fell due meanwhile, not once per send. Sends run without the loop's lock
+    /// held, so they may call any method of the loop.
+    pub fn run<S>(&self, generation: Generation, mut session: S)
     where
-        F: FnMut(Fire, &P) -> Control,
+        S: FnMut(&mut Due<'_, P>),
     {
         lower_timer_slack();
-        let me = thread::current().id();
         let mut sleeper = Sleeper::new(self.config);
         let mut st = self.lock();
         if st.runner == Runner::Running(generation) {
@@ -605,15 +635,7 @@ impl<P: Clone> TimerLoop<P> {
                 self.changed.notify_all();
                 return;
             }
-            // The task due first (ties: the one added first).
-            let next = st
-                .tasks
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| !t.cancelled)
-                .filter_map(|(i, t)| t.due.map(|due| (due, t.id, i)))
-                .min();
-            let Some((due, id, index)) = next else {
+            let Some((due, _, index)) = st.next_due() else {
                 // Only tasks being removed are left: wait for their removal.
                 st = self
                     .changed
@@ -647,7 +669,60 @@ impl<P: Clone> TimerLoop<P> {
                 }
                 continue;
             }
-            // Due: send it without holding the lock.
+            drop(st);
+            let mut due = Due {
+                lp: self,
+                generation,
+                me: thread::current().id(),
+            };
+            session(&mut due);
+            st = self.lock();
+        }
+    }
+}
+
+impl<P> State<P> {
+    /// The scheduled task due first (ties: the lowest id), as `(due, id, index)`.
+    fn next_due(&self) -> Option<(Instant, TaskId, usize)> {
+        self.tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !t.cancelled)
+            .filter_map(|(i, t)| t.due.map(|due| (due, t.id, i)))
+            .min()
+    }
+}
+
+/// The sends that are due, handed to the session of [`TimerLoop::run`].
+pub struct Due<'a, P> {
+    lp: &'a TimerLoop<P>,
+    generation: Generation,
+    me: ThreadId,
+}
+
+impl<P: Clone> Due<'_, P> {
+    /// Calls `fire(info, payload)` for every slot due now, earliest first, looking again after
+    /// each send, until none is due; returns how many sends it made. Just before each send it
+    /// checks, under the loop's lock, that the task is still scheduled and that this thread
+    /// still runs the loop, so nothing is sent of a task once [`TimerLoop::remove`] has
+    /// returned for it.
+    pub fn send_all<F>(&mut self, mut fire: F) -> usize
+    where
+        F: FnMut(Fire, &P) -> Control,
+    {
+        let lp = self.lp;
+        let mut sent = 0;
+        let mut st = lp.lock();
+        loop {
+            if st.runner != Runner::Running(self.generation) {
+                return sent;
+            }
+            let Some((due, id, index)) = st.next_due() else {
+                return sent;
+            };
+            if due > Instant::now() {
+                return sent;
+            }
             let task = &st.tasks[index];
             let payload = task.payload.clone();
             let info = Fire {
@@ -656,20 +731,21 @@ impl<P: Clone> TimerLoop<P> {
                 slot: task.slot,
                 due,
             };
-            st.firing.push((id, me));
+            st.firing.push((id, self.me));
             drop(st);
             let control = fire(info, &payload);
             drop(payload);
-            st = self.lock();
-            if let Some(pos) = st.firing.iter().position(|&f| f == (id, me)) {
+            sent += 1;
+            st = lp.lock();
+            if let Some(pos) = st.firing.iter().position(|&f| f == (id, self.me)) {
                 st.firing.swap_remove(pos);
             }
-            self.changed.notify_all();
+            lp.changed.notify_all();
             let now = Instant::now();
             if let Some(pos) = st.tasks.iter().position(|t| t.id == id) {
                 let task = &mut st.tasks[pos];
                 task.stats.sent += 1;
-                task.advance(now, self.config.max_catch_up);
+                task.advance(now, lp.config.max_catch_up);
                 let finish = if task.cancelled {
                     None
                 } else if control == Control::Stop {
@@ -696,6 +772,8 @@ mod tests {
 
     type Log = Arc<Mutex<Vec<(Fire, Instant)>>>;
 
+    const WAIT: Duration = Duration::from_secs(5);
+
     fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
         m.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -707,9 +785,11 @@ mod tests {
     ) -> thread::JoinHandle<()> {
         let lp = Arc::clone(lp);
         thread::spawn(move || {
-            lp.run(generation, |info, _| {
-                locked(&log).push((info, Instant::now()));
-                Control::Continue
+            lp.run(generation, |due| {
+                due.send_all(|info, _| {
+                    locked(&log).push((info, Instant::now()));
+                    Control::Continue
+                });
             })
         })
     }
@@ -786,10 +866,10 @@ mod tests {
         let generation = a.start_runner.expect("runner"); // ok: test
         let handle = spawn_runner(&lp, generation, Arc::clone(&log));
         thread::sleep(Duration::from_millis(60));
-        let ra = lp.remove(a.id);
+        let ra = lp.remove(a.id, WAIT);
         assert_eq!(ra.payload, Some(1));
         assert!(ra.exiting.is_none(), "b still runs");
-        let rb = lp.remove(b.id);
+        let rb = lp.remove(b.id, WAIT);
         assert_eq!(rb.exiting, Some(generation));
         handle.join().expect("runner exits when idle"); // ok: test
         let log = locked(&log);
@@ -802,7 +882,7 @@ mod tests {
         let c = lp.add(3, 1_000_000, None);
         assert_eq!(c.start_runner, Some(generation + 1));
         assert_eq!(lp.running_generation(), Some(generation + 1));
-        assert_eq!(lp.remove(c.id).exiting, Some(generation + 1));
+        assert_eq!(lp.remove(c.id, WAIT).exiting, Some(generation + 1));
         assert_eq!(lp.running_generation(), None);
     }
 
@@ -818,18 +898,20 @@ mod tests {
             let started = Arc::clone(&started);
             let finished = Arc::clone(&finished);
             thread::spawn(move || {
-                lp.run(generation, |_, _| {
-                    started.fetch_add(1, Ordering::SeqCst);
-                    thread::sleep(Duration::from_millis(20));
-                    finished.fetch_add(1, Ordering::SeqCst);
-                    Control::Continue
+                lp.run(generation, |due| {
+                    due.send_all(|_, _| {
+                        started.fetch_add(1, Ordering::SeqCst);
+                        thread::sleep(Duration::from_millis(20));
+                        finished.fetch_add(1, Ordering::SeqCst);
+                        Control::Continue
+                    });
                 })
             })
         };
         while started.load(Ordering::SeqCst) == 0 {
             thread::yield_now();
         }
-        let removed = lp.remove(added.id);
+        let removed = lp.remove(added.id, WAIT);
         // The send that was under way completed before remove returned...
         let done = finished.load(Ordering::SeqCst);
         assert_eq!(done, started.load(Ordering::SeqCst));
@@ -837,6 +919,92 @@ mod tests {
         handle.join().expect("runner"); // ok: test
                                         // ...and no other send started afterwards.
         assert_eq!(started.load(Ordering::SeqCst), done);
+    }
+
+    #[test]
+    fn remove_gives_up_on_a_stuck_send_and_nothing_new_starts() {
+        // The send blocks until the test releases it, as a send blocked on a full queue or a
+        // callback waiting for a lock the remover holds would.
+        let lp: Arc<TimerLoop<()>> = Arc::new(TimerLoop::default());
+        let started = Arc::new(AtomicUsize::new(0));
+        let release = Arc::new(AtomicUsize::new(0));
+        let a = lp.add((), 1_000_000, None);
+        let b = lp.add((), 1_000_000, None);
+        let generation = a.start_runner.expect("runner"); // ok: test
+        let handle = {
+            let lp = Arc::clone(&lp);
+            let started = Arc::clone(&started);
+            let release = Arc::clone(&release);
+            thread::spawn(move || {
+                lp.run(generation, |due| {
+                    due.send_all(|info, _| {
+                        if info.id == a.id {
+                            started.fetch_add(1, Ordering::SeqCst);
+                            while release.load(Ordering::SeqCst) == 0 {
+                                thread::sleep(Duration::from_millis(1));
+                            }
+                        }
+                        Control::Continue
+                    });
+                })
+            })
+        };
+        while started.load(Ordering::SeqCst) == 0 {
+            thread::yield_now();
+        }
+        let t0 = Instant::now();
+        let removed = lp.remove(a.id, Duration::from_millis(50));
+        let waited = t0.elapsed();
+        assert!(removed.detached);
+        assert!(waited >= Duration::from_millis(50), "{waited:?}");
+        assert!(waited < Duration::from_secs(2), "{waited:?}");
+        assert_eq!(lp.status(a.id), None);
+        // b is the last task: its removal tells the (stuck) thread to exit, without waiting.
+        let rb = lp.remove(b.id, Duration::from_millis(50));
+        assert!(!rb.detached);
+        assert_eq!(rb.exiting, Some(generation));
+        release.store(1, Ordering::SeqCst);
+        handle.join().expect("the detached thread ends on its own"); // ok: test
+        assert_eq!(
+            started.load(Ordering::SeqCst),
+            1,
+            "a send of a started after remove"
+        );
+    }
+
+    #[test]
+    fn sends_that_fall_due_together_share_one_session() {
+        // 50 tasks at 10 ms for 100 ms; every session first waits 4 ms (as the Python binding
+        // waits for the GIL held by a busy thread). One send per session would manage ~25
+        // sends in 100 ms; sends batched per session manage all 500.
+        let lp: Arc<TimerLoop<()>> = Arc::new(TimerLoop::default());
+        let ids: Vec<TaskId> = (0..50)
+            .map(|_| lp.add((), 10_000_000, Some(Duration::from_millis(100))).id)
+            .collect();
+        let generation = lp.running_generation().expect("runner"); // ok: test
+        let sessions = Arc::new(AtomicUsize::new(0));
+        let lp2 = Arc::clone(&lp);
+        let sessions2 = Arc::clone(&sessions);
+        thread::spawn(move || {
+            lp2.run(generation, |due| {
+                sessions2.fetch_add(1, Ordering::SeqCst);
+                thread::sleep(Duration::from_millis(4));
+                due.send_all(|_, _| Control::Continue);
+            })
+        })
+        .join()
+        .expect("runner"); // ok: test
+        let mut sent = 0;
+        for id in ids {
+            let Some(Status::Finished(Finish::Expired, stats)) = lp.status(id) else {
+                panic!("task {id} should have expired"); // ok: test
+            };
+            assert_eq!(stats.sent + stats.skipped, 10);
+            sent += stats.sent;
+        }
+        assert_eq!(sent, 500);
+        let sessions = sessions.load(Ordering::SeqCst);
+        assert!(sessions <= 60, "{sessions} sessions for 500 sends");
     }
 
     #[test]
@@ -848,16 +1016,18 @@ mod tests {
         let lp2 = Arc::clone(&lp);
         let (a_id, b_id) = (a.id, b.id);
         let handle = thread::spawn(move || {
-            lp2.run(generation, |info, _| {
-                if info.id == a_id && info.sent == 2 {
-                    return Control::Stop;
-                }
-                if info.id == b_id && info.sent == 4 {
-                    // Removing from inside the callback must not deadlock.
-                    let removed = lp2.remove(b_id);
-                    assert!(removed.payload.is_some());
-                }
-                Control::Continue
+            lp2.run(generation, |due| {
+                due.send_all(|info, _| {
+                    if info.id == a_id && info.sent == 2 {
+                        return Control::Stop;
+                    }
+                    if info.id == b_id && info.sent == 4 {
+                        // Removing from inside the callback must not deadlock.
+                        let removed = lp2.remove(b_id, WAIT);
+                        assert!(removed.payload.is_some());
+                    }
+                    Control::Continue
+                });
             })
         });
         handle
@@ -881,12 +1051,14 @@ mod tests {
         let lp2 = Arc::clone(&lp);
         let log2 = Arc::clone(&log);
         thread::spawn(move || {
-            lp2.run(generation, |info, _| {
-                locked(&log2).push((info, Instant::now()));
-                if info.sent == 3 {
-                    thread::sleep(Duration::from_millis(10)); // ten slots late
-                }
-                Control::Continue
+            lp2.run(generation, |due| {
+                due.send_all(|info, _| {
+                    locked(&log2).push((info, Instant::now()));
+                    if info.sent == 3 {
+                        thread::sleep(Duration::from_millis(10)); // ten slots late
+                    }
+                    Control::Continue
+                });
             })
         })
         .join()
@@ -941,12 +1113,14 @@ mod tests {
         assert_eq!(lp.payload(b.id), Some(1));
         assert_eq!(lp.set_payload(b.id, 9), Ok(1));
         assert_eq!(lp.set_payload(999, 9), Err(9));
-        let removed = lp.remove(b.id);
+        let removed = lp.remove(b.id, WAIT);
         assert_eq!(removed.payload, Some(9));
         // The runner generation handed out was never started: remove says it is over.
         assert_eq!(removed.exiting, b.start_runner);
         // A stale runner returns at once.
-        lp.run(removed.exiting.unwrap_or(0), |_, _| Control::Continue);
+        lp.run(removed.exiting.unwrap_or(0), |due| {
+            due.send_all(|_, _| Control::Continue);
+        });
     }
 
     #[test]

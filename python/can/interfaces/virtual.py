@@ -51,7 +51,8 @@ class VirtualBus(BusABC):
     :param receive_own_messages: also receive the messages this bus sends (``is_rx=False``).
     :param rx_queue_size: bound the receive queue to this many messages (0: unbounded). When a
         receiver's queue is full, :meth:`send` waits up to its ``timeout`` and then raises
-        :class:`can.CanTimeoutError`.
+        :class:`can.CanTimeoutError`. A send waiting there ends when either bus is shut
+        down: the sender's with :class:`can.CanOperationError`, the receiver's by skipping it.
     :param preserve_timestamps: keep the sender's timestamp instead of the time of sending.
     """
 
@@ -68,6 +69,8 @@ class VirtualBus(BusABC):
         self.channel_info = f"Virtual bus channel {channel}"
         self.receive_own_messages = bool(receive_own_messages)
         self.preserve_timestamps = bool(preserve_timestamps)
+        # Set when shutdown() begins: sends waiting for room in a full queue give up.
+        self._closing = False
         if rx_queue_size < 0:
             raise ValueError(f"rx_queue_size may not be negative, got {rx_queue_size}")
         self._queue: Union[queue.SimpleQueue[Any], queue.Queue[Any]] = (
@@ -112,22 +115,56 @@ class VirtualBus(BusABC):
             copy.timestamp = timestamp
             copy.channel = channel
             copy.is_rx = is_rx
-            bus._put(copy, timeout)
+            bus._put(copy, timeout, self)
 
-    def _put(self, msg: Message, timeout: Optional[float]) -> None:
+    def _put(self, msg: Message, timeout: Optional[float], sender: VirtualBus) -> None:
         q = self._queue
         if isinstance(q, queue.SimpleQueue):
             q.put(msg)
             return
-        try:
-            q.put(msg, timeout=timeout)
-        except queue.Full:
-            raise CanTimeoutError(
-                f"{self.channel_info}: receive queue full ({q.maxsize} messages), "
-                f"message not delivered within {timeout} s"
-            ) from None
+        # queue.Queue.put, with a wait that a shutdown of either bus interrupts.
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with q.not_full:
+            waited = False
+            while True:
+                # After a wait the shutdown flags come first: a shutdown that woke this send
+                # wins over room that a receiver made meanwhile.
+                if waited and sender._closing:
+                    raise CanOperationError(
+                        f"cannot send: {sender.channel_info} was shut down while the send "
+                        "waited for room in a receive queue"
+                    )
+                if waited and self._closing:
+                    return  # the receiver is gone
+                if q._qsize() < q.maxsize:
+                    break
+                waited = True
+                if deadline is None:
+                    q.not_full.wait()
+                    continue
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise CanTimeoutError(
+                        f"{self.channel_info}: receive queue full ({q.maxsize} messages), "
+                        f"message not delivered within {timeout} s"
+                    )
+                q.not_full.wait(left)
+            q._put(msg)
+            q.unfinished_tasks += 1
+            q.not_empty.notify()
+
+    def _wake_waiting_senders(self) -> None:
+        """Wake sends waiting for room in a full receive queue of this channel, so that they
+        see that this bus is shutting down."""
+        for bus in (*self._channel.receivers, self):
+            q = bus._queue
+            if isinstance(q, queue.Queue):
+                with q.not_full:
+                    q.not_full.notify_all()
 
     def shutdown(self) -> None:
+        self._closing = True
+        self._wake_waiting_senders()
         super().shutdown()
         with _channels_lock:
             chan = self._channel

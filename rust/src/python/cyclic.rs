@@ -3,7 +3,9 @@
 //! Each task's payload is the callable that sends one message (normally a small Python wrapper
 //! around the bus's `send`), the messages sent in turn, and an error handler. The loop thread is
 //! a Python `threading.Thread` started by `can.broadcastmanager`; it calls [`PyCyclicLoop::run`],
-//! which detaches from the interpreter while waiting and re-attaches only to call `send`.
+//! which detaches from the interpreter while waiting and attaches once per batch of sends that
+//! fell due together (waiting for the GIL can take a switch interval, 5 ms, when another thread
+//! runs Python code: paying that once per frame starves many tasks).
 
 use std::sync::Arc;
 
@@ -77,8 +79,8 @@ fn fire(py: Python<'_>, payload: &Payload, sent: u64) -> Control {
 ///
 /// ``add`` schedules a task and, when no thread runs the loop, returns the generation number a
 /// new thread must pass to ``run``. ``run`` serves the tasks with the GIL released while it
-/// waits and returns when no task is left. ``remove`` unschedules a task, waiting for a send of
-/// it that is under way.
+/// waits and returns when no task is left. ``remove`` unschedules a task, waiting a bounded time
+/// for a send of it that is under way.
 #[pyclass(name = "CyclicLoop", module = "can._core", frozen)]
 pub struct PyCyclicLoop {
     inner: Arc<TimerLoop<Shared>>,
@@ -91,7 +93,7 @@ impl PyCyclicLoop {
     /// ``max_catch_up``: how far behind schedule (seconds) the loop still sends every slot it
     /// missed, one after the other; further behind, it skips to the most recent due slot.
     #[new]
-    #[pyo3(signature = (max_spin=0.001, max_catch_up=0.02))]
+    #[pyo3(signature = (max_spin=0.001, max_catch_up=0.25))]
     fn new(max_spin: f64, max_catch_up: f64) -> PyResult<Self> {
         let config = Config::with_max_spin(max_spin)?.catching_up(max_catch_up)?;
         Ok(PyCyclicLoop {
@@ -133,24 +135,40 @@ impl PyCyclicLoop {
     }
 
     /// Serves the tasks in the calling thread until none is left or this generation is told
-    /// to exit. The GIL is released except while a task's ``send`` runs.
+    /// to exit. The GIL is released while waiting; it is taken once for all the sends that
+    /// are due (including those that fell due while waiting for it).
     fn run(&self, py: Python<'_>, generation: u64) {
         let inner = Arc::clone(&self.inner);
         py.detach(move || {
-            inner.run(generation, |info, payload| {
-                Python::attach(|py| fire(py, payload, info.sent))
+            inner.run(generation, |due| {
+                Python::attach(|py| due.send_all(|info, payload| fire(py, payload, info.sent)));
             })
         });
     }
 
-    /// Unschedules a task (waiting for a send of it that is under way on another thread).
-    /// Returns ``(sent, skipped, exiting)``: the task's counters, and the generation of the loop
-    /// thread that now exits because no task is left (join it), or None.
-    fn remove(&self, py: Python<'_>, task_id: TaskId) -> (u64, u64, Option<u64>) {
+    /// Unschedules a task: no send of it starts after this returns. A send of it under way on
+    /// another thread is waited for up to ``timeout`` seconds, then left to finish on its own.
+    /// Returns ``(sent, skipped, exiting, detached)``: the task's counters, the generation of
+    /// the loop thread that now exits because no task is left (join it) or None, and whether a
+    /// send was still under way when the wait ran out.
+    #[pyo3(signature = (task_id, timeout=1.0))]
+    fn remove(
+        &self,
+        py: Python<'_>,
+        task_id: TaskId,
+        timeout: f64,
+    ) -> PyResult<(u64, u64, Option<u64>, bool)> {
+        let timeout = std::time::Duration::try_from_secs_f64(timeout)
+            .map_err(|_| PyValueError::new_err(format!("timeout must be >= 0, got {timeout}")))?;
         let inner = Arc::clone(&self.inner);
-        let removed = py.detach(move || inner.remove(task_id));
+        let removed = py.detach(move || inner.remove(task_id, timeout));
         // The payload (Python references) is dropped here, attached to the interpreter.
-        (removed.stats.sent, removed.stats.skipped, removed.exiting)
+        Ok((
+            removed.stats.sent,
+            removed.stats.skipped,
+            removed.exiting,
+            removed.detached,
+        ))
     }
 
     /// Unschedules every task, waiting up to ``timeout`` seconds for sends under way, and
