@@ -334,3 +334,42 @@ def test_player_bad_file_content(env: Env) -> None:
     proc = env.run("can-player", "-i", "testgen", str(path))
     assert proc.returncode == 1 and proc.stderr.count("\n") <= 3, proc.stderr
     assert "bad.asc" in proc.stderr and "Traceback" not in proc.stderr
+
+
+SCRIPTS = ["logger", "player", "logconvert", "generate", "bridge"]
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_every_script_runs_by_each_of_its_names(env: Env, name: str) -> None:
+    # can-<name>, can_<name> (python-can's names; not for the new generate) and python -m can.<name>
+    bindir = pathlib.Path(sys.executable).parent
+    if not (bindir / f"can-{name}").exists():
+        pytest.skip("only when testing the installed wheel (console scripts)")
+    commands = [[str(bindir / f"can-{name}")], [sys.executable, "-m", f"can.{name}"]]
+    if name != "generate":
+        commands.append([str(bindir / f"can_{name}")])
+    for command in commands:
+        proc = subprocess.run(
+            [*command, "--help"], env=env.env, capture_output=True, text=True, timeout=60
+        )
+        assert proc.returncode == 0, (command, proc.stderr)
+        assert proc.stdout.startswith("usage: "), command
+
+
+def test_generate_sends_what_it_is_asked(env: Env) -> None:
+    proc = env.run(
+        "can-generate", "-i", "testgen", "-n", "5", "-g", "20", "-I", "7DF", "-L", "3", "-D", "i"
+    )
+    rows = sent(env, proc)
+    assert [r[1] for r in rows] == [0x7DF] * 5
+    assert all(0.017 <= s <= 0.1 for s in spacing(rows)), spacing(rows)
+    assert proc.stderr.strip().splitlines()[-1].startswith("5 frames sent")
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [(["-I", "xyz"], "expected r, i or a hex number"), (["-L", "9"], "cannot carry 9 data bytes")],
+)
+def test_generate_bad_modes(env: Env, args: list[str], text: str) -> None:
+    proc = env.run("can-generate", "-i", "testgen", "-n", "1", *args)
+    assert proc.returncode in (1, 2) and text in proc.stderr and "Traceback" not in proc.stderr

@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any, Callable, Optional, TextIO, Union
 
-from can import _core
+from can import _core, cli
 from can.io.formats import MESSAGE_READERS, MESSAGE_WRITERS, log_format, split_suffix
 
 __all__ = ["convert", "is_native", "main", "parse_filter"]
@@ -220,8 +220,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         nargs="+",
         type=parse_filter,
         metavar="ID:MASK",
-        help="only write frames whose id matches one of these filters, each <can_id>:<can_mask>"
-        " in hex (an id of more than 3 digits or ending in x matches extended ids)",
+        help="only write frames whose id matches one of these filters, each <can_id>:<can_mask> "
+        "or <can_id>~<can_mask> (inverted) in hex (an id of more than 3 digits or ending in x "
+        "matches extended ids)",
     )
     parser.add_argument(
         "--skip-malformed",
@@ -233,8 +234,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         action="store_true",
         help="no progress bar (it is only shown when stderr is a terminal anyway)",
     )
-    args = parser.parse_args(argv)
+    cli.add_verbosity_argument(parser)
+    cli.run(parser, _run, argv)
 
+
+def _run(args: argparse.Namespace) -> int:
     bar: Optional[_ProgressBar] = None
     if not args.no_progress and sys.stderr.isatty():
         try:
@@ -249,21 +253,15 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             strict=not args.skip_malformed,
             progress=bar,
         )
+    finally:
         if bar is not None:
             bar.close()
-            print(
-                f"{stats['frames_written']} of {stats['frames_read']} frames written "
-                f"to {args.output}",
-                file=sys.stderr,
-            )
-    except KeyboardInterrupt:
-        if bar is not None:
-            bar.close()
-        sys.exit(1)
-    except (OSError, ValueError) as e:
-        if bar is not None:
-            bar.close()
-        parser.exit(1, f"{parser.prog}: error: {e}\n")
+    if bar is not None:
+        print(
+            f"{stats['frames_written']} of {stats['frames_read']} frames written to {args.output}",
+            file=sys.stderr,
+        )
+    return 0
 
 
 if __name__ == "__main__":
