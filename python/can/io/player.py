@@ -70,7 +70,9 @@ class MessageSync:
         fast, 0.5 at half speed. Pauses are shortened to ``skip`` after scaling.
 
     A message with a timestamp earlier than the previous one is handed out at once. The
-    clock is :func:`time.perf_counter`; waits shorter than 0.1 ms are not slept.
+    clock is :func:`time.perf_counter`; the deadlines are absolute (counted from the start), so
+    the timing does not drift, and the last millisecond before each is polled rather than
+    slept, so an operating system that oversleeps does not make a message late.
 
     >>> import can, time
     >>> msgs = [can.Message(timestamp=t) for t in (100.0, 100.1, 100.2, 200.0)]
@@ -114,6 +116,8 @@ class MessageSync:
             if self.skip > 0 and wait > self.skip:
                 shift += wait - self.skip
                 wait = self.skip
-            if wait >= 1e-4:
-                time.sleep(wait)
+            if wait > 0.002:
+                time.sleep(wait - 0.001)  # the OS may oversleep: the last millisecond is polled
+            while clock() < due:
+                time.sleep(0)
             yield msg
