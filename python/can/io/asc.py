@@ -17,7 +17,7 @@ from typing import Any, Optional, Union
 
 from can import _core
 from can.exceptions import CanError
-from can.io.generic import BaseIOHandler, FileLike, PathLike
+from can.io.generic import BaseIOHandler, FileLike, PathLike, _finalize_writer, _stop_writer
 from can.listener import Listener
 from can.message import Message
 
@@ -179,6 +179,7 @@ class ASCWriter(BaseIOHandler, Listener):
         except BaseException:
             super().stop()
             raise
+        self._finalizer = _finalize_writer(self, self._writer)
         self._stopped = False
         if type(self).on_message_received is ASCWriter.on_message_received:
             # The hot path: each message goes straight to the native writer.
@@ -202,12 +203,12 @@ class ASCWriter(BaseIOHandler, Listener):
 
     def stop(self) -> None:
         """Writes ``End TriggerBlock``, flushes, and closes the file (a file-like object
-        passed in is flushed and left open). Safe to call twice."""
+        passed in is flushed and left open). Safe to call twice; writing afterwards raises
+        :class:`ValueError`."""
         if self._stopped:
             return
         self._stopped = True
         try:
-            if self.file is not None and not getattr(self.file, "closed", False):
-                self._writer.finish()
+            _stop_writer(self.file, self._writer, self._finalizer)
         finally:
             super().stop()
