@@ -16,7 +16,6 @@ import signal
 import struct
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 import warnings
@@ -120,7 +119,7 @@ def test_script_ending_without_stop_writes_everything(
         assert proc.stdout is not None
         assert proc.stdout.readline() == "ready\n"
         proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     if ending == "sigint":
         assert "KeyboardInterrupt" in err
         assert proc.returncode != 0
@@ -155,7 +154,7 @@ def test_write_after_stop_raises_at_once(tmp_path: Path, suffix: str, sink: str)
 @pytest.mark.parametrize("suffix", sorted(FORMATS))
 def test_write_to_a_file_the_caller_closed_raises_at_once(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"out.{suffix}"
-    f = open(path, "wb")  # noqa: SIM115
+    f = open(path, "wb")
     writer = FORMATS[suffix][0](f)
     writer.on_message_received(message(0))
     f.close()
@@ -363,17 +362,22 @@ def test_blf_append_to_a_file_that_is_not_blf_is_refused(tmp_path: Path) -> None
 
 
 class SlowFile(io.BytesIO):
-    """A caller's file whose write() lets other threads run."""
+    """A caller's file whose write() lets other threads run (sleeping in every large write
+    and every 50th one) while a writer is inside it."""
+
+    calls = 0
 
     def write(self, b: Any) -> int:
-        time.sleep(0.0002)
+        self.calls += 1
+        if len(b) > 1000 or self.calls % 50 == 0:
+            time.sleep(0.0002)
         return super().write(b)
 
 
 @pytest.mark.parametrize("threads", [2, 4])
 @pytest.mark.parametrize("suffix", sorted(FORMATS))
 def test_threads_share_one_writer(tmp_path: Path, suffix: str, threads: int) -> None:
-    per_thread = 300
+    per_thread = 2000  # several 64 KiB blocks of text lines
     out = SlowFile()
     kwargs = {"max_container_size": 512} if suffix == "blf" else {}
     writer = FORMATS[suffix][0](out, **kwargs)

@@ -104,7 +104,9 @@ def _close_native(file: Optional[FileLike], writer: _NativeWriter) -> object:
     return None
 
 
-def _finalize_writer(handler: BaseIOHandler, writer: _NativeWriter) -> weakref.finalize[..., None]:
+def _finalize_writer(
+    handler: BaseIOHandler, writer: _NativeWriter
+) -> weakref.finalize[..., BaseIOHandler]:
     """Closes the native `writer` of `handler` when `handler` is garbage-collected or the
     interpreter exits without :meth:`stop` having been called (a ``del``, an exception or
     Ctrl-C ending the script): what it buffered is written to the file, which is flushed,
@@ -118,7 +120,7 @@ def _finalize_writer(handler: BaseIOHandler, writer: _NativeWriter) -> weakref.f
 
 
 def _stop_writer(
-    file: Optional[FileLike], writer: _NativeWriter, finalizer: weakref.finalize[..., None]
+    file: Optional[FileLike], writer: _NativeWriter, finalizer: weakref.finalize[..., Any]
 ) -> object:
     """Closes the native writer for ``stop()`` (see :func:`_close_native`)."""
     finalizer.detach()
