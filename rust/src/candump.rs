@@ -478,10 +478,27 @@ impl<W: Write> Writer<W> {
 
     /// Hands buffered lines to the output and flushes it.
     pub fn flush(&mut self) -> Result<()> {
-        self.out.write_all(self.buf.as_slice())?;
-        self.buf.clear();
+        self.drain()?;
         self.out.flush()?;
         Ok(())
+    }
+
+    /// Hands buffered lines to the output (without flushing it).
+    pub fn drain(&mut self) -> Result<()> {
+        self.out.write_all(self.buf.as_slice())?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Bytes formatted but not yet handed to the output.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Forgets the formatted bytes not yet handed to the output (after an error handing
+    /// them over was reported).
+    pub fn clear_buffer(&mut self) {
+        self.buf.clear();
     }
 
     /// The output.

@@ -17,7 +17,15 @@ from typing import Any, Optional, Union
 
 from can import _core
 from can.exceptions import CanError
-from can.io.generic import FileIOMessageWriter, FileLike, MessageReader, PathLike, _disk_size
+from can.io.generic import (
+    FileIOMessageWriter,
+    FileLike,
+    MessageReader,
+    PathLike,
+    _disk_size,
+    _finalize_writer,
+    _stop_writer,
+)
 from can.message import Message
 
 __all__ = ["ASCParseError", "ASCReader", "ASCWriter"]
@@ -185,6 +193,7 @@ class ASCWriter(FileIOMessageWriter):
         except BaseException:
             super().stop()
             raise
+        self._finalizer = _finalize_writer(self, self._writer)
         self._stopped = False
         if type(self).on_message_received is ASCWriter.on_message_received:
             # The hot path: each message goes straight to the native writer.
@@ -213,12 +222,12 @@ class ASCWriter(FileIOMessageWriter):
 
     def stop(self) -> None:
         """Writes ``End TriggerBlock``, flushes, and closes the file (a file-like object
-        passed in is flushed and left open). Safe to call twice."""
+        passed in is flushed and left open). Safe to call twice; writing afterwards raises
+        :class:`ValueError`."""
         if self._stopped:
             return
         self._stopped = True
         try:
-            if self.file is not None and not getattr(self.file, "closed", False):
-                self._writer.finish()
+            _stop_writer(self.file, self._writer, self._finalizer)
         finally:
             super().stop()

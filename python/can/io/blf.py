@@ -18,7 +18,14 @@ from typing import Any, Optional, Union
 from can import _core
 from can.exceptions import CanError
 from can.io.asc import _file_name
-from can.io.generic import FileIOMessageWriter, FileLike, MessageReader, PathLike
+from can.io.generic import (
+    FileIOMessageWriter,
+    FileLike,
+    MessageReader,
+    PathLike,
+    _finalize_writer,
+    _stop_writer,
+)
 from can.message import Message
 
 __all__ = ["BLFParseError", "BLFReader", "BLFTruncatedWarning", "BLFWriter"]
@@ -185,10 +192,12 @@ class BLFWriter(FileIOMessageWriter):
                 max_container_size,
                 self.file if append else None,
                 self.THREADED,
+                owned=self._owns_file,
             )
         except BaseException:
             super().stop()
             raise
+        self._finalizer = _finalize_writer(self, self._writer)
         self._stopped = False
         if type(self).on_message_received is BLFWriter.on_message_received:
             # The hot path: each message goes straight to the native writer.
@@ -237,17 +246,17 @@ class BLFWriter(FileIOMessageWriter):
     def stop(self) -> None:
         """Stops logging and closes the file (a file-like object passed in is flushed and
         left open). The header is rewritten with the final counts; on a file that cannot seek
-        it keeps its placeholder values and a warning says so."""
+        it keeps its placeholder values and a warning says so. Safe to call twice; writing
+        afterwards raises :class:`ValueError`."""
         if self._stopped:
             return
         self._stopped = True
         try:
-            if self.file is not None and not getattr(self.file, "closed", False):
-                if not self._writer.finish():
-                    warnings.warn(
-                        "the BLF header could not be completed: the file is not seekable",
-                        RuntimeWarning,
-                        stacklevel=2,
-                    )
+            if _stop_writer(self.file, self._writer, self._finalizer) is False:
+                warnings.warn(
+                    "the BLF header could not be completed: the file is not seekable",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
         finally:
             super().stop()

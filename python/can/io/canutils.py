@@ -13,7 +13,15 @@ from typing import Any, Union
 from can import _core
 from can.exceptions import CanError
 from can.io.asc import _file_name, _is_text
-from can.io.generic import FileIOMessageWriter, FileLike, MessageReader, PathLike, _disk_size
+from can.io.generic import (
+    FileIOMessageWriter,
+    FileLike,
+    MessageReader,
+    PathLike,
+    _disk_size,
+    _finalize_writer,
+    _stop_writer,
+)
 from can.message import Message
 
 __all__ = ["CanutilsLogParseError", "CanutilsLogReader", "CanutilsLogWriter"]
@@ -138,6 +146,8 @@ class CanutilsLogWriter(FileIOMessageWriter):
         except BaseException:
             super().stop()
             raise
+        self._finalizer = _finalize_writer(self, self._writer)
+        self._stopped = False
         if type(self).on_message_received is CanutilsLogWriter.on_message_received:
             # The hot path: each message goes straight to the native writer.
             self.on_message_received = self._writer.message_sink()  # type: ignore[method-assign,assignment]
@@ -153,9 +163,11 @@ class CanutilsLogWriter(FileIOMessageWriter):
 
     def stop(self) -> None:
         """Flushes and closes the file (a file-like object passed in is flushed and left
-        open). Safe to call twice."""
+        open). Safe to call twice; writing afterwards raises :class:`ValueError`."""
+        if self._stopped:
+            return
+        self._stopped = True
         try:
-            if self.file is not None and not getattr(self.file, "closed", False):
-                self._writer.flush()
+            _stop_writer(self.file, self._writer, self._finalizer)
         finally:
             super().stop()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Optional, TypeVar, Union
+from typing import IO, TYPE_CHECKING, Any, Optional, Protocol, TypeVar, Union
 
 from can.listener import Listener
 
@@ -139,3 +140,57 @@ class MessageReader(BaseIOHandler):
 
     def __iter__(self) -> Iterator[Message]:
         raise NotImplementedError(f"{type(self).__name__} does not implement __iter__()")
+
+
+class _NativeWriter(Protocol):
+    """What the native writers of ``can._core`` have in common."""
+
+    def close(self) -> object: ...
+
+    def discard(self) -> int: ...
+
+
+def _close_unstopped(writer: _NativeWriter, file: Optional[FileLike], owned: bool) -> None:
+    """The finaliser of a writer never stopped: writes what it buffered (see below)."""
+    try:
+        _close_native(file, writer)
+    finally:
+        if owned and file is not None:
+            file.close()
+
+
+def _close_native(file: Optional[FileLike], writer: _NativeWriter) -> object:
+    """Closes a native writer: returns what its ``close()`` returned. If the file was closed
+    already, nothing more can be written: a :class:`ValueError` says how much buffered data
+    that lost, if any."""
+    if file is not None and not getattr(file, "closed", False):
+        return writer.close()
+    lost = writer.discard()
+    if lost:
+        raise ValueError(
+            f"{lost} buffered bytes could not be written: the file was closed before stop()"
+        )
+    return None
+
+
+def _finalize_writer(
+    handler: BaseIOHandler, writer: _NativeWriter
+) -> weakref.finalize[..., BaseIOHandler]:
+    """Closes the native `writer` of `handler` when `handler` is garbage-collected or the
+    interpreter exits without :meth:`stop` having been called (a ``del``, an exception or
+    Ctrl-C ending the script): what it buffered is written to the file, which is flushed,
+    and closed if the handler opened it.
+
+    The finaliser holds the native writer and the file, not the handler; it runs before the
+    handler's file object is finalised (weak reference callbacks run before finalisers, also
+    for objects in reference cycles), so the file is still open. ``stop()`` detaches it.
+    """
+    return weakref.finalize(handler, _close_unstopped, writer, handler.file, handler._owns_file)
+
+
+def _stop_writer(
+    file: Optional[FileLike], writer: _NativeWriter, finalizer: weakref.finalize[..., Any]
+) -> object:
+    """Closes the native writer for ``stop()`` (see :func:`_close_native`)."""
+    finalizer.detach()
+    return _close_native(file, writer)

@@ -11,13 +11,16 @@ use std::io::Write;
 use super::{format_date, Civil, LocalTime, Utc, ASC_F_BRS, ASC_F_ESI, ASC_F_FDF, ASC_F_RTR};
 use crate::dlc::len_to_dlc;
 use crate::frame::CanFrame;
-use crate::lines::{LineBuf, Result, LINE_BUF_CAP};
+use crate::lines::{Error, LineBuf, Result, LINE_BUF_CAP};
 
 /// Lower-case hex digits (DLCs are written in lower case, as Vector tools do).
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
 /// Bytes buffered before they are handed to the output.
 const FLUSH_AT: usize = 64 << 10;
+
+/// The largest channel number an ASC file can hold as the reader reads it (nine digits).
+pub const MAX_CHANNEL: i64 = 999_999_999;
 
 /// Writes CAN frames and text events to an ASC file.
 pub struct Writer<W: Write> {
@@ -91,6 +94,17 @@ impl<W: Write> Writer<W> {
             Some(s) => s,
             None => {
                 let s = timestamp.unwrap_or(0.0);
+                if self
+                    .tz
+                    .local_of_unix(s)
+                    .or_else(|| Utc.local_of_unix(s))
+                    .is_none()
+                {
+                    return Err(Error::Value(format!(
+                        "cannot write a message whose timestamp is {s:?}: the file's date \
+                         cannot be that far from 1970"
+                    )));
+                }
                 self.write_header(s);
                 s
             }
@@ -131,6 +145,15 @@ impl<W: Write> Writer<W> {
         timestamp: Option<f64>,
         channel: i64,
     ) -> Result<()> {
+        // Channel 0 is not Vector's, but the reader reads it (as message channel -1).
+        if !(0..=MAX_CHANNEL).contains(&channel) {
+            return Err(Error::Value(format!(
+                "cannot write a message on ASC channel {channel} (message channel {}): ASC \
+                 channels are 0..={MAX_CHANNEL}, message channels -1..={}",
+                channel.saturating_sub(1),
+                MAX_CHANNEL - 1
+            )));
+        }
         self.begin_event(timestamp)?;
         let l = &mut self.buf;
         if frame.is_error() {
@@ -244,6 +267,24 @@ impl<W: Write> Writer<W> {
             self.out.write_all(&text)?;
         }
         self.end_line()
+    }
+
+    /// Hands buffered lines to the output (without flushing it).
+    pub fn drain(&mut self) -> Result<()> {
+        self.out.write_all(self.buf.as_slice())?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Bytes formatted but not yet handed to the output.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Forgets the formatted bytes not yet handed to the output (after an error handing
+    /// them over was reported).
+    pub fn clear_buffer(&mut self) {
+        self.buf.clear();
     }
 
     /// Hands buffered lines to the output and flushes it.

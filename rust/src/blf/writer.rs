@@ -68,23 +68,40 @@ impl<W: Write + Seek> Writer<W> {
         Ok(w)
     }
 
-    /// Continues an existing file whose header is `header`: its counts and times are kept
-    /// and new containers are appended at the end.
+    /// Continues an existing file whose header is `header`, at `point` (see
+    /// [`append_point`]): the output must already end there. Its counts and times are kept;
+    /// the objects of `point.carry` are written again, in the first new container.
     pub fn append(
         mut out: W,
         header: FileHeader,
+        point: AppendPoint,
         level: i32,
         max_container_size: usize,
     ) -> Result<Self> {
-        let end = out.seek(SeekFrom::End(0))?;
+        if (header.header_size as usize) < FILE_HEADER_SIZE {
+            return Err(Error::Value(format!(
+                "cannot append to a BLF file whose header is {} bytes: the {FILE_HEADER_SIZE} \
+                 bytes this writer rewrites would overwrite objects",
+                header.header_size
+            )));
+        }
+        out.seek(SeekFrom::Start(point.offset))?;
+        if point.pad_fill > 0 {
+            out.write_all(&[0u8; 4][..point.pad_fill.min(4)])?;
+        }
         let mut w = Self::build(out, level, max_container_size)?;
-        w.file_pos = end;
+        w.file_pos = point.offset + point.pad_fill.min(4) as u64;
         w.header = header;
-        w.header.header_size = FILE_HEADER_SIZE as u32;
-        if header.object_count > 0 {
+        if header.start != SystemTime::default() {
             w.start_timestamp = Some(header.start.to_unix());
             w.stop_timestamp = header.stop.to_unix_ms().map(|ms| ms as f64 / 1000.0);
+        } else if point.has_objects {
+            // The objects there have times relative to a start the header does not hold
+            // (a logger stopped before it wrote it): new ones get times from 0, that is
+            // absolute ones, so that both read back as they were written.
+            w.start_timestamp = Some(0.0);
         }
+        w.buf.extend_from_slice(&point.carry);
         Ok(w)
     }
 
@@ -133,6 +150,12 @@ impl<W: Write + Seek> Writer<W> {
     pub fn stop_timestamp(&self) -> Option<f64> {
         self.stop_timestamp
     }
+    /// Uncompressed bytes of objects not yet written to the file (containers being
+    /// compressed counted at their full size).
+    pub fn buffered(&self) -> usize {
+        self.buf.len() + self.pending.len() * self.max_container_size
+    }
+
     /// Bytes written to the file so far plus those still buffered (uncompressed).
     pub fn size_estimate(&self) -> u64 {
         let pending = (self.pending.len() * self.max_container_size) as u64;
@@ -153,9 +176,10 @@ impl<W: Write + Seek> Writer<W> {
         &mut self.out
     }
 
-    /// Nanoseconds since the measurement start for an absolute timestamp.
-    fn relative_ns(&mut self, ts: f64) -> u64 {
-        let ts = if ts.is_finite() { ts } else { 0.0 };
+    /// Nanoseconds since the measurement start for an absolute timestamp (at least 0: a
+    /// time before the start is written as the start); an error if they do not fit the
+    /// object header's 64 bits.
+    fn relative_ns(&mut self, ts: f64) -> Result<u64> {
         let start = *self.start_timestamp.get_or_insert_with(|| {
             if ts >= MIN_ABSOLUTE_TIMESTAMP {
                 // The SYSTEMTIME in the header holds milliseconds.
@@ -165,9 +189,8 @@ impl<W: Write + Seek> Writer<W> {
                 0.0
             }
         });
-        self.stop_timestamp = Some(ts);
         let x = (ts - start) * 1e9;
-        if x <= 0.0 {
+        let ns = if x <= 0.0 {
             0
         } else if x < 2_251_799_813_685_248.0 {
             // Below 2^51 ns (26 days), adding and subtracting 1.5 * 2^52 rounds to the nearest
@@ -175,10 +198,17 @@ impl<W: Write + Seek> Writer<W> {
             const MAGIC: f64 = 6_755_399_441_055_744.0;
             ((x + MAGIC) - MAGIC) as u64
         } else if x >= u64::MAX as f64 {
-            u64::MAX
+            return Err(Error::Value(format!(
+                "cannot write a message whose timestamp is {}: it is more than 2^64 ns \
+                 (584 years) after the first object's time, {}",
+                float_text(ts),
+                float_text(start)
+            )));
         } else {
             x.round() as u64
-        }
+        };
+        self.stop_timestamp = Some(ts);
+        Ok(ns)
     }
 
     fn begin_object(&mut self, obj_type: u32, payload_len: usize, ts: f64) -> Result<()> {
@@ -187,7 +217,8 @@ impl<W: Write + Seek> Writer<W> {
                 "the BLF writer is already finished".to_owned(),
             ));
         }
-        let ns = self.relative_ns(ts);
+        check_timestamp(ts)?;
+        let ns = self.relative_ns(ts)?;
         let obj_size = (OBJ_HEADER_V1_SIZE + payload_len) as u32;
         // Base header, then the version 1 header; built in place and appended at once.
         let mut h = [0u8; OBJ_HEADER_V1_SIZE];
@@ -494,12 +525,332 @@ fn classic_data(f: &CanFrame) -> [u8; 8] {
     (u64::from_le_bytes(d) & keep).to_le_bytes()
 }
 
+/// The latest time a BLF file header can hold (9999-12-31 23:59:59 UTC).
+const MAX_TIMESTAMP: f64 = 253_402_300_799.0;
+
+/// A timestamp a BLF object can carry and the reader reads back: finite, not negative, and
+/// within the years the file header's SYSTEMTIME holds.
+fn check_timestamp(ts: f64) -> Result<()> {
+    if (0.0..=MAX_TIMESTAMP).contains(&ts) {
+        return Ok(());
+    }
+    let why = if ts.is_nan() || ts.is_infinite() {
+        "not a finite number".to_owned()
+    } else if ts < 0.0 {
+        "BLF stores no time before 0".to_owned()
+    } else {
+        format!("BLF stores no time after {MAX_TIMESTAMP} (the year 9999)")
+    };
+    Err(Error::Value(format!(
+        "cannot write a message whose timestamp is {}: {why}",
+        float_text(ts)
+    )))
+}
+
+/// A float as Python writes it for the special values (`nan`, `inf`).
+fn float_text(v: f64) -> String {
+    if v.is_nan() {
+        "nan".to_owned()
+    } else if v.is_infinite() {
+        if v > 0.0 { "inf" } else { "-inf" }.to_owned()
+    } else {
+        format!("{v:?}")
+    }
+}
+
 fn bad_channel(channel: i32, max: u32) -> Error {
     Error::Value(format!(
         "channel {channel} cannot be stored in a BLF file: it must be 0..={} \
          (BLF counts channels from 1)",
         max - 1
     ))
+}
+
+/// Where [`Writer::append`] continues a file: after its last complete object.
+#[derive(Debug, Default)]
+pub struct AppendPoint {
+    /// The file offset at which new containers start; what follows it is cut off.
+    pub offset: u64,
+    /// Zero bytes to write at `offset` first: the padding of the last object kept, which
+    /// the file lacks.
+    pub pad_fill: usize,
+    /// Uncompressed objects (and the tail of an object begun in an earlier container) of the
+    /// container that held the last complete object, up to its end: that container is cut
+    /// off and these bytes are written again.
+    pub carry: Vec<u8>,
+    /// The length of the file.
+    pub file_len: u64,
+    /// Whether the file holds any complete object.
+    pub has_objects: bool,
+    /// Why the file is cut (what was incomplete, and where), if it ends inside an object.
+    pub incomplete: Option<String>,
+}
+
+/// A piece of the object stream: a container's inflated objects or a top-level object.
+struct StreamChunk {
+    file_start: u64,
+    file_end: u64,
+    /// The whole top-level object is in the file.
+    complete: bool,
+    /// Padding bytes the file lacks after the top-level object.
+    pad_missing: usize,
+    stream_start: u64,
+    data: Vec<u8>,
+}
+
+/// Finds where a BLF file (whose objects start at `header_size`) can be continued so that
+/// every complete object in it stays readable and new objects follow the last of them: the
+/// object stream of its containers is walked (they are inflated) to its last complete
+/// object. A file that ends inside an object (a logger killed while writing) is continued
+/// after the last complete one; a container cut short gives back what inflates of it.
+/// Corrupt data (not a truncation) is an error.
+pub fn append_point<R: std::io::Read + Seek>(src: &mut R, header_size: u64) -> Result<AppendPoint> {
+    let file_len = src.seek(SeekFrom::End(0))?;
+    let mut point = AppendPoint {
+        offset: header_size.min(file_len),
+        file_len,
+        ..AppendPoint::default()
+    };
+    if file_len < header_size {
+        point.incomplete = Some(format!(
+            "the file header is incomplete ({file_len} of {header_size} bytes)"
+        ));
+        return Ok(point);
+    }
+    let mut pos = header_size;
+    // Stream bytes not yet parsed, from stream offset `work_origin`.
+    let mut work: Vec<u8> = Vec::new();
+    let mut work_origin = 0u64;
+    let mut stream_len = 0u64;
+    // The end (with its padding) of the last complete object in the stream, and the chunk
+    // that holds it.
+    let mut last_end = 0u64;
+    let mut kept: Option<StreamChunk> = None;
+    loop {
+        // (Past the padding of the previous object, which is not read.)
+        src.seek(SeekFrom::Start(pos))?;
+        let mut base = [0u8; OBJ_HEADER_BASE_SIZE];
+        let n = read_full(src, &mut base)?;
+        if n == 0 || (n < OBJ_HEADER_BASE_SIZE && base[..n].iter().all(|&b| b == 0)) {
+            break;
+        }
+        if n < OBJ_HEADER_BASE_SIZE {
+            point.incomplete = Some(format!(
+                "the object header at byte {pos} is incomplete ({n} of 16 bytes)"
+            ));
+            break;
+        }
+        if &base[..4] != OBJ_SIGNATURE {
+            return Err(Error::Corrupt {
+                offset: pos,
+                what: format!(
+                    "expected an object signature \"LOBJ\", found {}",
+                    super::header::show_bytes(&base[..4])
+                ),
+            });
+        }
+        let obj_size = u32::from_le_bytes([base[8], base[9], base[10], base[11]]);
+        let obj_type = u32::from_le_bytes([base[12], base[13], base[14], base[15]]);
+        let container = obj_type == LOG_CONTAINER;
+        let min = if container {
+            OBJ_HEADER_BASE_SIZE + LOG_CONTAINER_HEADER_SIZE
+        } else {
+            OBJ_HEADER_BASE_SIZE
+        };
+        let max = if container {
+            MAX_CONTAINER_SIZE
+        } else {
+            super::MAX_OBJECT_SIZE
+        };
+        if (obj_size as usize) < min || obj_size > max {
+            return Err(Error::Corrupt {
+                offset: pos,
+                what: format!(
+                    "a top-level object of type {obj_type} declares a size of {obj_size} bytes"
+                ),
+            });
+        }
+        let end = pos + u64::from(obj_size);
+        let complete = end <= file_len;
+        let mut body = Vec::new();
+        let want = end.min(file_len) - pos - OBJ_HEADER_BASE_SIZE as u64;
+        std::io::Read::read_to_end(&mut std::io::Read::take(&mut *src, want), &mut body)?;
+        if (body.len() as u64) < want {
+            return Err(Error::Io(io::Error::new(
+                ErrorKind::UnexpectedEof,
+                "the file became shorter while it was read",
+            )));
+        }
+        if !complete {
+            point.incomplete = Some(format!(
+                "the object at byte {pos} is incomplete ({} of {obj_size} bytes)",
+                file_len - pos
+            ));
+        }
+        let data = if container {
+            container_objects(&body, complete, pos)?
+        } else if complete {
+            let mut d = base.to_vec();
+            d.extend_from_slice(&body);
+            d
+        } else {
+            Vec::new()
+        };
+        let pad = (obj_size % 4) as u64;
+        let file_end = (end + pad).min(file_len);
+        let chunk = StreamChunk {
+            file_start: pos,
+            file_end,
+            complete,
+            pad_missing: (end + pad - file_end.max(end)) as usize,
+            stream_start: stream_len,
+            data,
+        };
+        stream_len += chunk.data.len() as u64;
+        work.extend_from_slice(&chunk.data);
+        // The complete objects now in `work`.
+        let mut p = 0usize;
+        let mut found = false;
+        loop {
+            let Some(q) =
+                (p..p + 5).find(|&q| work.get(q..q + 4) == Some(OBJ_SIGNATURE.as_slice()))
+            else {
+                if work.len() - p < 8 {
+                    break;
+                }
+                return Err(Error::Corrupt {
+                    offset: chunk.file_start,
+                    what: "the objects in the LOG_CONTAINER starting there do not follow each \
+                           other (no object signature where the next object should start)"
+                        .to_owned(),
+                });
+            };
+            if work.len() - q < OBJ_HEADER_BASE_SIZE {
+                break;
+            }
+            let size = u32::from_le_bytes([work[q + 8], work[q + 9], work[q + 10], work[q + 11]]);
+            if (size as usize) < OBJ_HEADER_BASE_SIZE || size > super::MAX_OBJECT_SIZE {
+                return Err(Error::Corrupt {
+                    offset: chunk.file_start,
+                    what: format!("an object in the LOG_CONTAINER starting there declares a size of {size} bytes"),
+                });
+            }
+            let size = size as usize;
+            if work.len() - q < size {
+                break;
+            }
+            p = q + size;
+            last_end = work_origin + (p + size % 4) as u64;
+            found = true;
+        }
+        work.drain(..p.min(work.len()));
+        work_origin += p as u64;
+        if found {
+            point.has_objects = true;
+            kept = Some(chunk);
+        }
+        if !complete {
+            break;
+        }
+        pos = file_end;
+    }
+    if let Some(k) = kept {
+        let stream_end = k.stream_start + k.data.len() as u64;
+        if k.complete && last_end >= stream_end {
+            // The chunk ends with a complete object (its padding may follow in the next).
+            point.offset = k.file_end;
+            point.pad_fill = k.pad_missing;
+            point.carry = vec![0; (last_end - stream_end) as usize];
+        } else {
+            // Cut the chunk off and write its complete objects again.
+            point.offset = k.file_start;
+            point.carry = k.data;
+            point.carry.resize((last_end - k.stream_start) as usize, 0);
+        }
+    }
+    Ok(point)
+}
+
+/// The inflated objects of a LOG_CONTAINER's body (after its base header); one cut short by
+/// the end of the file (`complete` false) gives what inflates.
+fn container_objects(body: &[u8], complete: bool, at: u64) -> Result<Vec<u8>> {
+    if body.len() < LOG_CONTAINER_HEADER_SIZE {
+        return Ok(Vec::new());
+    }
+    let method = u16::from_le_bytes([body[0], body[1]]);
+    let raw_len = u32::from_le_bytes([body[8], body[9], body[10], body[11]]) as usize;
+    let payload = &body[LOG_CONTAINER_HEADER_SIZE..];
+    match method {
+        NO_COMPRESSION => Ok(payload[..payload.len().min(raw_len)].to_vec()),
+        ZLIB_DEFLATE => {
+            let (out, ended, why) = inflate_partial(payload, MAX_CONTAINER_SIZE as usize);
+            if ended || !complete {
+                Ok(out)
+            } else {
+                Err(Error::Corrupt {
+                    offset: at,
+                    what: format!(
+                        "the zlib data of the LOG_CONTAINER starting there cannot be inflated: \
+                         {why}"
+                    ),
+                })
+            }
+        }
+        other => Err(Error::Corrupt {
+            offset: at,
+            what: format!("the LOG_CONTAINER starting there has compression method {other}"),
+        }),
+    }
+}
+
+/// Inflates a zlib stream, at most `limit` bytes: what inflates, whether the stream ended
+/// properly and, if not, why (a stream cut short gives what inflates of it).
+fn inflate_partial(input: &[u8], limit: usize) -> (Vec<u8>, bool, String) {
+    use miniz_oxide::inflate::stream::{inflate, InflateState};
+    use miniz_oxide::{DataFormat, MZFlush, MZStatus};
+    let mut state = InflateState::new_boxed(DataFormat::Zlib);
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut input = input;
+    let mut out = Vec::new();
+    loop {
+        let r = inflate(&mut state, input, &mut chunk, MZFlush::None);
+        input = &input[r.bytes_consumed.min(input.len())..];
+        let n = r.bytes_written.min(limit - out.len());
+        out.extend_from_slice(&chunk[..n]);
+        match r.status {
+            Ok(MZStatus::StreamEnd) => return (out, true, String::new()),
+            _ if out.len() >= limit => {
+                return (
+                    out,
+                    false,
+                    format!("it inflates to more than {limit} bytes"),
+                );
+            }
+            Ok(_) if r.bytes_consumed == 0 && r.bytes_written == 0 => {
+                return (
+                    out,
+                    false,
+                    "the data ends before the zlib stream does".to_owned(),
+                );
+            }
+            Ok(_) => {}
+            Err(e) => return (out, false, format!("{e:?}")),
+        }
+    }
+}
+
+/// Reads until `out` is full or the end; returns how many bytes were read.
+fn read_full<R: std::io::Read>(src: &mut R, out: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < out.len() {
+        match src.read(&mut out[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// How many containers may wait for each compression thread.

@@ -3,13 +3,14 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyType};
-use pyo3::{PyTraverseError, PyVisit};
+use pyo3::{Borrowed, PyTraverseError, PyVisit};
 
 use super::message::MessageFactory;
 use super::textlog::{
     bound_c_function, c_call, channel_number, frame_fields, message_frame, to_pyerr, warn,
     MethodDef, PyLocalTime, PyReadFile, PyWriteFile,
 };
+use super::writer_cell::{self, close_on_drop, stopped, WriterCell};
 use crate::asc::{Base, Reader, ReaderOptions, Writer};
 use crate::frame::CanFrame;
 use crate::lines::Error;
@@ -166,44 +167,86 @@ impl AscReader {
 }
 
 /// Writer of ASC files; `write_message` takes a `can.Message`.
-#[pyclass(module = "can._core")]
+///
+/// Threads may share it (their calls take turns, see [`WriterCell`]). Lines are buffered
+/// until 64 KiB are formatted when `lend` is set (a file the Python side opened for it),
+/// else handed to the file after every call (a file the caller passed in, which they may
+/// read or close at any time). `close()` ends the file; a writer dropped without it is
+/// closed then, an error on the way being reported as unraisable.
+#[pyclass(module = "can._core", frozen)]
 pub struct AscWriter {
-    inner: Writer<PyWriteFile>,
+    state: WriterCell<AscState>,
     /// File channel (counted from 1) for messages without a channel number.
     default_channel: i64,
+    /// Lines go to the file after every call instead of being buffered.
+    through: bool,
+}
+
+struct AscState {
+    /// None once closed.
+    inner: Option<Writer<PyWriteFile>>,
     /// The frame of the message being written (reused).
-    frame: Box<CanFrame>,
+    frame: CanFrame,
 }
 
 impl AscWriter {
-    fn write(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
-        let (timestamp, channel) = message_frame(msg, &mut self.frame)?;
+    #[inline]
+    fn write(&self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
+        let mut s = self.state.get(py)?;
+        let AscState { inner, frame } = &mut *s;
+        let Some(w) = inner.as_mut() else {
+            return Err(stopped("ASCWriter"));
+        };
+        let (timestamp, channel) = message_frame(msg, frame)?;
         let channel = match channel_number(&channel)? {
             Some(c) => c.saturating_add(1),
             None => self.default_channel,
         };
-        self.inner
-            .write_frame_at(&self.frame, timestamp, channel)
-            .map_err(|e| asc_err(py, e, ""))
+        w.write_frame_at(frame, timestamp, channel)
+            .map_err(|e| asc_err(py, e, ""))?;
+        if self.through {
+            if let Err(e) = w.drain() {
+                // The caller hears of this message's failure now, not again at stop().
+                w.clear_buffer();
+                return Err(asc_err(py, e, ""));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for AscWriter {
+    fn drop(&mut self) {
+        if let Some(mut w) = self.state.get_mut().inner.take() {
+            close_on_drop("ASCWriter", |py| w.finish().map_err(|e| asc_err(py, e, "")));
+        }
     }
 }
 
 #[pymethods]
 impl AscWriter {
     /// Writes to `file` (a file object; `text` says whether it takes str or bytes; `lend`
-    /// that it is a buffered binary file the caller opened, which may be lent bytes).
+    /// that it is a buffered binary file the Python side opened, which may be lent bytes and
+    /// to which lines are handed in 64 KiB blocks).
     #[new]
     #[pyo3(signature = (file, text, channel=1, lend=false))]
-    fn new(file: Py<PyAny>, text: bool, channel: i64, lend: bool) -> Self {
+    fn new(py: Python<'_>, file: Py<PyAny>, text: bool, channel: i64, lend: bool) -> Self {
+        writer_cell::init(py);
         AscWriter {
-            inner: Writer::new(PyWriteFile { file, text, lend }, Box::new(PyLocalTime)),
+            state: WriterCell::new(AscState {
+                inner: Some(Writer::new(
+                    PyWriteFile::new(py, file, text, lend),
+                    Box::new(PyLocalTime),
+                )),
+                frame: CanFrame::default(),
+            }),
             default_channel: channel,
-            frame: Box::default(),
+            through: !lend,
         }
     }
 
     /// Appends one message.
-    fn write_message(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn write_message(&self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
         self.write(py, msg)
     }
 
@@ -215,25 +258,52 @@ impl AscWriter {
 
     /// Appends a text event.
     #[pyo3(signature = (text, timestamp=None))]
-    fn log_event(&mut self, py: Python<'_>, text: &str, timestamp: Option<f64>) -> PyResult<()> {
-        self.inner
-            .log_event(text, timestamp)
-            .map_err(|e| asc_err(py, e, ""))
+    fn log_event(&self, py: Python<'_>, text: &str, timestamp: Option<f64>) -> PyResult<()> {
+        let mut s = self.state.get(py)?;
+        let Some(w) = s.inner.as_mut() else {
+            return Err(stopped("ASCWriter"));
+        };
+        w.log_event(text, timestamp)
+            .map_err(|e| asc_err(py, e, ""))?;
+        if self.through {
+            if let Err(e) = w.drain() {
+                // The caller hears of this message's failure now, not again at stop().
+                w.clear_buffer();
+                return Err(asc_err(py, e, ""));
+            }
+        }
+        Ok(())
     }
 
-    /// Hands buffered lines to the file.
-    fn flush(&mut self, py: Python<'_>) -> PyResult<()> {
-        self.inner.flush().map_err(|e| asc_err(py, e, ""))
+    /// Hands buffered lines to the file and flushes it.
+    fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        let mut s = self.state.get(py)?;
+        let Some(w) = s.inner.as_mut() else {
+            return Err(stopped("ASCWriter"));
+        };
+        w.flush().map_err(|e| asc_err(py, e, ""))
     }
 
-    /// Writes `End TriggerBlock` (and the header, if no event came) and flushes.
-    fn finish(&mut self, py: Python<'_>) -> PyResult<()> {
-        self.inner.finish().map_err(|e| asc_err(py, e, ""))
+    /// Ends the file (`End TriggerBlock`, and the header if no event came), flushes it and
+    /// closes the writer: later writes raise `ValueError`. Later calls do nothing.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let mut s = self.state.get(py)?;
+        match s.inner.take() {
+            Some(mut w) => w.finish().map_err(|e| asc_err(py, e, "")),
+            None => Ok(()),
+        }
     }
 
+    /// Closes the writer without writing anything more (its file was closed); returns how
+    /// many formatted bytes that left unwritten.
+    fn discard(&self, py: Python<'_>) -> PyResult<usize> {
+        Ok(self.state.get(py)?.inner.take().map_or(0, |w| w.buffered()))
+    }
+
+    /// Whether the writer is closed.
     #[getter]
-    fn finished(&self) -> bool {
-        self.inner.is_finished()
+    fn closed(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.state.get(py)?.inner.is_none())
     }
 }
 
@@ -258,13 +328,14 @@ unsafe extern "C" fn asc_write_o(
     msg: *mut pyo3::ffi::PyObject,
 ) -> *mut pyo3::ffi::PyObject {
     // SAFETY: CPython calls this METH_O function with the GIL held, `slf` being the writer
-    // the function was bound to (see `message_sink`) and `msg` the argument, both borrowed.
+    // the function was bound to (only `message_sink` binds it, always to an `AscWriter`, so
+    // the unchecked cast is right) and `msg` the argument, both borrowed for the call.
     unsafe {
         c_call(|py| {
-            let writer = Bound::from_borrowed_ptr(py, slf).cast_into::<AscWriter>()?;
-            let msg = Bound::from_borrowed_ptr(py, msg);
-            let mut writer = writer.try_borrow_mut()?;
-            writer.write(py, &msg)
+            // Only `message_sink` binds this function, always to an `AscWriter`.
+            let writer = Borrowed::from_ptr(py, slf).cast_unchecked::<AscWriter>();
+            let msg = Borrowed::from_ptr(py, msg);
+            writer.get().write(py, &msg)
         })
     }
 }

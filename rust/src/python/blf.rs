@@ -16,8 +16,10 @@ use pyo3::{Borrowed, PyTraverseError, PyVisit};
 
 use super::message::{self, MessageFactory, NFIELDS};
 use super::textlog::{
-    bound_c_function, c_call, io_to_pyerr, message_frame_channel, Channel, MethodDef,
+    bound_c_function, c_call, flush_file, io_to_pyerr, is_raw, message_frame_channel,
+    written_count, Channel, MethodDef,
 };
+use super::writer_cell::{self, close_on_drop, stopped, WriterCell};
 use crate::blf::reader::Next;
 use crate::blf::{self, Reader, Writer};
 use crate::frame::{CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF};
@@ -172,10 +174,13 @@ struct PyFile {
     /// no reference to it: our buffers are lent to them as memoryviews instead of copied into
     /// `bytes` objects first.
     lend: bool,
+    /// The file is an `io.RawIOBase`, whose `write()` returns None when it takes nothing.
+    raw: bool,
 }
 
 impl PyFile {
     fn new(py: Python<'_>, file: Py<PyAny>) -> Self {
+        let raw = is_raw(file.bind(py));
         let lend = py.import("io").is_ok_and(|io| {
             let t = file.bind(py).get_type();
             [
@@ -188,7 +193,7 @@ impl PyFile {
             .iter()
             .any(|name| io.getattr(*name).is_ok_and(|c| c.is(&t)))
         });
-        PyFile { file, lend }
+        PyFile { file, lend, raw }
     }
 
     /// A memoryview of `buf` (`flags`: PY_BUF_READ or PY_BUF_WRITE) for `f`, released when
@@ -283,23 +288,17 @@ impl Write for PyFile {
                     f.call_method1(write, (PyBytes::new(py, rest),))
                 }
                 .map_err(py_io)?;
-                // Raw files may write less than asked; buffered ones return len or None.
-                let n = if n.is_none() {
-                    rest.len()
-                } else {
-                    n.extract::<usize>().map_err(py_io)?
-                };
-                if n == 0 {
-                    return Err(io::Error::new(io::ErrorKind::WriteZero, "write() wrote 0"));
-                }
-                rest = &rest[n.min(rest.len())..];
+                // Raw files may write less than asked (or nothing, returning None).
+                let n = written_count(&n, rest.len(), self.raw)?;
+                rest = &rest[n..];
             }
             Ok(())
         })
     }
 
+    /// Flushes the Python file object.
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        Python::attach(|py| flush_file(py, &self.file))
     }
 }
 
@@ -535,17 +534,26 @@ impl BlfReader {
 }
 
 /// Writer of BLF files; `write_message` takes a `can.Message`.
+///
+/// Threads may share it (their calls take turns, see [`WriterCell`]). `close()` writes what
+/// is buffered and completes the header; a writer dropped without it is closed then, an
+/// error on the way being reported as unraisable.
 #[pyclass(module = "can._core", frozen)]
 pub struct BlfWriter {
-    state: GilCell<WriterState>,
+    state: WriterCell<WriterState>,
     /// Channel (1-based, as stored) for messages whose channel is None or not a number.
     default_channel: i64,
+    /// The file is the caller's, who may close it: every write first checks it is open.
+    check_closed: bool,
 }
 
 struct WriterState {
-    inner: Writer<PyFile>,
+    /// None once closed.
+    inner: Option<Writer<PyFile>>,
     /// The frame of the message being written (reused).
     frame: CanFrame,
+    /// The statistics at the time the writer closed.
+    closed_stats: Option<Stats>,
 }
 
 /// python-can's `channel2int` for a channel that is neither None nor an exact int: an int
@@ -578,6 +586,14 @@ fn dlc_is_none(msg: &Bound<'_, PyAny>) -> PyResult<bool> {
     Ok(msg.getattr(pyo3::intern!(msg.py(), "dlc"))?.is_none())
 }
 
+/// Whether a file object says it is closed (one without `closed` is taken as open).
+fn file_closed(py: Python<'_>, file: &Py<PyAny>) -> bool {
+    file.bind(py)
+        .getattr(pyo3::intern!(py, "closed"))
+        .and_then(|c| c.is_truthy())
+        .unwrap_or(false)
+}
+
 fn out_of_range(ch: &dyn std::fmt::Display) -> PyErr {
     PyValueError::new_err(format!(
         "cannot write a message whose channel is {ch}: out of range"
@@ -585,21 +601,42 @@ fn out_of_range(ch: &dyn std::fmt::Display) -> PyErr {
 }
 
 impl BlfWriter {
-    fn with(inner: Writer<PyFile>, default_channel: i64) -> Self {
+    fn with(inner: Writer<PyFile>, default_channel: i64, check_closed: bool) -> Self {
         BlfWriter {
-            state: GilCell::new(WriterState {
-                inner,
+            state: WriterCell::new(WriterState {
+                inner: Some(inner),
                 frame: CanFrame::default(),
+                closed_stats: None,
             }),
             default_channel,
+            check_closed,
         }
+    }
+
+    /// The open writer, or the error of a write to a stopped one (or to a closed file).
+    #[inline]
+    fn open<'a>(
+        &self,
+        py: Python<'_>,
+        inner: &'a mut Option<Writer<PyFile>>,
+    ) -> PyResult<&'a mut Writer<PyFile>> {
+        let Some(w) = inner.as_mut() else {
+            return Err(stopped("BLFWriter"));
+        };
+        if self.check_closed && file_closed(py, &w.get_mut().file) {
+            return Err(PyValueError::new_err(
+                "I/O operation on closed file: the file given to BLFWriter was closed",
+            ));
+        }
+        Ok(w)
     }
 
     /// Converts and appends one message.
     #[inline]
     fn write(&self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
         let mut s = self.state.get(py)?;
-        let WriterState { inner, frame } = &mut *s;
+        let WriterState { inner, frame, .. } = &mut *s;
+        let inner = self.open(py, inner)?;
         let (timestamp, channel) = message_frame_channel(msg, frame)?;
         if timestamp.is_none() {
             return Err(PyValueError::new_err(
@@ -629,12 +666,60 @@ impl BlfWriter {
     }
 }
 
+impl Drop for BlfWriter {
+    fn drop(&mut self) {
+        let s = self.state.get_mut();
+        if let Some(mut w) = s.inner.take() {
+            close_on_drop("BLFWriter", |py| {
+                w.finish().map(drop).map_err(|e| to_pyerr(py, e))
+            });
+        }
+    }
+}
+
+/// Where to continue the BLF file `src` (at its start, its header already read): after its
+/// last complete object. A file cut inside an object is truncated there, with a warning.
+fn prepare_append(
+    py: Python<'_>,
+    src: &mut PyFile,
+    header_size: u64,
+    name: &str,
+) -> PyResult<blf::writer::AppendPoint> {
+    let point = blf::writer::append_point(src, header_size).map_err(|e| to_pyerr(py, e))?;
+    if point.offset < point.file_len {
+        let f = src.file.bind(py);
+        f.call_method1(pyo3::intern!(py, "truncate"), (point.offset,))?;
+        let why = point
+            .incomplete
+            .as_deref()
+            .unwrap_or("its last container ends inside an object");
+        let mut text = format!(
+            "{name}{why}; appending after the last complete object: the file is cut at byte \
+             {} (of {})",
+            point.offset, point.file_len
+        );
+        if !point.carry.is_empty() {
+            text.push_str(&format!(
+                " and the {} bytes of complete objects of the last container are written \
+                 again",
+                point.carry.len()
+            ));
+        }
+        super::textlog::warn(py, &text)?;
+    }
+    Ok(point)
+}
+
 #[pymethods]
 impl BlfWriter {
     /// Starts a BLF file on `file` (a binary file object opened for writing), or continues
-    /// one when `append_file` is given (the same file, opened for reading and writing).
+    /// one when `append_file` is given (the same file, opened for reading and writing): after
+    /// its last complete object, the tail of a file cut short being truncated (with a
+    /// warning). `owned`: the file was opened for the writer; otherwise every write first
+    /// checks that the caller has not closed it.
     #[new]
-    #[pyo3(signature = (file, channel=1, compression_level=-1, max_container_size=131072, append_file=None, threaded=true))]
+    #[pyo3(signature = (file, channel=1, compression_level=-1, max_container_size=131072, append_file=None, threaded=true, owned=false))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         file: Py<PyAny>,
@@ -643,40 +728,64 @@ impl BlfWriter {
         max_container_size: usize,
         append_file: Option<Py<PyAny>>,
         threaded: bool,
+        owned: bool,
     ) -> PyResult<Self> {
+        writer_cell::init(py);
         let out = PyFile::new(py, file);
-        let inner = match append_file {
+        let mut inner = match append_file {
             None => Writer::new(out, compression_level, max_container_size),
             Some(file) => {
-                // Re-read the header through the same file object; an empty file is new.
+                let name = file
+                    .bind(py)
+                    .getattr("name")
+                    .ok()
+                    .and_then(|n| n.extract::<String>().ok())
+                    .map(|n| format!("{n}: "))
+                    .unwrap_or_default();
+                // Re-read the header through the same file object; an empty file is new, as
+                // is one cut inside its header (it holds no object).
                 let mut src = PyFile::new(py, file);
-                if src.seek(SeekFrom::End(0)).map_err(io_to_pyerr)? == 0 {
-                    let mut inner = Writer::new(src, compression_level, max_container_size)
-                        .map_err(|e| to_pyerr(py, e))?;
-                    inner.set_threaded(threaded);
-                    return Ok(BlfWriter::with(inner, channel));
-                }
+                let len = src.seek(SeekFrom::End(0)).map_err(io_to_pyerr)?;
                 src.seek(SeekFrom::Start(0)).map_err(io_to_pyerr)?;
-                let header = {
-                    let r = Reader::new(&mut src).map_err(|e| to_pyerr(py, e))?;
-                    *r.header()
-                };
-                Writer::append(
-                    PyFile {
-                        file: src.file.clone_ref(py),
-                        lend: src.lend,
-                    },
-                    header,
-                    compression_level,
-                    max_container_size,
-                )
+                let mut head = [0u8; blf::FILE_HEADER_SIZE];
+                let n = (&mut src)
+                    .take(head.len() as u64)
+                    .read(&mut head)
+                    .map_err(io_to_pyerr)?;
+                let cut_header = len > 0
+                    && len < blf::FILE_HEADER_SIZE as u64
+                    && head[..n.min(4)] == blf::FILE_SIGNATURE[..n.min(4)];
+                if len == 0 || cut_header {
+                    if cut_header {
+                        src.file
+                            .bind(py)
+                            .call_method1(pyo3::intern!(py, "truncate"), (0,))?;
+                        super::textlog::warn(
+                            py,
+                            &format!(
+                                "{name}the BLF file ends inside its header ({len} of {} \
+                                 bytes) and holds no object: it is started again",
+                                blf::FILE_HEADER_SIZE
+                            ),
+                        )?;
+                    }
+                    src.seek(SeekFrom::Start(0)).map_err(io_to_pyerr)?;
+                    Writer::new(src, compression_level, max_container_size)
+                } else {
+                    src.seek(SeekFrom::Start(0)).map_err(io_to_pyerr)?;
+                    let header = {
+                        let r = Reader::new(&mut src).map_err(|e| to_pyerr(py, e))?;
+                        *r.header()
+                    };
+                    let point = prepare_append(py, &mut src, u64::from(header.header_size), &name)?;
+                    Writer::append(src, header, point, compression_level, max_container_size)
+                }
             }
         }
         .map_err(|e| to_pyerr(py, e))?;
-        let mut inner = inner;
         // Containers compress on a second thread while Python hands over messages.
         inner.set_threaded(threaded);
-        Ok(BlfWriter::with(inner, channel))
+        Ok(BlfWriter::with(inner, channel, !owned))
     }
 
     /// Appends one message.
@@ -699,42 +808,92 @@ impl BlfWriter {
         marker: &str,
         description: &str,
     ) -> PyResult<()> {
-        self.state
-            .get(py)?
-            .inner
+        let mut s = self.state.get(py)?;
+        self.open(py, &mut s.inner)?
             .write_marker(timestamp, group, marker, description)
             .map_err(|e| to_pyerr(py, e))
     }
 
-    /// Writes buffered objects as containers and rewrites the header; returns False when the
-    /// file cannot seek (the header then keeps its placeholder values).
-    fn finish(&self, py: Python<'_>) -> PyResult<bool> {
-        self.state
-            .get(py)?
-            .inner
-            .finish()
-            .map_err(|e| to_pyerr(py, e))
+    /// Writes buffered objects as containers, rewrites the header and closes the writer:
+    /// later writes raise `ValueError`. Returns False when the file cannot seek (the header
+    /// then keeps its placeholder values). Later calls do nothing (and return True).
+    fn close(&self, py: Python<'_>) -> PyResult<bool> {
+        let mut s = self.state.get(py)?;
+        let Some(mut w) = s.inner.take() else {
+            return Ok(true);
+        };
+        let done = w.finish().map_err(|e| to_pyerr(py, e));
+        s.closed_stats = Some(Stats::of(&w));
+        done
+    }
+
+    /// Closes the writer without writing anything more (its file was closed); returns how
+    /// many uncompressed bytes of objects that left unwritten.
+    fn discard(&self, py: Python<'_>) -> PyResult<usize> {
+        let mut s = self.state.get(py)?;
+        let Some(w) = s.inner.take() else {
+            return Ok(0);
+        };
+        s.closed_stats = Some(Stats::of(&w));
+        Ok(w.buffered())
+    }
+
+    /// Whether the writer is closed.
+    #[getter]
+    fn closed(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.state.get(py)?.inner.is_none())
     }
 
     #[getter]
     fn object_count(&self, py: Python<'_>) -> PyResult<u32> {
-        Ok(self.state.get(py)?.inner.object_count())
+        Ok(self.state.get(py)?.stats().object_count)
     }
     #[getter]
     fn start_timestamp(&self, py: Python<'_>) -> PyResult<Option<f64>> {
-        Ok(self.state.get(py)?.inner.start_timestamp())
+        Ok(self.state.get(py)?.stats().start_timestamp)
     }
     #[getter]
     fn stop_timestamp(&self, py: Python<'_>) -> PyResult<Option<f64>> {
-        Ok(self.state.get(py)?.inner.stop_timestamp())
+        Ok(self.state.get(py)?.stats().stop_timestamp)
     }
     #[getter]
     fn uncompressed_size(&self, py: Python<'_>) -> PyResult<u64> {
-        Ok(self.state.get(py)?.inner.uncompressed_size())
+        Ok(self.state.get(py)?.stats().uncompressed_size)
     }
     /// Bytes written so far plus those still buffered.
     fn size_estimate(&self, py: Python<'_>) -> PyResult<u64> {
-        Ok(self.state.get(py)?.inner.size_estimate())
+        Ok(self.state.get(py)?.stats().size_estimate)
+    }
+}
+
+/// What the statistics getters report (kept when the writer closes).
+#[derive(Clone, Copy, Default)]
+struct Stats {
+    object_count: u32,
+    start_timestamp: Option<f64>,
+    stop_timestamp: Option<f64>,
+    uncompressed_size: u64,
+    size_estimate: u64,
+}
+
+impl Stats {
+    fn of(w: &Writer<PyFile>) -> Self {
+        Stats {
+            object_count: w.object_count(),
+            start_timestamp: w.start_timestamp(),
+            stop_timestamp: w.stop_timestamp(),
+            uncompressed_size: w.uncompressed_size(),
+            size_estimate: w.size_estimate(),
+        }
+    }
+}
+
+impl WriterState {
+    fn stats(&self) -> Stats {
+        match &self.inner {
+            Some(w) => Stats::of(w),
+            None => self.closed_stats.unwrap_or_default(),
+        }
     }
 }
 

@@ -3,13 +3,14 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyString, PyType};
-use pyo3::{PyTraverseError, PyVisit};
+use pyo3::{Borrowed, PyTraverseError, PyVisit};
 
 use super::message::MessageFactory;
 use super::textlog::{
     bound_c_function, c_call, frame_fields, message_frame, to_pyerr, warn, MethodDef, PyReadFile,
     PyWriteFile,
 };
+use super::writer_cell::{self, close_on_drop, stopped, WriterCell};
 use crate::candump::{Reader, Writer};
 use crate::frame::CanFrame;
 use crate::lines::Error;
@@ -163,14 +164,27 @@ impl CanutilsLogReader {
 }
 
 /// Writer of candump logs; `write_message` takes a `can.Message`.
-#[pyclass(module = "can._core")]
+///
+/// Threads may share it (their calls take turns, see [`WriterCell`]). Lines are buffered
+/// until 64 KiB are formatted when `lend` is set (a file the Python side opened for it),
+/// else handed to the file after every call (a file the caller passed in, which they may
+/// read or close at any time). `close()` flushes and closes the writer; a writer dropped
+/// without it is closed then, an error on the way being reported as unraisable.
+#[pyclass(module = "can._core", frozen)]
 pub struct CanutilsLogWriter {
-    inner: Writer<PyWriteFile>,
+    state: WriterCell<LogState>,
     default_channel: String,
+    /// Lines go to the file after every call instead of being buffered.
+    through: bool,
+}
+
+struct LogState {
+    /// None once closed.
+    inner: Option<Writer<PyWriteFile>>,
     /// Channel objects seen (held, so that identity stays meaningful) and their names.
     names: Vec<(Py<PyAny>, Vec<u8>)>,
     /// The frame of the message being written (reused).
-    frame: Box<CanFrame>,
+    frame: CanFrame,
 }
 
 impl CanutilsLogWriter {
@@ -192,49 +206,78 @@ impl CanutilsLogWriter {
             channel.str()?.to_cow()?.into_owned()
         })
     }
-}
 
-impl CanutilsLogWriter {
-    fn write(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
-        let (timestamp, channel) = message_frame(msg, &mut self.frame)?;
-        let at = match self
-            .names
+    #[inline]
+    fn write(&self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
+        let mut s = self.state.get(py)?;
+        let LogState {
+            inner,
+            names,
+            frame,
+        } = &mut *s;
+        let Some(w) = inner.as_mut() else {
+            return Err(stopped("CanutilsLogWriter"));
+        };
+        let (timestamp, channel) = message_frame(msg, frame)?;
+        let at = match names
             .iter()
             .position(|(obj, _)| obj.as_ptr() == channel.as_ptr())
         {
             Some(i) => i,
             None => {
                 let name = self.interface_name(&channel)?;
-                if self.names.len() >= MAX_CACHED_CHANNELS {
-                    self.names.clear();
+                if names.len() >= MAX_CACHED_CHANNELS {
+                    names.clear();
                 }
-                self.names.push((channel.unbind(), name.into_bytes()));
-                self.names.len() - 1
+                names.push((channel.unbind(), name.into_bytes()));
+                names.len() - 1
             }
         };
-        self.inner
-            .write_frame_at(&self.frame, timestamp, &self.names[at].1)
-            .map_err(|e| log_err(py, e, ""))
+        w.write_frame_at(frame, timestamp, &names[at].1)
+            .map_err(|e| log_err(py, e, ""))?;
+        if self.through {
+            if let Err(e) = w.drain() {
+                // The caller hears of this message's failure now, not again at stop().
+                w.clear_buffer();
+                return Err(log_err(py, e, ""));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for CanutilsLogWriter {
+    fn drop(&mut self) {
+        if let Some(mut w) = self.state.get_mut().inner.take() {
+            close_on_drop("CanutilsLogWriter", |py| {
+                w.flush().map_err(|e| log_err(py, e, ""))
+            });
+        }
     }
 }
 
 #[pymethods]
 impl CanutilsLogWriter {
     /// Writes to `file` (a file object; `text` says whether it takes str or bytes; `lend`
-    /// that it is a buffered binary file the caller opened, which may be lent bytes).
+    /// that it is a buffered binary file the Python side opened, which may be lent bytes and
+    /// to which lines are handed in 64 KiB blocks).
     #[new]
     #[pyo3(signature = (file, text, channel="vcan0", lend=false))]
-    fn new(file: Py<PyAny>, text: bool, channel: &str, lend: bool) -> Self {
+    fn new(py: Python<'_>, file: Py<PyAny>, text: bool, channel: &str, lend: bool) -> Self {
+        writer_cell::init(py);
         CanutilsLogWriter {
-            inner: Writer::new(PyWriteFile { file, text, lend }),
+            state: WriterCell::new(LogState {
+                inner: Some(Writer::new(PyWriteFile::new(py, file, text, lend))),
+                names: Vec::new(),
+                frame: CanFrame::default(),
+            }),
             default_channel: channel.to_owned(),
-            names: Vec::new(),
-            frame: Box::default(),
+            through: !lend,
         }
     }
 
     /// Appends one message.
-    fn write_message(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn write_message(&self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
         self.write(py, msg)
     }
 
@@ -244,9 +287,35 @@ impl CanutilsLogWriter {
         bound_c_function(slf.as_any(), &WRITE_DEF)
     }
 
-    /// Hands buffered lines to the file.
-    fn flush(&mut self, py: Python<'_>) -> PyResult<()> {
-        self.inner.flush().map_err(|e| log_err(py, e, ""))
+    /// Hands buffered lines to the file and flushes it.
+    fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        let mut s = self.state.get(py)?;
+        let Some(w) = s.inner.as_mut() else {
+            return Err(stopped("CanutilsLogWriter"));
+        };
+        w.flush().map_err(|e| log_err(py, e, ""))
+    }
+
+    /// Flushes and closes the writer: later writes raise `ValueError`. Later calls do
+    /// nothing.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let mut s = self.state.get(py)?;
+        match s.inner.take() {
+            Some(mut w) => w.flush().map_err(|e| log_err(py, e, "")),
+            None => Ok(()),
+        }
+    }
+
+    /// Closes the writer without writing anything more (its file was closed); returns how
+    /// many formatted bytes that left unwritten.
+    fn discard(&self, py: Python<'_>) -> PyResult<usize> {
+        Ok(self.state.get(py)?.inner.take().map_or(0, |w| w.buffered()))
+    }
+
+    /// Whether the writer is closed.
+    #[getter]
+    fn closed(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.state.get(py)?.inner.is_none())
     }
 }
 
@@ -271,13 +340,14 @@ unsafe extern "C" fn log_write_o(
     msg: *mut pyo3::ffi::PyObject,
 ) -> *mut pyo3::ffi::PyObject {
     // SAFETY: CPython calls this METH_O function with the GIL held, `slf` being the writer
-    // the function was bound to (see `message_sink`) and `msg` the argument, both borrowed.
+    // the function was bound to (only `message_sink` binds it, always to a
+    // `CanutilsLogWriter`, so the unchecked cast is right) and `msg` the argument, both
+    // borrowed for the call.
     unsafe {
         c_call(|py| {
-            let writer = Bound::from_borrowed_ptr(py, slf).cast_into::<CanutilsLogWriter>()?;
-            let msg = Bound::from_borrowed_ptr(py, msg);
-            let mut writer = writer.try_borrow_mut()?;
-            writer.write(py, &msg)
+            let writer = Borrowed::from_ptr(py, slf).cast_unchecked::<CanutilsLogWriter>();
+            let msg = Borrowed::from_ptr(py, msg);
+            writer.get().write(py, &msg)
         })
     }
 }

@@ -14,6 +14,7 @@ mod filter;
 pub(crate) mod message;
 mod socketcan;
 mod textlog;
+mod writer_cell;
 
 /// The native module `can._core`.
 #[pymodule]

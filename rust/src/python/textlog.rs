@@ -93,6 +93,67 @@ pub struct PyWriteFile {
     /// what it is given: bytes are lent to it as a memoryview instead of copied into a
     /// `bytes` object first.
     pub lend: bool,
+    /// The file is a raw binary file (`io.RawIOBase`): its `write()` may take less than it
+    /// was given, and returns None when a non-blocking file takes nothing.
+    pub raw: bool,
+}
+
+impl PyWriteFile {
+    pub fn new(py: Python<'_>, file: Py<PyAny>, text: bool, lend: bool) -> Self {
+        let raw = !text && is_raw(file.bind(py));
+        PyWriteFile {
+            file,
+            text,
+            lend,
+            raw,
+        }
+    }
+}
+
+/// Whether `file` is an `io.RawIOBase` (a file whose `write()` may be partial).
+pub fn is_raw(file: &Bound<'_, PyAny>) -> bool {
+    let py = file.py();
+    py.import("io")
+        .and_then(|io| io.getattr("RawIOBase"))
+        .and_then(|raw| file.is_instance(&raw))
+        .unwrap_or(false)
+}
+
+/// How much of `len` bytes a binary file's `write()` took, from what it returned: a raw file
+/// says how many (None: a non-blocking file that took nothing, an error); any other file
+/// took everything unless it returned a smaller count (a file-like object returning None or
+/// something else is taken to have written it all, as python-can assumes).
+pub fn written_count(written: &Bound<'_, PyAny>, len: usize, raw: bool) -> io::Result<usize> {
+    if written.is_none() {
+        if raw {
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "write() returned None: the non-blocking file could not take the data now",
+            ));
+        }
+        return Ok(len);
+    }
+    match written.extract::<usize>() {
+        Ok(0) => Err(io::Error::new(io::ErrorKind::WriteZero, "write() wrote 0")),
+        Ok(n) => Ok(n.min(len)),
+        Err(_) if !raw => Ok(len),
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "write() of a raw file returned {}, not a byte count",
+                type_name(written)
+            ),
+        )),
+    }
+}
+
+/// `file.flush()`, if the file has one.
+pub fn flush_file(py: Python<'_>, file: &Py<PyAny>) -> io::Result<()> {
+    let f = file.bind(py);
+    match f.getattr(pyo3::intern!(py, "flush")) {
+        Ok(flush) => flush.call0().map(drop).map_err(py_io),
+        Err(_) => Ok(()),
+    }
 }
 
 impl Write for PyWriteFile {
@@ -107,57 +168,56 @@ impl Write for PyWriteFile {
         }
         Python::attach(|py| {
             let f = self.file.bind(py);
-            let arg = if self.text {
-                // The writers hand over whole lines built from UTF-8 text.
-                match std::str::from_utf8(buf) {
-                    Ok(text) => PyString::new(py, text).into_any(),
-                    Err(_) => PyString::new(py, &String::from_utf8_lossy(buf)).into_any(),
-                }
-            } else if self.lend {
-                let len = pyo3::ffi::Py_ssize_t::try_from(buf.len()).map_err(io::Error::other)?;
-                // SAFETY: a read-only memoryview of `buf`, which outlives this call; it is
-                // released below as soon as write() returns, so even a file object that kept
-                // a reference to it could not read the memory afterwards.
-                unsafe {
-                    Bound::from_owned_ptr_or_err(
-                        py,
-                        pyo3::ffi::PyMemoryView_FromMemory(
-                            buf.as_ptr().cast_mut().cast(),
-                            len,
-                            PY_BUF_READ,
-                        ),
-                    )
-                }
-                .map_err(py_io)?
-            } else {
-                PyBytes::new(py, buf).into_any()
-            };
-            let written = f.call_method1(pyo3::intern!(py, "write"), (&arg,));
-            if self.lend && !self.text {
-                arg.call_method0(pyo3::intern!(py, "release"))
-                    .map_err(py_io)?;
+            let write = pyo3::intern!(py, "write");
+            if self.text {
+                // The writers hand over whole lines built from UTF-8 text; a text file
+                // takes all of a str.
+                let arg = match std::str::from_utf8(buf) {
+                    Ok(text) => PyString::new(py, text),
+                    Err(_) => PyString::new(py, &String::from_utf8_lossy(buf)),
+                };
+                f.call_method1(write, (arg,)).map_err(py_io)?;
+                return Ok(());
             }
-            let written = written.map_err(py_io)?;
-            // A raw (unbuffered) file may take less than it was given.
-            if self.lend && !self.text {
-                if let Ok(n) = written.extract::<usize>() {
-                    if n < buf.len() {
-                        if n == 0 {
-                            return Err(io::Error::new(
-                                io::ErrorKind::WriteZero,
-                                "write() wrote 0",
-                            ));
-                        }
-                        return self.write_all(&buf[n..]);
+            // A raw (unbuffered) file may take less than it was given: what is left is
+            // written again until it is all taken.
+            let mut rest = buf;
+            while !rest.is_empty() {
+                let written = if self.lend {
+                    let len =
+                        pyo3::ffi::Py_ssize_t::try_from(rest.len()).map_err(io::Error::other)?;
+                    // SAFETY: a read-only memoryview of `rest`, which outlives this call; it
+                    // is released below as soon as write() returns, so even a file object
+                    // that kept a reference to it could not read the memory afterwards.
+                    let view = unsafe {
+                        Bound::from_owned_ptr_or_err(
+                            py,
+                            pyo3::ffi::PyMemoryView_FromMemory(
+                                rest.as_ptr().cast_mut().cast(),
+                                len,
+                                PY_BUF_READ,
+                            ),
+                        )
                     }
+                    .map_err(py_io)?;
+                    let written = f.call_method1(write, (&view,));
+                    view.call_method0(pyo3::intern!(py, "release"))
+                        .map_err(py_io)?;
+                    written
+                } else {
+                    f.call_method1(write, (PyBytes::new(py, rest),))
                 }
+                .map_err(py_io)?;
+                let n = written_count(&written, rest.len(), self.raw)?;
+                rest = &rest[n..];
             }
             Ok(())
         })
     }
 
+    /// Flushes the Python file object.
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        Python::attach(|py| flush_file(py, &self.file))
     }
 }
 
