@@ -115,6 +115,7 @@ class MessageSync:
             wait = due - clock()
             if self.skip > 0 and wait > self.skip:
                 shift += wait - self.skip
+                due -= wait - self.skip
                 wait = self.skip
             if wait > 0.002:
                 time.sleep(wait - 0.001)  # the OS may oversleep: the last millisecond is polled
