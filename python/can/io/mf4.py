@@ -5,15 +5,15 @@ group per kind of frame, each with a float64 master channel ``time`` (seconds af
 measurement start in the file header) and one structure channel named after the kind, whose
 members are channels of their own:
 
-==================  ====================================================================
-channel group       members (all unsigned, little endian)
-==================  ====================================================================
-``CAN_DataFrame``   ``BusChannel`` (u8), ``ID`` (u32), ``IDE`` (u8), ``DLC`` (u8),
-                    ``DataLength`` (u8), ``DataBytes`` (64 x u8), ``Dir`` (u8),
-                    ``EDL`` (u8), ``BRS`` (u8), ``ESI`` (u8)
-``CAN_ErrorFrame``  the same members as ``CAN_DataFrame``
-``CAN_RemoteFrame`` ``BusChannel``, ``ID``, ``IDE``, ``DLC``, ``DataLength``, ``Dir``
-==================  ====================================================================
+===================  ===================================================================
+channel group        members (all unsigned, little endian)
+===================  ===================================================================
+``CAN_DataFrame``    ``BusChannel`` (u8), ``ID`` (u32), ``IDE`` (u8), ``DLC`` (u8),
+                     ``DataLength`` (u8), ``DataBytes`` (64 x u8), ``Dir`` (u8),
+                     ``EDL`` (u8), ``BRS`` (u8), ``ESI`` (u8)
+``CAN_ErrorFrame``   the same members as ``CAN_DataFrame``
+``CAN_RemoteFrame``  ``BusChannel``, ``ID``, ``IDE``, ``DLC``, ``DataLength``, ``Dir``
+===================  ===================================================================
 
 each member named ``<kind>.<member>`` (``CAN_DataFrame.ID``); the channel groups are acquired
 from a source of type bus, bus type CAN, so asammdf and other MDF tools see them as CAN bus
