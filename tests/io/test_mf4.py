@@ -189,6 +189,18 @@ def test_python_can_reads_our_file(
     assert ref_read(tmp_path / "ours.mf4") == rows(sent)
 
 
+def test_our_header_time_is_utc_so_other_time_zones_read_the_same(
+    tmp_path: pathlib.Path,
+    ref_read: Callable[[pathlib.Path], list[list[Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a start time in local time (as python-can writes it) would read hours off elsewhere
+    sent = traffic()
+    write(tmp_path / "ours.mf4", sent)
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # the reference interpreter's zone, UTC+5:30
+    assert ref_read(tmp_path / "ours.mf4") == rows(sent)
+
+
 def test_we_read_python_can_files_as_it_does(
     tmp_path: pathlib.Path,
     ref_write: Callable[[pathlib.Path, list[can.Message]], None],
