@@ -85,6 +85,8 @@ __all__ = [
     "Listener",
     "LogReader",
     "Logger",
+    "MF4Reader",
+    "MF4Writer",
     "Message",
     "MessageSync",
     "ModifiableCyclicTaskABC",
@@ -117,4 +119,9 @@ def __getattr__(name: str) -> Any:
         from can.io import sqlite
 
         return getattr(sqlite, name)
+    if name in ("MF4Reader", "MF4Writer"):
+        # can.io.mf4 imports asammdf only when a reader or writer is made (it is optional)
+        from can.io import mf4
+
+        return getattr(mf4, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -40,6 +40,8 @@ __all__ = [
     "FileIOMessageWriter",
     "LogReader",
     "Logger",
+    "MF4Reader",
+    "MF4Writer",
     "MessageReader",
     "MessageSync",
     "MessageWriter",
@@ -49,8 +51,14 @@ __all__ = [
     "SqliteWriter",
 ]
 
-# Imported when first used: sqlite3 costs more to import than every other format together.
-_LAZY = {"SqliteReader": "can.io.sqlite", "SqliteWriter": "can.io.sqlite"}
+# Imported when first used: sqlite3 costs more to import than every other format together, and
+# MF4 needs asammdf (heavy, and optional: it is imported only when a reader or writer is made).
+_LAZY = {
+    "SqliteReader": "can.io.sqlite",
+    "SqliteWriter": "can.io.sqlite",
+    "MF4Reader": "can.io.mf4",
+    "MF4Writer": "can.io.mf4",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -65,8 +65,11 @@ class LogFormat(NamedTuple):
     :param extra: the ``pip install can[extra]`` the format needs, if any.
     :param holds: the message fields the format keeps besides timestamp, id, id type, remote
         and error flags, dlc and data: any of ``"channel"``, ``"fd"`` (``is_fd``,
-        ``bitrate_switch``, ``error_state_indicator``), ``"direction"`` (``is_rx``) and
-        ``"error_data"`` (an error frame's id and data bytes).
+        ``bitrate_switch``, ``error_state_indicator``), ``"direction"`` (``is_rx``),
+        ``"error_data"`` (an error frame's id and data bytes) and ``"order"``: frames of
+        every kind read back in the order written. A format without ``"order"`` (MF4, which
+        keeps each kind of frame in a channel group of its own) reads them back by timestamp,
+        frames of equal timestamps as data frames, then error frames, then remote frames.
     :param convert_options: reader arguments for a conversion, so that what is converted keeps
         absolute times (ASC: ``relative_timestamp=False``).
     """
@@ -83,7 +86,7 @@ class LogFormat(NamedTuple):
     convert_options: tuple[tuple[str, Any], ...] = ()
 
 
-_ALL = frozenset({"channel", "fd", "direction", "error_data"})
+_ALL = frozenset({"channel", "fd", "direction", "error_data", "order"})
 #: The built-in formats, by suffix.
 FORMATS: dict[str, LogFormat] = {
     f.suffix: f
@@ -95,7 +98,7 @@ FORMATS: dict[str, LogFormat] = {
             ("can.io.asc", "ASCWriter"),
             binary=False,
             native=True,
-            holds=frozenset({"channel", "fd", "direction"}),
+            holds=frozenset({"channel", "fd", "direction", "order"}),
             convert_options=(("relative_timestamp", False),),
         ),
         LogFormat(
@@ -114,7 +117,7 @@ FORMATS: dict[str, LogFormat] = {
             ("can.io.csv", "CSVReader"),
             ("can.io.csv", "CSVWriter"),
             binary=False,
-            holds=frozenset({"error_data"}),
+            holds=frozenset({"error_data", "order"}),
         ),
         LogFormat(
             ".db",
@@ -123,7 +126,7 @@ FORMATS: dict[str, LogFormat] = {
             ("can.io.sqlite", "SqliteWriter"),
             binary=True,
             compressible=False,
-            holds=frozenset({"error_data"}),
+            holds=frozenset({"error_data", "order"}),
         ),
         LogFormat(
             ".log",
@@ -133,6 +136,16 @@ FORMATS: dict[str, LogFormat] = {
             binary=False,
             native=True,
             holds=_ALL,
+        ),
+        LogFormat(
+            ".mf4",
+            "MF4",
+            ("can.io.mf4", "MF4Reader"),
+            ("can.io.mf4", "MF4Writer"),
+            binary=True,
+            compressible=False,  # a seekable file of its own, compressed by the format itself
+            extra="mf4",
+            holds=_ALL - {"order"},  # each kind of frame in a channel group of its own
         ),
         LogFormat(".txt", "text (Printer)", None, ("can.io.printer", "Printer"), binary=False),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Optional, Union
 
-from can.io.formats import MESSAGE_WRITERS, UnknownFormatError, split_suffix
+from can.io.formats import MESSAGE_WRITERS, UnknownFormatError, log_format, split_suffix
 from can.io.generic import MessageWriter, PathLike
 from can.message import Message
 
@@ -67,8 +67,9 @@ class Logger(MessageWriter):
         try:
             writer_cls, _, _ = MESSAGE_WRITERS.find(os.fsdecode(file), kind="write")
         except UnknownFormatError:
-            if split_suffix(os.fsdecode(file))[0] in (".db",):
-                raise
+            fmt = log_format(split_suffix(os.fsdecode(file))[0])
+            if fmt is not None and not fmt.compressible:
+                raise  # a known format that cannot be compressed (x.db.gz, x.mf4.gz)
             from can.io.printer import Printer
 
             writer_cls = Printer
