@@ -159,7 +159,10 @@ def _decoders(items: Iterable[str]) -> dict[int, Decoder]:
             try:
                 decoders = read_decode_file(item)
             except OSError as e:
-                raise cli.CliError(f"cannot read decode file {item!r}: {e.strerror or e}") from None
+                hint = "" if ":" in item else " (a decode string is <id>:<format>, e.g. 100:<BHL)"
+                raise cli.CliError(
+                    f"cannot read decode file {item!r}: {e.strerror or e}{hint}"
+                ) from None
             except UnicodeDecodeError:
                 raise cli.CliError(f"decode file {item!r} is not UTF-8 text") from None
             except ValueError as e:
