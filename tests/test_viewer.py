@@ -630,6 +630,19 @@ def test_viewer_without_cantools(env: Env) -> None:
 def test_viewer_version_and_help(env: Env) -> None:
     proc = env.run("--version")
     assert proc.returncode == 0 and proc.stdout.strip() == f"can-viewer {can.__version__}"
+    bin_dir = pathlib.Path(sys.executable).parent
+    for command in (
+        [sys.executable, "-m", "can.viewer"],
+        *(
+            [
+                [str(bin_dir / name)]
+                for name in ("can-viewer", "can_viewer")
+                if (bin_dir / name).exists()
+            ]
+        ),
+    ):
+        out = subprocess.run([*command, "--version"], capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == f"can-viewer {can.__version__}", command
     out = env.run("--help").stdout
     for option in (
         "--version", "--bitrate", "--channel", "--decode", "--filter", "-f", "--interface",
