@@ -86,6 +86,8 @@ test-venv: build ## Build the wheel and install it with the test requirements in
 	$(PYTHON) -m venv $(TEST_VENV)
 	$(TEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		$(DIST)/can-*.whl -r $(TEST_REQUIREMENTS)
+	$(TEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		-r .ci/requirements-test-nodeps.txt
 
 # The SocketCAN suite runs where a kernel with vcan is: natively if this host has vcan0, else
 # inside a real kernel booted by ../shared/kernel/kernel-run.sh (see tests/run_socketcan.sh).

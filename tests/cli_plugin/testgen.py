@@ -8,6 +8,10 @@ Receiving: ``channel`` frames (an int; ``0`` none) with ids 0, 1, 2, ... are rec
 every tenth one extended, every 50th an error frame; after the last one the bus writes
 ``TESTGEN_REPORT`` (a JSON file) and then receives nothing. Sending: each frame sent is recorded
 with the monotonic time it was sent at; the report is written again at shutdown.
+
+A channel ``N/PERIOD`` (e.g. ``20/0.01``) is a steady stream instead: the same N frames over and
+over, one every PERIOD seconds (by the monotonic clock) for ever, the k-th with the timestamp
+``1000 + k * PERIOD``; no report is written until shutdown.
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ from can import BusABC, BusState, Message
 class GenBus(BusABC):
     def __init__(self, channel: Any = 0, **kwargs: Any) -> None:
         super().__init__(channel, **{k: v for k, v in kwargs.items() if k == "can_filters"})
-        self.count = int(channel or 0)
+        count, stream, period = str(channel or 0).partition("/")
+        self.count = int(count)
+        self.period = float(period) if stream else None
+        self.started = time.monotonic()
         self.kwargs = {k: v for k, v in kwargs.items() if k != "can_filters"}
         self.channel_info = f"testgen {self.count}"
         self.next = 0
@@ -56,6 +63,8 @@ class GenBus(BusABC):
         self._state = new_state
 
     def _recv_internal(self, timeout: Optional[float]) -> tuple[Optional[Message], bool]:
+        if self.period is not None:
+            return self._stream(self.period, timeout), False
         if self.next >= self.count:
             if self.next == self.count:
                 self._write_report()
@@ -64,18 +73,31 @@ class GenBus(BusABC):
             return None, False
         i = self.next
         self.next += 1
+        return self._frame(i, 1000.0 + i / 1000), False
+
+    def _stream(self, period: float, timeout: Optional[float]) -> Optional[Message]:
+        k = self.next
+        wait = self.started + k * period - time.monotonic()
+        if wait > 0:
+            if timeout is not None and timeout < wait:
+                time.sleep(timeout)
+                return None
+            time.sleep(wait)
+        self.next += 1
+        return self._frame(k % self.count, 1000.0 + k * period)
+
+    @staticmethod
+    def _frame(i: int, timestamp: float) -> Message:
         if i % 50 == 49:
-            msg = Message(
-                timestamp=1000.0 + i / 1000, is_error_frame=True, arbitration_id=0x4, data=bytes(8)
+            return Message(
+                timestamp=timestamp, is_error_frame=True, arbitration_id=0x4, data=bytes(8)
             )
-        else:
-            msg = Message(
-                timestamp=1000.0 + i / 1000,
-                arbitration_id=i & 0x7FF if i % 10 else 0x18DA0000 + i,
-                is_extended_id=i % 10 == 0,
-                data=bytes([i & 0xFF]) * (i % 9),
-            )
-        return msg, False
+        return Message(
+            timestamp=timestamp,
+            arbitration_id=i & 0x7FF if i % 10 else 0x18DA0000 + i,
+            is_extended_id=i % 10 == 0,
+            data=bytes([i & 0xFF]) * (i % 9),
+        )
 
     def send(self, msg: Message, timeout: Optional[float] = None) -> None:
         self.sent.append((time.monotonic(), msg.arbitration_id, msg.is_error_frame))
