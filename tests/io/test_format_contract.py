@@ -292,3 +292,92 @@ def test_formats_documented_in_the_registry_exist() -> None:
         if fmt.reader:
             assert MESSAGE_READERS[suffix].__name__ == fmt.reader[1]
     assert os.path.splitext("x.txt")[1] in MESSAGE_WRITERS
+
+
+# -- lose nothing: whatever a writer was given is in the file, however the program ends --------
+
+CHILD = """
+import signal, sys, time
+import can
+writer = can.Logger(sys.argv[1])
+for i in range(int(sys.argv[3])):
+    writer.on_message_received(can.Message(timestamp=1.7e9 + i * 0.001, arbitration_id=i,
+                                           is_extended_id=True, data=[i & 0xFF]))
+ending = sys.argv[2]
+if ending == "exception":
+    raise RuntimeError("the script fails")
+if ending == "sigint":
+    print("ready", flush=True)
+    while True:
+        time.sleep(0.01)
+# "exit": the script just ends without stop()
+"""
+
+
+@pytest.mark.parametrize("ending", ["exit", "exception", "sigint"])
+@pytest.mark.parametrize("suffix", ROUND_TRIP)
+def test_program_ending_without_stop_loses_nothing(
+    tmp_path: pathlib.Path, suffix: str, ending: str
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    n = 3000
+    path = tmp_path / f"out{suffix}"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path), ending, str(n)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    if ending == "sigint":
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert (proc.returncode == 0) == (ending == "exit"), err
+    assert "Exception ignored" not in err, err
+    with can.LogReader(path) as reader:
+        assert [m.arbitration_id for m in reader] == list(range(n))
+
+
+@pytest.mark.parametrize("suffix", ROUND_TRIP)
+def test_writing_after_stop_is_an_error_at_once(tmp_path: pathlib.Path, suffix: str) -> None:
+    path = tmp_path / f"out{suffix}"
+    writer = can.Logger(path)
+    writer(can.Message(timestamp=1.0, arbitration_id=1))
+    writer.stop()
+    with pytest.raises((ValueError, BufferError)):
+        writer(can.Message(timestamp=2.0, arbitration_id=2))
+    writer.stop()  # twice is fine
+    with can.LogReader(path) as reader:
+        assert [m.arbitration_id for m in reader] == [1]
+
+
+@pytest.mark.parametrize("suffix", ROUND_TRIP)
+def test_threads_share_one_writer(tmp_path: pathlib.Path, suffix: str) -> None:
+    import threading
+
+    path = tmp_path / f"out{suffix}"
+    writer = can.Logger(path)
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def run(t: int) -> None:
+        try:
+            start.wait()
+            for i in range(1000):
+                writer(can.Message(timestamp=1.0 + i / 1000, arbitration_id=t * 10_000 + i))
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    workers = [threading.Thread(target=run, args=(t,)) for t in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    writer.stop()
+    assert errors == []
+    with can.LogReader(path) as reader:
+        ids = sorted(m.arbitration_id for m in reader)
+    assert ids == [t * 10_000 + i for t in range(4) for i in range(1000)]

@@ -247,7 +247,7 @@ def test_stop_writes_every_message_given_before_it(tmp_path: pathlib.Path) -> No
     assert len(got) == n
     assert [m.data[0] for m in got[-3:]] == [(n - 3) & 0xFF, (n - 2) & 0xFF, (n - 1) & 0xFF]
     assert got[-1].timestamp == T0 + (n - 1) / 1000
-    with pytest.raises(can.CanError, match="stopped"):
+    with pytest.raises(ValueError, match="stopped"):
         writer.on_message_received(can.Message())
 
 

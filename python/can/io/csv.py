@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import binascii
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any, Union
 
@@ -78,6 +79,8 @@ class CSVWriter(FileIOMessageWriter):
             raise ValueError("CSVWriter needs a file to write to, not None")
         if not append:
             self.file.write(HEADER + "\n")
+        # Python's text files are not safe to write from several threads at once
+        self._lock = threading.Lock()
 
     def on_message_received(self, msg: Message) -> None:
         """Writes one line for ``msg``."""
@@ -85,11 +88,13 @@ class CSVWriter(FileIOMessageWriter):
         if file.closed:
             raise ValueError(f"{_name(None, file)}: the CSV writer's file is closed")
         can_id = msg.arbitration_id
-        file.write(
+        line = (
             f"{msg.timestamp!r},{f'{can_id:#010x}' if msg.is_extended_id else f'0x{can_id:03x}'},"
             f"{msg.is_extended_id:d},{msg.is_remote_frame:d},{msg.is_error_frame:d},{msg.dlc},"
             f"{binascii.b2a_base64(msg.data or b'', newline=False).decode('ascii')}\n"
         )
+        with self._lock:
+            file.write(line)
 
 
 class CSVReader(MessageReader):

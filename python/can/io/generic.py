@@ -132,6 +132,15 @@ def _disk_size(file: Any) -> int:
     return int(file.tell())
 
 
+def _stop_at_exit(writer: Any) -> weakref.finalize[..., Any]:
+    """Calls ``writer.stop()`` when the interpreter exits (also after an exception or Ctrl-C)
+    if nobody did before: for the writers that keep what they were given in Python objects or a
+    thread of their own (SQLite, MF4) rather than in a native writer. The hook holds the
+    writer, so a writer dropped without ``stop()`` is written at exit; ``stop()`` detaches it.
+    """
+    return weakref.finalize(writer, writer.stop)
+
+
 class MessageReader(BaseIOHandler):
     """Base of the log readers (python-can 4.x): a file handler that iterates messages.
 

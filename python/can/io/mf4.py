@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Optional, Union
 
 from can._core import len2dlc, new_message_from_fields
 from can.exceptions import CanError, CanInterfaceNotImplementedError
-from can.io.generic import FileIOMessageWriter, MessageReader
+from can.io.generic import FileIOMessageWriter, MessageReader, _stop_at_exit
 from can.message import Message
 
 if TYPE_CHECKING:
@@ -148,7 +148,9 @@ class MF4Writer(FileIOMessageWriter):
 
     Messages are buffered and handed to asammdf in batches; the MDF file is written when the
     writer is stopped (or its ``with`` block ends): :meth:`stop` returns once every message
-    given before it is in the file. A process killed before that leaves no readable file. MF4
+    given before it is in the file. A writer never stopped is stopped when the interpreter
+    exits (after an exception or Ctrl-C too); a process killed before that leaves no readable
+    file. MF4
     files cannot be appended to (nor gzip-compressed by name: the format compresses itself).
 
     The header's start time is the first message's timestamp (whole microseconds, 0 for a
@@ -221,16 +223,17 @@ class MF4Writer(FileIOMessageWriter):
         self._written = 0
         self._count = 0
         self._stopped = False
+        self._exit_hook = _stop_at_exit(self)
 
     def on_message_received(self, msg: Message) -> None:
         """Buffers ``msg`` for the file.
 
         :raises ValueError: naming the message, for a field the format cannot hold (a channel
             number outside 0..255, an id over 32 bits, a timestamp that is not finite).
-        :raises CanError: after :meth:`stop`.
+        :raises ValueError: after :meth:`stop`, as writing to a closed file does.
         """
         if self._stopped:
-            raise CanError(f"{self._name}: the MF4Writer has been stopped")
+            raise ValueError(f"{self._name}: the MF4Writer has been stopped")
         ts = msg.timestamp
         if not math.isfinite(ts):
             raise ValueError(f"{self._name}: message {self._count}: timestamp {ts!r} is not finite")
@@ -307,6 +310,7 @@ class MF4Writer(FileIOMessageWriter):
         if self._stopped:
             return
         self._stopped = True
+        self._exit_hook.detach()
         try:
             self._flush()
             start = self._start if self._start is not None else _start_of(time.time())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any, Union
 
 from can import _core
@@ -47,6 +48,8 @@ class Printer(MessageWriter):
     ) -> None:
         super().__init__(file, mode="at" if append else "wt")
         self.write_to_file: bool = self.file is not None
+        # Python's text files are not safe to write from several threads at once
+        self._lock = threading.Lock()
 
     @staticmethod
     def line(msg: Message) -> str:
@@ -61,7 +64,9 @@ class Printer(MessageWriter):
     def on_message_received(self, msg: Message) -> None:
         """Prints ``msg`` as one line."""
         out = sys.stdout if self.file is None else self.file
-        out.write(self.line(msg) + "\n")
+        line = self.line(msg) + "\n"
+        with self._lock:
+            out.write(line)
 
     def file_size(self) -> int:
         """Characters written to the file so far (0 when printing to standard output)."""

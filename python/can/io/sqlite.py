@@ -29,7 +29,7 @@ from collections.abc import Generator, Iterator
 from typing import Any, Optional, Union
 
 from can.exceptions import CanError
-from can.io.generic import MessageReader, MessageWriter
+from can.io.generic import MessageReader, MessageWriter, _stop_at_exit
 from can.listener import _STOPPED, BufferedReader, ReaderStoppedError
 from can.message import Message
 
@@ -154,7 +154,8 @@ class SqliteWriter(MessageWriter, BufferedReader):
     message came for :attr:`GET_MESSAGE_TIMEOUT` seconds, when :attr:`MAX_BUFFER_SIZE_BEFORE_WRITES`
     messages are waiting, or :attr:`MAX_TIME_BETWEEN_WRITES` seconds after the last write on a
     saturated bus. :meth:`stop` returns only once every message given before it is committed,
-    so it may take a while. It does not accept file-like objects.
+    so it may take a while; a writer never stopped is stopped when the interpreter exits (after
+    an exception or Ctrl-C too). It does not accept file-like objects.
 
     :param file: the path of the database file.
     :param table_name: the table to store messages in (an SQL identifier; anything else is a
@@ -205,6 +206,7 @@ class SqliteWriter(MessageWriter, BufferedReader):
             target=self._run, name=f"SqliteWriter({self._file})", daemon=True
         )
         self._thread.start()
+        self._exit_hook = _stop_at_exit(self)
 
     def on_message_received(self, msg: Message) -> None:
         """Queues ``msg`` for the database.
@@ -286,6 +288,7 @@ class SqliteWriter(MessageWriter, BufferedReader):
 
         :raises CanError: if writing to the database failed (the cause is chained).
         """
+        self._exit_hook.detach()
         with self._lock:
             if not self.is_stopped:
                 BufferedReader.stop(self)
