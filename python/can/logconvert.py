@@ -1,7 +1,7 @@
 """Convert a log file from one format to another: ``can-logconvert IN OUT``.
 
-BLF (``.blf``), ASC (``.asc``) and candump logs (``.log``) are converted by the native module,
-streaming and without creating a :class:`can.Message` per frame. Also runs as
+BLF (``.blf``), ASC (``.asc``), candump logs (``.log``) and PEAK TRC (``.trc``) are converted by
+the native module, streaming and without creating a :class:`can.Message` per frame. Also runs as
 ``python -m can.logconvert``.
 """
 
@@ -22,7 +22,7 @@ __all__ = ["convert", "main", "parse_filter"]
 StrPath = Union[str, "os.PathLike[str]"]
 
 #: File name suffixes converted natively.
-NATIVE_SUFFIXES = (".blf", ".asc", ".log")
+NATIVE_SUFFIXES = (".blf", ".asc", ".log", ".trc")
 
 
 def convert(
@@ -35,7 +35,7 @@ def convert(
     progress: Optional[Callable[[int, int], object]] = None,
 ) -> dict[str, Any]:
     """Converts the log file ``input`` to ``output``; the formats follow the file suffixes
-    (``.blf``, ``.asc``, ``.log``).
+    (``.blf``, ``.asc``, ``.log``, ``.trc``).
 
     :param filters: python-can filter dicts (``can_id``, ``can_mask``, optional ``extended``);
         a frame is written when it matches any of them. None writes every frame.
@@ -162,8 +162,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     """The ``can-logconvert`` command."""
     parser = argparse.ArgumentParser(
         prog="can-logconvert",
-        description="Convert a log file from one format to another. BLF (.blf), ASC (.asc) and "
-        "candump logs (.log) are converted natively; the format follows the file suffix.",
+        description="Convert a log file from one format to another. BLF (.blf), ASC (.asc), "
+        "candump logs (.log) and PEAK TRC (.trc) are converted natively; the format follows the file suffix.",
     )
     parser.add_argument("input", metavar="INFILE", help="the log file to read")
     parser.add_argument("output", metavar="OUTFILE", help="the log file to write")

@@ -130,6 +130,15 @@ FORMATS: dict[str, LogFormat] = {
             native=True,
             holds=_ALL,
         ),
+        LogFormat(
+            ".trc",
+            "PEAK TRC",
+            ("can.io.trc", "TRCReader"),
+            ("can.io.trc", "TRCWriter"),
+            binary=False,
+            native=True,
+            holds=frozenset({"channel", "fd", "direction"}),
+        ),
         LogFormat(".txt", "text (Printer)", None, ("can.io.printer", "Printer"), binary=False),
     )
 }

@@ -14,6 +14,7 @@ mod filter;
 pub(crate) mod message;
 mod socketcan;
 mod textlog;
+mod trc;
 
 /// The native module `can._core`.
 #[pymodule]
@@ -28,6 +29,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     convert::register(m)?;
     filter::register(m)?;
     cyclic::register(m)?;
+    trc::register(m)?;
     m.add_function(wrap_pyfunction!(dlc2len, m)?)?;
     m.add_function(wrap_pyfunction!(len2dlc, m)?)?;
     Ok(())

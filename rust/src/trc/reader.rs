@@ -97,13 +97,6 @@ impl<R: Read> Reader<R> {
             self.skip_or_fail(error)?;
         }
         self.header_done = true;
-        if self.start_directive.is_none() && self.start_comment.is_none() {
-            self.warnings.push(
-                "the file gives no start time ($STARTTIME or a 'Start time:' comment): \
-                 timestamps are seconds from the start of the recording"
-                    .to_owned(),
-            );
-        }
         Ok(())
     }
 
@@ -454,9 +447,9 @@ fn parse_record(
             },
             Column::Bus => {
                 if t != b"-" {
+                    // Buses count from 1; a 0 (python-can's channel 0) is read back as written.
                     let bus = small_dec(t)
-                        .filter(|&b| b > 0)
-                        .ok_or_else(|| format!("the bus {:?} is not a number from 1", lossy(t)))?;
+                        .ok_or_else(|| format!("the bus {:?} is not a number", lossy(t)))?;
                     f.channel = bus as i32 - 1;
                 }
             }

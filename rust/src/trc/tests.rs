@@ -295,7 +295,7 @@ fn malformed_lines_name_their_line_and_lenient_skips() {
         ("1 1.0 DT 1 3FFFFFFF Rx - 0", "exceeds 29 bits"),
         ("1 x DT 1 0123 Rx - 0", "time offset"),
         ("1 1.0 DT 1 0123 Up - 0", "Rx or Tx"),
-        ("1 1.0 DT 0 0123 Rx - 0", "bus"),
+        ("1 1.0 DT 1000 0123 Rx - 0", "bus"),
         ("1 1.0 DT 1 0123 Rx - 16", "DLC 16"),
         ("1 1.0 FD 1 0123 Rx - 9 00", "length says 12"),
         ("1 1.0 DT 1 0123 Rx - 1 0x1", "data byte"),
