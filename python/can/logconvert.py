@@ -163,7 +163,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(
         prog="can-logconvert",
         description="Convert a log file from one format to another. BLF (.blf), ASC (.asc), "
-        "candump logs (.log) and PEAK TRC (.trc) are converted natively; the format follows the file suffix.",
+        "candump logs (.log) and PEAK TRC (.trc) are converted natively; the format follows "
+        "the file suffix.",
     )
     parser.add_argument("input", metavar="INFILE", help="the log file to read")
     parser.add_argument("output", metavar="OUTFILE", help="the log file to write")

@@ -590,7 +590,7 @@ mod tests {
         assert_eq!(frames[4].payload().len(), 12);
         assert!(frames[4].is_fd() && frames[5].is_error() && frames[8].is_remote());
         // 1334.416 ms after $STARTTIME=41766.4648963872 (2014-05-07 11:09:27.047854 UTC).
-        assert!((frames[4].timestamp - 1_399_460_968.382_270).abs() < 1e-6);
+        assert!((frames[4].timestamp - 1_399_460_968.382_27).abs() < 1e-6);
         let (back, _) = run(&log, Format::Log, Format::Trc, &Options::default());
         let (again, stats) = run(&back, Format::Trc, Format::Log, &Options::default());
         assert_eq!(stats.frames_written, 9);
