@@ -182,7 +182,8 @@ pub const OLE_UNIX_EPOCH_DAYS: i64 = 25_569;
 /// `timedelta(days=x)` rounds (whole days exact, then the seconds of the fraction, then the
 /// microseconds half to even), so that the value agrees with python-can's to the bit.
 pub fn ole_to_unix(days: f64) -> Option<f64> {
-    if !days.is_finite() || days.abs() > 3.0e6 {
+    // Beyond 10^8 days (270,000 years) the microseconds would overflow an i64.
+    if !days.is_finite() || days.abs() > 1.0e8 {
         return None;
     }
     let whole_days = days.trunc();

@@ -137,7 +137,8 @@ impl<R: Read> Reader<R> {
                     self.columns = v.default_columns().to_vec();
                 }
                 b"STARTTIME" => {
-                    let t = parse_decimal_f64(value)
+                    // Negative for times before 1899-12-30 (which the writer may write).
+                    let t = parse_signed(value)
                         .and_then(ole_to_unix)
                         .ok_or_else(|| format!("$STARTTIME {:?} is not a date", lossy(value)))?;
                     self.start_directive = Some(t);

@@ -523,3 +523,30 @@ fn arbitrary_bytes_never_panic() {
         }
     }
 }
+
+#[test]
+fn times_beyond_the_range_are_refused() {
+    // Found by the fuzz target: an offset of 10^40 ms read back as a start time the reader
+    // could not take. The writer refuses such times instead of writing them.
+    for t in [f64::NAN, f64::INFINITY, 3.1e37, -2.0e12] {
+        let mut w = Writer::new(Vec::new(), Version::V2_1).unwrap();
+        let f = frame(t, 0x1, &[], 0, 0, true);
+        assert!(matches!(w.write_frame(&f), Err(Error::Value(_))), "{t}");
+    }
+    let mut w = Writer::new(Vec::new(), Version::V2_1).unwrap();
+    w.write_frame(&frame(9.0e11, 0x1, &[], 0, 0, true)).unwrap();
+    assert!(w
+        .write_frame(&frame(-9.0e11, 0x1, &[], 0, 0, true))
+        .unwrap());
+    w.finish(0.0).unwrap();
+    let text = String::from_utf8(w.get_mut().clone()).unwrap();
+    let r = read(&text, true);
+    r.result.unwrap();
+    assert!((r.frames[1].timestamp + 9.0e11).abs() < 1e-3);
+    // A start before 1899-12-30 is a negative $STARTTIME (found by the fuzz target).
+    let (text, _) = write(Version::V2_1, &[frame(-1.0e10, 0x1, &[], 0, 0, true)]);
+    assert!(text.contains(";$STARTTIME=-"));
+    let r = read(&text, true);
+    r.result.unwrap();
+    assert_close(r.frames[0].timestamp / 1e10, -1.0);
+}

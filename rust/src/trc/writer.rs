@@ -22,6 +22,20 @@ use crate::lines::{LineBuf, LINE_BUF_CAP};
 
 const FLUSH_AT: usize = 64 << 10;
 
+/// Largest timestamp magnitude written (seconds, about the year 33658): the start time and
+/// every offset in milliseconds then stay exact enough in the file's text.
+pub const MAX_TIMESTAMP: f64 = 1.0e12;
+
+fn check_time(t: f64) -> Result<()> {
+    if t.is_finite() && t.abs() < MAX_TIMESTAMP {
+        Ok(())
+    } else {
+        Err(Error::Value(format!(
+            "a TRC file cannot hold the timestamp {t} (at most {MAX_TIMESTAMP:e} seconds)"
+        )))
+    }
+}
+
 /// Writes CAN frames to a TRC file.
 pub struct Writer<W: Write> {
     out: W,
@@ -74,7 +88,7 @@ impl<W: Write> Writer<W> {
         if self.start.is_some() {
             return Ok(());
         }
-        let start = if start.is_finite() { start } else { 0.0 };
+        check_time(start)?;
         self.start = Some(start);
         let when = start_time_text(start);
         let ole = unix_to_ole(start);
@@ -113,6 +127,7 @@ impl<W: Write> Writer<W> {
         if self.version == Version::V1_1 && frame.is_fd() && !frame.is_error() {
             return Ok(false);
         }
+        check_time(frame.timestamp)?;
         if self.start.is_none() {
             self.write_header(frame.timestamp)?;
         }
@@ -315,10 +330,7 @@ fn peak_error_bytes(f: &CanFrame) -> [u8; 5] {
 fn push_millis(l: &mut LineBuf, ms: f64, decimals: u32) {
     let scale: u64 = if decimals == 1 { 10 } else { 1000 };
     let scaled = (ms * scale as f64).round_ties_even();
-    if !scaled.is_finite() || scaled.abs() >= 9.0e18 {
-        l.bytes(b"0.0");
-        return;
-    }
+    // ok: |ms| < 2 * MAX_TIMESTAMP * 1000, so |scaled| < 2e18 fits an i64.
     let v = scaled as i64;
     if v < 0 {
         l.byte(b'-');
