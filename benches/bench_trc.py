@@ -11,14 +11,15 @@ interleaved so that both see the same machine load; the median time is reported:
 
 * ``trc_read``: ``sum(1 for _ in can.TRCReader(path))`` over a version 2.1 file of ``--n``
   frames (written once, by our writer): 70 % classic data frames (standard and extended ids,
-  0-8 bytes), 25 % CAN FD frames of 1-8 bytes (BRS and ESI at random), 5 % remote frames, on
-  buses 1-4, Rx and Tx, 250 us apart. Every frame becomes a ``can.Message``.
+  0-8 bytes), 25 % CAN FD frames of 1-8 bytes (BRS at random), 5 % remote frames, on buses
+  1-4, Rx and Tx, 250 us apart. Every frame becomes a ``can.Message``.
 * ``trc_write``: ``--n`` classic data frames (built beforehand, not timed) given one by one to
   ``TRCWriter.on_message_received``, then ``stop()``.
 
 The frames are those python-can 4.6.1 reads and writes correctly: its reader takes a CAN FD
-record's DLC for its byte count (right only up to 8 bytes) and skips error records; its writer
-writes data frames only (it logs and skips CAN FD, remote and error frames) and writes a
+record's DLC for its byte count (right only up to 8 bytes), swaps the bit rate switch of the
+``FE`` and ``BI`` records (PEAK: ``FE`` is ESI only, ``BI`` both) and skips error records;
+its writer writes data frames only (it logs and skips CAN FD, remote and error frames) and writes a
 message's channel ``n`` as bus ``n + 1``, so the write workload's messages have no channel (both
 write the default bus 1). Every run reports a digest of the frames read (for the writers: read
 back from the file by the same library), so the table says whether both produced the same
@@ -73,7 +74,6 @@ def make_messages(can: Any, n: int, classic_only: bool) -> list[Any]:
                 is_extended_id=False,
                 is_fd=True,
                 bitrate_switch=rng.random() < 0.5,
-                error_state_indicator=rng.random() < 0.1,
                 data=rng.randbytes(rng.randint(1, 8)),
             )
         else:

@@ -8,7 +8,7 @@ use crate::frame::{
     CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF, CAN_EFF_FLAG, CAN_EFF_MASK, CAN_ERR_FLAG,
     CAN_MAX_DLEN, CAN_RTR_FLAG,
 };
-use crate::lines::{hex_val, parse_decimal_f64, LineReader, Tokens};
+use crate::lines::{hex_val, is_space, parse_decimal_f64, LineReader, Tokens};
 pub use crate::lines::{Error, Result};
 
 /// Most columns a `$COLUMNS` directive may list (each letter once).
@@ -498,29 +498,41 @@ fn parse_record(
     }
 
     // The data column: the rest of the line.
-    let mut rest = tok.clone();
-    match rest.peek() {
-        Some(b"RTR") if !v2 => {
-            rest.next();
-            kind = Kind::Remote;
+    let mut rest = tok.rest();
+    if !v2 {
+        if let Some(r) = rest.strip_prefix(b"RTR") {
+            if r.first().is_none_or(|&b| is_space(b)) {
+                rest = r;
+                kind = Kind::Remote;
+            }
+        } else if let Some(r) = rest.strip_prefix(b"ERROR") {
+            if r.first().is_none_or(|&b| is_space(b)) {
+                rest = r;
+                kind = Kind::Error;
+            }
         }
-        Some(b"ERROR") if !v2 => {
-            rest.next();
-            kind = Kind::Error;
-        }
-        _ => {}
     }
-    let mut data = [0u8; 64];
+    // The data bytes: two hex digits each, separated by spaces (scanned without tokenizing).
     let mut n = 0usize;
-    for t in rest.by_ref() {
+    let mut i = 0usize;
+    while i < rest.len() {
+        if is_space(rest[i]) {
+            i += 1;
+            continue;
+        }
+        let end = rest[i..]
+            .iter()
+            .position(|&b| is_space(b))
+            .map_or(rest.len(), |p| i + p);
+        let t = &rest[i..end];
         let b = hex_byte(t).ok_or_else(|| format!("{:?} is not a data byte", lossy(t)))?;
-        if n == data.len() {
+        if n == f.data.len() {
             return Err("more than 64 data bytes".to_owned());
         }
-        data[n] = b;
+        f.data[n] = b;
         n += 1;
+        i = end;
     }
-
     let ts = offset_ms / 1000.0;
     f.timestamp = match start {
         Some(s) => ts + s,
@@ -528,6 +540,7 @@ fn parse_record(
     };
     match kind {
         Kind::Error => {
+            let data = f.data;
             // PEAK's five error bytes: type, direction, position, rx and tx error counter.
             let mut bytes = [0u8; 8];
             let mut len = 0;
@@ -584,7 +597,6 @@ fn parse_record(
             if n != len {
                 return Err(format!("the length says {len} bytes, the record has {n}"));
             }
-            f.data[..n].copy_from_slice(&data[..n]);
             f.len = n as u8;
             f.dlc = dlc;
         }
@@ -600,7 +612,6 @@ fn parse_record(
             if n != len {
                 return Err(format!("the length says {len} bytes, the record has {n}"));
             }
-            f.data[..n].copy_from_slice(&data[..n]);
             f.len = n as u8;
             f.dlc = n as u8;
             f.flags = CANFD_FDF | bits;
