@@ -48,6 +48,9 @@ from can.io import (  # noqa: E402
     MessageSync,
     Printer,
     SizedRotatingLogger,
+    TRCFileVersion,
+    TRCReader,
+    TRCWriter,
 )
 from can.listener import (  # noqa: E402
     AsyncBufferedReader,
@@ -98,6 +101,9 @@ __all__ = [
     "SizedRotatingLogger",
     "SqliteReader",
     "SqliteWriter",
+    "TRCFileVersion",
+    "TRCReader",
+    "TRCWriter",
     "ThreadSafeBus",
     "detect_available_configs",
     "interface",

@@ -1,7 +1,8 @@
 """Convert a log file from one format to another: ``can-logconvert IN OUT``.
 
 Any format the registry (:mod:`can.io.formats`) reads can be converted to any format it writes.
-Between the native formats (BLF ``.blf``, ASC ``.asc``, candump logs ``.log``) the native module
+Between the native formats (BLF ``.blf``, ASC ``.asc``, candump logs ``.log``, PEAK TRC ``.trc``)
+the native module
 converts, streaming and without creating a :class:`can.Message` per frame; other pairs go
 through :class:`can.LogReader` and :class:`can.Logger`. Also runs as ``python -m can.logconvert``
 and ``can_logconvert``.
@@ -209,7 +210,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         prog="can-logconvert",
         description="Convert a log file from one format to another; the format follows the file "
         f"suffix. Read: {', '.join(MESSAGE_READERS)}; written: {', '.join(MESSAGE_WRITERS)} "
-        "(text formats also as <suffix>.gz). BLF, ASC and candump logs are converted natively.",
+        "(text formats also as <suffix>.gz). BLF, ASC, candump and TRC are converted natively.",
     )
     parser.add_argument("input", metavar="INFILE", help="the log file to read")
     parser.add_argument("output", metavar="OUTFILE", help="the log file to write")

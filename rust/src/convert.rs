@@ -1,4 +1,5 @@
-//! Conversion between the log formats (BLF, ASC, candump log), streaming, frame by frame.
+//! Conversion between the log formats (BLF, ASC, candump log, PEAK TRC), streaming, frame by
+//! frame.
 //!
 //! Every input is read into [`CanFrame`]s and every output written from them, so conversion
 //! holds one frame at a time (plus the codecs' buffers) whatever the file size, and never
@@ -12,7 +13,10 @@
 //!   gives the number it ends in (`vcan1` -> 1, none -> 0), and frame channel `n` is written
 //!   as interface `can<n>`, except that log-to-log conversion keeps the names.
 //! * BLF global markers become ASC text events (their group name) and BLF markers; a candump
-//!   log has no place for them.
+//!   log has no place for them, nor has a TRC file.
+//! * TRC files: times are Unix times (the file's start time plus the record's offset); TRC bus
+//!   `n` is frame channel `n - 1`; records that are not frames are skipped. Written as TRC
+//!   version 2.1.
 
 use std::io::{Read, Seek, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +27,7 @@ use crate::blf::{self, Record};
 use crate::candump;
 use crate::filter::FilterSet;
 use crate::frame::CanFrame;
+use crate::trc;
 
 /// A log file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +35,7 @@ pub enum Format {
     Blf,
     Asc,
     Log,
+    Trc,
 }
 
 impl Format {
@@ -42,6 +48,8 @@ impl Format {
             Some(Format::Asc)
         } else if ext.eq_ignore_ascii_case("log") {
             Some(Format::Log)
+        } else if ext.eq_ignore_ascii_case("trc") {
+            Some(Format::Trc)
         } else {
             None
         }
@@ -52,6 +60,7 @@ impl Format {
             Format::Blf => "BLF",
             Format::Asc => "ASC",
             Format::Log => "candump log",
+            Format::Trc => "PEAK TRC",
         }
     }
 }
@@ -152,6 +161,7 @@ enum Source<R: Read> {
     Blf(Box<blf::Reader<Counted<R>>>),
     Asc(Box<asc::Reader<Counted<R>>>),
     Log(Box<candump::Reader<Counted<R>>>),
+    Trc(Box<trc::Reader<Counted<R>>>),
 }
 
 /// What the reading side hands to the writing side, in order.
@@ -196,6 +206,10 @@ impl<R: Read> Producer<R> {
                     Some(f) => batch.push(Item::Frame(f, 0)),
                     None => return Ok(false),
                 },
+                Source::Trc(r) => match r.next_frame().map_err(|e| Error::Text(e, Format::Trc))? {
+                    Some(f) => batch.push(Item::Frame(f, 0)),
+                    None => return Ok(false),
+                },
                 Source::Log(r) => match r.next_frame().map_err(|e| Error::Text(e, Format::Log))? {
                     Some(f) => {
                         let name = r.channel_name();
@@ -236,6 +250,12 @@ impl<R: Read> Producer<R> {
                 first_skipped: r.first_skipped().map(|e| e.to_string()),
                 ..SourceEnd::default()
             },
+            Source::Trc(r) => SourceEnd {
+                skipped_lines: r.skipped(),
+                first_skipped: r.first_skipped().map(|e| e.to_string()),
+                warnings: r.take_warnings(),
+                ..SourceEnd::default()
+            },
         }
     }
 }
@@ -244,6 +264,7 @@ enum Sink<W: Write + Seek> {
     Blf(Box<blf::Writer<W>>),
     Asc(Box<asc::Writer<W>>),
     Log(Box<candump::Writer<W>>),
+    Trc(Box<trc::Writer<W>>),
 }
 
 /// The writing side: a sink, the filters, the interface names and the counts.
@@ -282,7 +303,7 @@ impl<W: Write + Seek> Consumer<'_, W> {
                         Sink::Asc(w) => w
                             .log_event(&m.group_name, Some(m.timestamp))
                             .map_err(|e| text_err(e, Format::Asc))?,
-                        Sink::Log(_) => {}
+                        Sink::Log(_) | Sink::Trc(_) => {}
                     }
                     continue;
                 }
@@ -305,6 +326,15 @@ impl<W: Write + Seek> Consumer<'_, W> {
                 Sink::Asc(w) => w
                     .write_frame(&frame)
                     .map_err(|e| text_err(e, Format::Asc))?,
+                Sink::Trc(w) => {
+                    // False: the version cannot hold the frame (2.1 holds every frame).
+                    if !w
+                        .write_frame(&frame)
+                        .map_err(|e| text_err(e, Format::Trc))?
+                    {
+                        continue;
+                    }
+                }
                 Sink::Log(w) => {
                     let channel: &[u8] = if self.log_input {
                         self.names.get(name as usize).map_or(b"can0", |n| n)
@@ -340,6 +370,7 @@ impl<W: Write + Seek> Consumer<'_, W> {
             }
             Sink::Asc(w) => w.finish().map_err(|e| text_err(e, Format::Asc))?,
             Sink::Log(w) => w.flush().map_err(|e| text_err(e, Format::Log))?,
+            Sink::Trc(w) => w.finish(0.0).map_err(|e| text_err(e, Format::Trc))?,
         }
         Ok(())
     }
@@ -377,6 +408,7 @@ where
             Source::Asc(Box::new(asc::Reader::new(input, opts, tz())))
         }
         Format::Log => Source::Log(Box::new(candump::Reader::new(input, options.strict))),
+        Format::Trc => Source::Trc(Box::new(trc::Reader::new(input, options.strict))),
     };
     let sink = match to {
         Format::Blf => Sink::Blf(Box::new(blf::Writer::new(
@@ -386,6 +418,10 @@ where
         )?)),
         Format::Asc => Sink::Asc(Box::new(asc::Writer::new(output, tz()))),
         Format::Log => Sink::Log(Box::new(candump::Writer::new(output))),
+        Format::Trc => Sink::Trc(Box::new(
+            trc::Writer::new(output, trc::Version::V2_1)
+                .map_err(|e| Error::Text(e, Format::Trc))?,
+        )),
     };
     let mut producer = Producer {
         source,
@@ -542,6 +578,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn trc_converts_to_log_and_back() {
+        // PEAK's 2.1 example: 9 frames (data, FD, error, remote) and 4 records that are not.
+        let trc = include_bytes!("../../tests/io/data/trc/peak_example_v2_1.trc");
+        let (log, stats) = run(trc, Format::Trc, Format::Log, &Options::default());
+        assert_eq!((stats.frames_read, stats.frames_written), (9, 9));
+        let frames = frames_of_log(&log);
+        assert_eq!(frames[4].payload().len(), 12);
+        assert!(frames[4].is_fd() && frames[5].is_error() && frames[8].is_remote());
+        // 1334.416 ms after $STARTTIME=41766.4648963872 (2014-05-07 11:09:27.047854 UTC).
+        assert!((frames[4].timestamp - 1_399_460_968.382_27).abs() < 1e-6);
+        let (back, _) = run(&log, Format::Log, Format::Trc, &Options::default());
+        let (again, stats) = run(&back, Format::Trc, Format::Log, &Options::default());
+        assert_eq!(stats.frames_written, 9);
+        assert_eq!(frames_of_log(&again), frames);
+        assert_eq!(Format::from_name("x.TRC"), Some(Format::Trc));
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod fmt;
 pub mod frame;
 pub mod lines;
 pub mod socketcan;
+pub mod trc;
 
 #[cfg(feature = "python")]
 mod python;

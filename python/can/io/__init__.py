@@ -18,6 +18,7 @@ from can.io.generic import BaseIOHandler, FileIOMessageWriter, MessageReader, Me
 from can.io.logger import BaseRotatingLogger, Logger, SizedRotatingLogger
 from can.io.player import LogReader, MessageSync
 from can.io.printer import Printer
+from can.io.trc import TRCFileVersion, TRCParseError, TRCReader, TRCWriter
 
 __all__ = [
     "MESSAGE_READERS",
@@ -49,6 +50,10 @@ __all__ = [
     "SizedRotatingLogger",
     "SqliteReader",
     "SqliteWriter",
+    "TRCFileVersion",
+    "TRCParseError",
+    "TRCReader",
+    "TRCWriter",
 ]
 
 # Imported when first used: sqlite3 costs more to import than every other format together, and

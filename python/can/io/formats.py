@@ -147,6 +147,15 @@ FORMATS: dict[str, LogFormat] = {
             extra="mf4",
             holds=_ALL - {"order"},  # each kind of frame in a channel group of its own
         ),
+        LogFormat(
+            ".trc",
+            "PEAK TRC",
+            ("can.io.trc", "TRCReader"),
+            ("can.io.trc", "TRCWriter"),
+            binary=False,
+            native=True,
+            holds=frozenset({"channel", "fd", "direction", "order"}),
+        ),
         LogFormat(".txt", "text (Printer)", None, ("can.io.printer", "Printer"), binary=False),
     )
 }

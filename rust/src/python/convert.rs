@@ -19,9 +19,11 @@ fn format_of(path: &std::path::Path, given: Option<&str>) -> PyResult<Format> {
     };
     Format::from_name(&name).ok_or_else(|| {
         PyValueError::new_err(match given {
-            Some(g) => format!("unknown log format {g:?}: expected \"blf\", \"asc\" or \"log\""),
+            Some(g) => {
+                format!("unknown log format {g:?}: expected \"blf\", \"asc\", \"log\" or \"trc\"")
+            }
             None => format!(
-                "cannot tell the format of {} from its suffix: expected .blf, .asc or .log",
+                "cannot tell the format of {} from its suffix: expected .blf, .asc, .log or .trc",
                 path.display()
             ),
         })
@@ -91,6 +93,7 @@ fn convert_err(py: Python<'_>, e: Error, input: &str, from: Format, output: &str
             let name = if fmt == from { input } else { output };
             let (module, class) = match fmt {
                 Format::Asc => ("can.io.asc", "ASCParseError"),
+                Format::Trc => ("can.io.trc", "TRCParseError"),
                 _ => ("can.io.canutils", "CanutilsLogParseError"),
             };
             to_pyerr(py, e, name, module, class)

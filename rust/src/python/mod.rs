@@ -14,6 +14,7 @@ mod filter;
 pub(crate) mod message;
 mod socketcan;
 mod textlog;
+mod trc;
 mod writer_cell;
 
 /// The native module `can._core`.
@@ -29,6 +30,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     convert::register(m)?;
     filter::register(m)?;
     cyclic::register(m)?;
+    trc::register(m)?;
     m.add_function(wrap_pyfunction!(dlc2len, m)?)?;
     m.add_function(wrap_pyfunction!(len2dlc, m)?)?;
     Ok(())

@@ -1,0 +1,346 @@
+//! `can._core.TrcReader` / `TrcWriter`: the PEAK trace file codec of [`crate::trc`] over
+//! Python files.
+//!
+//! Channels are python-can 4.x's: a message's channel is the TRC bus number (a file without a
+//! bus column is bus 1), so frame channel `n` (counted from 0 in the core) is message channel
+//! `n + 1`.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyInt, PyType};
+use pyo3::{PyTraverseError, PyVisit};
+
+use super::message::MessageFactory;
+use super::textlog::{
+    bound_c_function, c_call, channel_number, frame_fields, message_frame_channel, to_pyerr, warn,
+    Channel, MethodDef, PyReadFile, PyWriteFile,
+};
+use crate::frame::CanFrame;
+use crate::lines::Error;
+use crate::trc::{Reader, Version, Writer};
+
+fn trc_err(py: Python<'_>, e: Error, name: &str) -> PyErr {
+    to_pyerr(py, e, name, "can.io.trc", "TRCParseError")
+}
+
+/// Largest bus number a record holds (three digits).
+const MAX_BUS: i64 = 999;
+
+/// Iterator of the messages of a TRC file.
+#[pyclass(module = "can._core")]
+pub struct TrcReader {
+    inner: Reader<PyReadFile>,
+    factory: MessageFactory,
+    name: String,
+    on_end: Option<Py<PyAny>>,
+    finished: bool,
+}
+
+impl TrcReader {
+    fn where_(&self) -> String {
+        if self.name.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", self.name)
+        }
+    }
+
+    fn end(&mut self, py: Python<'_>) -> PyResult<()> {
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = true;
+        if let Some(first) = self.inner.first_skipped() {
+            warn(
+                py,
+                &format!(
+                    "{}skipped {} malformed line(s); the first: {first}",
+                    self.where_(),
+                    self.inner.skipped()
+                ),
+            )?;
+        }
+        if let Some(cb) = self.on_end.take() {
+            cb.bind(py).call0()?;
+        }
+        Ok(())
+    }
+}
+
+#[pymethods]
+impl TrcReader {
+    /// Reads `file` (a file object, text or binary) from its header on; `message_class` is
+    /// `can.Message` or a subclass; `name` names the file in error messages; `on_end()` is
+    /// called once when the iteration ends.
+    #[new]
+    #[pyo3(signature = (file, message_class, name="", strict=true, on_end=None))]
+    fn new(
+        py: Python<'_>,
+        file: Py<PyAny>,
+        message_class: &Bound<'_, PyType>,
+        name: &str,
+        strict: bool,
+        on_end: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        let mut inner = Reader::new(PyReadFile::new(file), strict);
+        inner.read_header().map_err(|e| trc_err(py, e, name))?;
+        let mut reader = TrcReader {
+            inner,
+            factory: MessageFactory::new(message_class)?,
+            name: name.to_owned(),
+            on_end,
+            finished: false,
+        };
+        for w in reader.inner.take_warnings() {
+            warn(py, &format!("{}{w}", reader.where_()))?;
+        }
+        Ok(reader)
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Some(cb) = &self.on_end {
+            visit.call(cb)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.on_end = None;
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        if self.finished {
+            return Ok(None);
+        }
+        match self.inner.next_frame() {
+            Ok(Some(f)) => {
+                let channel = PyInt::new(py, i64::from(f.channel) + 1).into_any();
+                self.factory
+                    .build(py, frame_fields(py, &f, channel))
+                    .map(Some)
+            }
+            Ok(None) => {
+                self.end(py)?;
+                Ok(None)
+            }
+            Err(e) => {
+                // The iteration ends here too: the file is closed before the error is raised.
+                self.finished = true;
+                let err = trc_err(py, e, &self.name);
+                if let Some(cb) = self.on_end.take() {
+                    cb.bind(py).call0()?;
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Malformed lines skipped so far (with strict=False).
+    #[getter]
+    fn skipped_lines(&self) -> u64 {
+        self.inner.skipped()
+    }
+
+    /// Records skipped so far because they are not frames (warnings, status, events).
+    #[getter]
+    fn skipped_records(&self) -> u64 {
+        self.inner.skipped_records()
+    }
+
+    /// Number of the line read last.
+    #[getter]
+    fn line_no(&self) -> u64 {
+        self.inner.line_no()
+    }
+
+    /// The file version as python-can's `TRCFileVersion` value (101 for 1.1).
+    #[getter]
+    fn file_version(&self) -> u32 {
+        self.inner.version().code()
+    }
+
+    /// The start of the recording as Unix time, if the file gives it.
+    #[getter]
+    fn start_time(&self) -> Option<f64> {
+        self.inner.start_time()
+    }
+
+    /// The column letters of the records (`"NOTBIdRLD"`).
+    #[getter]
+    fn columns(&self) -> String {
+        use crate::trc::Column::*;
+        self.inner
+            .columns()
+            .iter()
+            .map(|c| match c {
+                Number => 'N',
+                Offset => 'O',
+                Type => 'T',
+                Bus => 'B',
+                Id => 'I',
+                Direction => 'd',
+                Reserved => 'R',
+                Length => 'l',
+                Dlc => 'L',
+                Data => 'D',
+            })
+            .collect()
+    }
+}
+
+/// Writer of TRC files; `write_message` takes a `can.Message`.
+#[pyclass(module = "can._core")]
+pub struct TrcWriter {
+    inner: Writer<PyWriteFile>,
+    /// Bus of messages without a channel number.
+    default_bus: i64,
+    frame: Box<CanFrame>,
+    /// Messages this version cannot hold (CAN FD in 1.1), not written.
+    skipped: u64,
+}
+
+impl TrcWriter {
+    fn write(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
+        let (_, channel) = message_frame_channel(msg, &mut self.frame)?;
+        let bus = match channel {
+            Channel::None => self.default_bus,
+            Channel::Int(v) => v,
+            Channel::Object(obj) => channel_number(&obj)?.unwrap_or(self.default_bus),
+        };
+        if !(0..=MAX_BUS).contains(&bus) {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "cannot write a message on channel {bus}: TRC bus numbers are 0 to {MAX_BUS}"
+            )));
+        }
+        // ok: 0..=999 fits an i32.
+        self.frame.channel = bus as i32 - 1;
+        let written = self
+            .inner
+            .write_frame(&self.frame)
+            .map_err(|e| trc_err(py, e, ""))?;
+        if !written {
+            self.skipped += 1;
+            if self.skipped == 1 {
+                warn(
+                    py,
+                    "TRC file version 1.1 cannot hold CAN FD frames: they are not written \
+                     (see TRCWriter.skipped_messages)",
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn version_of(code: u32) -> PyResult<Version> {
+    Version::from_code(code).ok_or_else(|| {
+        pyo3::exceptions::PyValueError::new_err(format!("unknown TRC file version {code}"))
+    })
+}
+
+#[pymethods]
+impl TrcWriter {
+    /// Writes to `file` (a file object; `text` says whether it takes str or bytes; `lend`
+    /// that it is a buffered binary file the caller opened). `channel` is the bus of messages
+    /// without a channel number; `version` python-can's `TRCFileVersion` value (201 or 101).
+    #[new]
+    #[pyo3(signature = (file, text, channel=1, version=201, lend=false))]
+    fn new(
+        py: Python<'_>,
+        file: Py<PyAny>,
+        text: bool,
+        channel: i64,
+        version: u32,
+        lend: bool,
+    ) -> PyResult<Self> {
+        let inner = Writer::new(PyWriteFile { file, text, lend }, version_of(version)?)
+            .map_err(|e| trc_err(py, e, ""))?;
+        Ok(TrcWriter {
+            inner,
+            default_bus: channel,
+            frame: Box::default(),
+            skipped: 0,
+        })
+    }
+
+    /// Appends one message.
+    fn write_message(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.write(py, msg)
+    }
+
+    /// `write_message` as a one-argument C function bound to this writer.
+    fn message_sink<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        bound_c_function(slf.as_any(), &WRITE_DEF)
+    }
+
+    /// The file version being written (python-can's `TRCFileVersion` value).
+    #[getter]
+    fn version(&self) -> u32 {
+        self.inner.version().code()
+    }
+
+    /// Changes the version; only before the first message.
+    fn set_version(&mut self, py: Python<'_>, version: u32) -> PyResult<()> {
+        self.inner
+            .set_version(version_of(version)?)
+            .map_err(|e| trc_err(py, e, ""))
+    }
+
+    /// Whether the header (written with the first message) is written.
+    #[getter]
+    fn header_written(&self) -> bool {
+        self.inner.header_written()
+    }
+
+    /// Messages not written because the version cannot hold them.
+    #[getter]
+    fn skipped_messages(&self) -> u64 {
+        self.skipped
+    }
+
+    /// Hands buffered lines to the file.
+    fn flush(&mut self, py: Python<'_>) -> PyResult<()> {
+        self.inner.flush().map_err(|e| trc_err(py, e, ""))
+    }
+
+    /// Writes the header if no message was (a recording that started at `start`, Unix
+    /// time) and hands buffered lines to the file.
+    fn finish(&mut self, py: Python<'_>, start: f64) -> PyResult<()> {
+        self.inner.finish(start).map_err(|e| trc_err(py, e, ""))
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<TrcReader>()?;
+    m.add_class::<TrcWriter>()?;
+    Ok(())
+}
+
+/// `write_message` as a METH_O C function.
+static WRITE_DEF: MethodDef = MethodDef(pyo3::ffi::PyMethodDef {
+    ml_name: c"write_message".as_ptr(),
+    ml_meth: pyo3::ffi::PyMethodDefPointer {
+        PyCFunction: trc_write_o,
+    },
+    ml_flags: pyo3::ffi::METH_O,
+    ml_doc: c"write_message(msg): appends one message".as_ptr(),
+});
+
+unsafe extern "C" fn trc_write_o(
+    slf: *mut pyo3::ffi::PyObject,
+    msg: *mut pyo3::ffi::PyObject,
+) -> *mut pyo3::ffi::PyObject {
+    // SAFETY: CPython calls this METH_O function with the GIL held, `slf` being the writer
+    // the function was bound to (see `message_sink`) and `msg` the argument, both borrowed.
+    unsafe {
+        c_call(|py| {
+            let writer = Bound::from_borrowed_ptr(py, slf).cast_into::<TrcWriter>()?;
+            let msg = Bound::from_borrowed_ptr(py, msg);
+            let mut writer = writer.try_borrow_mut()?;
+            writer.write(py, &msg)
+        })
+    }
+}
