@@ -256,7 +256,7 @@ impl TrcWriter {
         version: u32,
         lend: bool,
     ) -> PyResult<Self> {
-        let inner = Writer::new(PyWriteFile { file, text, lend }, version_of(version)?)
+        let inner = Writer::new(PyWriteFile::new(py, file, text, lend), version_of(version)?)
             .map_err(|e| trc_err(py, e, ""))?;
         Ok(TrcWriter {
             inner,
