@@ -108,7 +108,9 @@ class MessageSync:
         for msg in self.raw_messages:
             if self.timestamps:
                 if first_ts is None:
+                    # the clock starts with the first message, not with opening its source
                     first_ts = msg.timestamp
+                    started = clock()
                 due = started + (msg.timestamp - first_ts) / self.rate - shift
             else:
                 due += self.gap
