@@ -918,7 +918,9 @@ def test_bcm_duration_counts_frames_and_stops() -> None:
         time.sleep(1.0)
         stamps = [float(line[1:].split(")")[0]) for line in dump.stop()]
     assert len(stamps) == 10
-    assert stamps[-1] - stamps[0] == pytest.approx(0.45, abs=0.02)
+    # the kernel's BCM timer under user-mode Linux on a shared machine: a frame can be a few
+    # tens of ms late (0.47 s seen once); the count is the exact check
+    assert stamps[-1] - stamps[0] == pytest.approx(0.45, abs=0.04)
 
 
 @needs_can_utils
