@@ -34,6 +34,10 @@ from can.message import Message
 
 __all__ = ["CSVParseError", "CSVReader", "CSVWriter"]
 
+_b64 = binascii.b2a_base64
+_EXT_ID = "0x%08x"
+_STD_ID = "0x%03x"
+
 #: The header line (without its line break).
 HEADER = "timestamp,arbitration_id,extended,remote,error,dlc,data"
 
@@ -87,14 +91,19 @@ class CSVWriter(FileIOMessageWriter):
         file = self.file
         if file.closed:
             raise ValueError(f"{_name(None, file)}: the CSV writer's file is closed")
-        can_id = msg.arbitration_id
+        ext = msg.is_extended_id
         line = (
-            f"{msg.timestamp!r},{f'{can_id:#010x}' if msg.is_extended_id else f'0x{can_id:03x}'},"
-            f"{msg.is_extended_id:d},{msg.is_remote_frame:d},{msg.is_error_frame:d},{msg.dlc},"
-            f"{binascii.b2a_base64(msg.data or b'', newline=False).decode('ascii')}\n"
+            f"{msg.timestamp!r},{(_EXT_ID if ext else _STD_ID) % msg.arbitration_id},"
+            f"{'1' if ext else '0'},{'1' if msg.is_remote_frame else '0'},"
+            f"{'1' if msg.is_error_frame else '0'},{msg.dlc},"
+            f"{_b64(msg.data or b'', newline=False).decode('ascii')}\n"
         )
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             file.write(line)
+        finally:
+            lock.release()
 
 
 class CSVReader(MessageReader):

@@ -28,6 +28,7 @@ import time
 from collections.abc import Generator, Iterator
 from typing import Any, Optional, Union
 
+from can import _core
 from can.exceptions import CanError
 from can.io.generic import MessageReader, MessageWriter, _stop_at_exit
 from can.listener import _STOPPED, BufferedReader, ReaderStoppedError
@@ -37,6 +38,8 @@ __all__ = ["SqliteParseError", "SqliteReader", "SqliteWriter"]
 
 StrPath = Union[str, "os.PathLike[str]"]
 
+_NUMBER = (float, int)
+_BLOB = (bytes, type(None))
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _COLUMNS = "ts, arbitration_id, extended, remote, error, dlc, data"
 
@@ -109,28 +112,41 @@ class SqliteReader(MessageReader):
 
     def __iter__(self) -> Iterator[Message]:
         cursor = self._conn.execute(f"SELECT {_COLUMNS} FROM {self._quoted} ORDER BY rowid")
-        for row_no, row in enumerate(cursor, 1):
-            try:
-                ts, can_id, ext, rtr, err, dlc, data = row
-                if not isinstance(ts, (int, float)) or isinstance(data, str):
-                    raise TypeError("expected a number as ts and a BLOB as data")
-                if not all(isinstance(v, int) for v in (can_id, ext, rtr, err, dlc)):
-                    raise TypeError(
-                        "expected INTEGER arbitration_id, extended, remote, error and dlc"
-                    )
-                yield Message(
-                    timestamp=ts,
-                    arbitration_id=can_id,
-                    is_extended_id=bool(ext),
-                    is_remote_frame=bool(rtr),
-                    is_error_frame=bool(err),
-                    dlc=dlc,
-                    data=data or b"",
-                )
-            except (TypeError, ValueError) as e:
+        make = _core.new_message_from_fields
+        cls = Message
+        for row_no, (ts, can_id, ext, rtr, err, dlc, data) in enumerate(cursor, 1):
+            # the row's types are checked, then the message is built without __init__
+            if (
+                type(ts) not in _NUMBER
+                or type(can_id) is not int
+                or type(dlc) is not int
+                or type(ext) is not int
+                or type(rtr) is not int
+                or type(err) is not int
+                or type(data) not in _BLOB
+            ):
                 raise SqliteParseError(
-                    f"{self._file}, table {self.table_name!r}, row {row_no}: {e}"
-                ) from None
+                    f"{self._file}, table {self.table_name!r}, row {row_no}: expected REAL ts, "
+                    "INTEGER arbitration_id, extended, remote, error and dlc, and a BLOB data, "
+                    f"got {(ts, can_id, ext, rtr, err, dlc, data)!r}"
+                )
+            yield make(
+                cls,
+                (
+                    float(ts),
+                    can_id,
+                    ext != 0,
+                    rtr != 0,
+                    err != 0,
+                    None,
+                    dlc,
+                    bytearray(data or b""),
+                    False,
+                    True,
+                    False,
+                    False,
+                ),
+            )
 
     def __len__(self) -> int:
         count: int = self._conn.execute(f"SELECT COUNT(*) FROM {self._quoted}").fetchone()[0]
@@ -171,7 +187,12 @@ class SqliteWriter(MessageWriter, BufferedReader):
 
     .. attribute:: last_write
 
-        When a batch was last committed, as :func:`time.time` gives it.
+        When the writer last committed (or found nothing to commit), as :func:`time.time`
+        gives it.
+
+    Rows are inserted in batches of at most :attr:`MAX_BUFFER_SIZE_BEFORE_WRITES` and committed
+    (one disk sync) when the writer has caught up with the queue, so a flood of messages costs
+    one sync, not one per batch.
     """
 
     #: Seconds to wait for messages from the internal queue before writing what is buffered.
@@ -188,6 +209,7 @@ class SqliteWriter(MessageWriter, BufferedReader):
         BufferedReader.__init__(self)
         self.table_name = table_name
         self.num_frames = 0
+        self._uncommitted = 0
         self.last_write = time.time()
         self._lock = threading.Lock()
         self._error: Optional[BaseException] = None
@@ -240,11 +262,19 @@ class SqliteWriter(MessageWriter, BufferedReader):
                 for m in batch
             ],
         )
-        self._conn.commit()
-        self.num_frames += len(batch)
+        self._uncommitted += len(batch)
+
+    def _commit(self) -> None:
+        if self._uncommitted:
+            self._conn.commit()
+            self.num_frames += self._uncommitted
+            self._uncommitted = 0
         self.last_write = time.time()
 
     def _run(self) -> None:
+        # Batches of at most MAX_BUFFER_SIZE_BEFORE_WRITES rows are inserted as they fill up;
+        # they are committed (one disk sync) once the queue is drained, at the latest
+        # MAX_TIME_BETWEEN_WRITES after the last commit, and at stop().
         q = self._queue
         batch: list[Message] = []
         try:
@@ -253,15 +283,8 @@ class SqliteWriter(MessageWriter, BufferedReader):
                     msg = q.get(timeout=self.GET_MESSAGE_TIMEOUT)
                 except queue.Empty:
                     msg = None
-                if msg is None:
-                    # quiet for GET_MESSAGE_TIMEOUT: write what is buffered
-                    if batch:
-                        self._insert(batch)
-                        batch = []
-                    continue
-                if msg is not _STOPPED:
+                if msg is not None and msg is not _STOPPED:
                     batch.append(msg)
-                # take whatever else is queued without waiting
                 while len(batch) < self.MAX_BUFFER_SIZE_BEFORE_WRITES:
                     try:
                         msg = q.get_nowait()
@@ -269,18 +292,19 @@ class SqliteWriter(MessageWriter, BufferedReader):
                         break
                     if msg is not _STOPPED:
                         batch.append(msg)
+                if batch:
+                    self._insert(batch)
+                    batch = []
                 stopping = self.is_stopped and q.empty()
                 if (
                     stopping
-                    or len(batch) >= self.MAX_BUFFER_SIZE_BEFORE_WRITES
+                    or q.empty()
                     or time.time() - self.last_write >= self.MAX_TIME_BETWEEN_WRITES
                 ):
-                    if batch:
-                        self._insert(batch)
-                        batch = []
+                    self._commit()
                 if stopping:
                     return
-        except BaseException as e:
+        except BaseException as e:  # kept and raised again by stop()
             self._error = e
 
     def stop(self) -> None:
