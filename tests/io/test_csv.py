@@ -196,3 +196,22 @@ def test_ours_reads_python_cans(
     path = tmp_path / "theirs.csv"
     ref_write(path, sample())
     assert [held(m) for m in CSVReader(path)] == [held(m) for m in sample()]
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_file_cut_inside_its_last_line_warns_and_keeps_the_rest(
+    tmp_path: pathlib.Path, strict: bool
+) -> None:
+    path = tmp_path / "cut.csv"
+    with CSVWriter(path) as w:
+        for i in range(3):
+            w(can.Message(timestamp=float(i), arbitration_id=i, data=bytes(8)))
+    text = path.read_bytes()
+    path.write_bytes(text[: len(text) - 5])  # inside the base64 of the last line
+    with pytest.warns(can.io.TruncatedLogWarning, match=r"cut\.csv: the file ends inside line 4"):
+        got = [m.arbitration_id for m in CSVReader(path, strict=strict)]
+    assert got == [0, 1]
+    # a malformed line that is not the last still raises
+    path.write_bytes(text.replace(b"0x001,", b"0xZZZ,"))
+    with pytest.raises(CSVParseError, match="line 3"):
+        list(CSVReader(path))

@@ -14,7 +14,13 @@ from can.io.blf import BLFParseError, BLFReader, BLFTruncatedWarning, BLFWriter
 from can.io.canutils import CanutilsLogParseError, CanutilsLogReader, CanutilsLogWriter
 from can.io.csv import CSVParseError, CSVReader, CSVWriter
 from can.io.formats import MESSAGE_READERS, MESSAGE_WRITERS
-from can.io.generic import BaseIOHandler, FileIOMessageWriter, MessageReader, MessageWriter
+from can.io.generic import (
+    BaseIOHandler,
+    FileIOMessageWriter,
+    MessageReader,
+    MessageWriter,
+    TruncatedLogWarning,
+)
 from can.io.logger import BaseRotatingLogger, Logger, SizedRotatingLogger
 from can.io.player import LogReader, MessageSync
 from can.io.printer import Printer
@@ -54,6 +60,7 @@ __all__ = [
     "TRCParseError",
     "TRCReader",
     "TRCWriter",
+    "TruncatedLogWarning",
 ]
 
 # Imported when first used: sqlite3 costs more to import than every other format together, and

@@ -23,6 +23,7 @@ from can.io.generic import (
     FileLike,
     MessageReader,
     PathLike,
+    TruncatedLogWarning,
     _finalize_writer,
     _stop_writer,
 )
@@ -36,7 +37,7 @@ class BLFParseError(CanError, ValueError):
     given, or the file object's ``name``) and the byte offset."""
 
 
-class BLFTruncatedWarning(UserWarning):
+class BLFTruncatedWarning(TruncatedLogWarning):
     """A BLF file ended inside an object: every complete frame before it was read."""
 
 

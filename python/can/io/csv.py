@@ -25,11 +25,18 @@ from __future__ import annotations
 import binascii
 import os
 import threading
+import warnings
 from collections.abc import Iterator
 from typing import Any, Union
 
 from can.exceptions import CanError
-from can.io.generic import FileIOMessageWriter, FileLike, MessageReader, PathLike
+from can.io.generic import (
+    FileIOMessageWriter,
+    FileLike,
+    MessageReader,
+    PathLike,
+    TruncatedLogWarning,
+)
 from can.message import Message
 
 __all__ = ["CSVParseError", "CSVReader", "CSVWriter"]
@@ -116,6 +123,9 @@ class CSVReader(MessageReader):
     :param strict: True (the default): a malformed line raises :class:`CSVParseError` naming
         the file and the line. False: it is skipped and counted in :attr:`skipped_lines`.
 
+    A last line without its line break that does not read (a file cut while it was written)
+    is left out with a :class:`can.io.TruncatedLogWarning`, in either mode.
+
     >>> import can, io
     >>> text = io.StringIO("timestamp,arbitration_id,extended,remote,error,dlc,data\\n"
     ...                    "1483389946.197,0x00dadada,1,0,0,7,WzQyLCA5XQ==\\n")
@@ -166,12 +176,22 @@ class CSVReader(MessageReader):
             for line_no, line in enumerate(file, 1):
                 if line_no == 1:
                     continue
+                cut = not line.endswith(("\n", "\r"))
                 line = line.rstrip("\r\n")
                 if not line.strip():
                     continue
                 try:
                     msg = self._parse(line, line_no)
-                except CSVParseError:
+                except CSVParseError as e:
+                    if cut:
+                        # the last line, without its line break: the file was cut there
+                        warnings.warn(
+                            f"{self._name}: the file ends inside line {line_no}, which is "
+                            f"left out ({e})",
+                            TruncatedLogWarning,
+                            stacklevel=2,
+                        )
+                        return
                     if self.strict:
                         raise
                     self.skipped_lines += 1

@@ -20,9 +20,16 @@ __all__ = [
     "MessageReader",
     "MessageWriter",
     "PathLike",
+    "TruncatedLogWarning",
 ]
 
 _Handler = TypeVar("_Handler", bound="BaseIOHandler")
+
+
+class TruncatedLogWarning(UserWarning):
+    """A log file ends inside a record (a writer killed mid-write, a copy cut short): every
+    complete record before the cut was read. The message names the file and where it is cut."""
+
 
 #: A path to open: a string, bytes or an :class:`os.PathLike`.
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
