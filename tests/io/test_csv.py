@@ -207,7 +207,7 @@ def test_a_file_cut_inside_its_last_line_warns_and_keeps_the_rest(
         for i in range(3):
             w(can.Message(timestamp=float(i), arbitration_id=i, data=bytes(8)))
     text = path.read_bytes()
-    path.write_bytes(text[: len(text) - 5])  # inside the base64 of the last line
+    path.write_bytes(text[: len(text) - 4])  # inside the base64 of the last line
     with pytest.warns(can.io.TruncatedLogWarning, match=r"cut\.csv: the file ends inside line 4"):
         got = [m.arbitration_id for m in CSVReader(path, strict=strict)]
     assert got == [0, 1]
