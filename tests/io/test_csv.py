@@ -212,6 +212,6 @@ def test_a_file_cut_inside_its_last_line_warns_and_keeps_the_rest(
         got = [m.arbitration_id for m in CSVReader(path, strict=strict)]
     assert got == [0, 1]
     # a malformed line that is not the last still raises
-    path.write_bytes(text.replace(b"0x001,", b"0xZZZ,"))
+    path.write_bytes(text.replace(b"0x00000001,", b"0xZZZ,"))
     with pytest.raises(CSVParseError, match="line 3"):
         list(CSVReader(path))
