@@ -27,20 +27,17 @@ least 2x, nothing slower. Not part of CI.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parent))
-from bench_textlogs import digest, env_for  # noqa: E402
+import harness  # noqa: E402
+from bench_textlogs import digest  # noqa: E402
 from bench_textlogs import make_messages as all_messages  # noqa: E402
 
 TARGETS = {
@@ -150,53 +147,28 @@ def child(name: str, n: int, work: Path) -> dict[str, Any]:
     raise ValueError(name)
 
 
-def run_child(python: str, name: str, n: int, work: Path) -> dict[str, Any]:
-    out = subprocess.run(
-        [python, str(HERE), "--child", name, "--n", str(n), "--workdir", str(work)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env_for(python),
-        cwd="/",
-    ).stdout
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return result
-
-
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--ref", default="build/ref-venv/bin/python")
-    p.add_argument("--n", type=int, default=200_000)
-    p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--only", default=",".join(TARGETS))
-    p.add_argument("--child")
-    p.add_argument("--workdir")
-    args = p.parse_args()
+    args = harness.arguments(__doc__, list(TARGETS), 200_000)
     if args.child:
         print(json.dumps(child(args.child, args.n, Path(args.workdir))))
         return
-    with tempfile.TemporaryDirectory() as d:
-        work = Path(d)
-        run_child(sys.executable, "generate", args.n, work)
-        print(f"load {os.getloadavg()}, {args.n} frames, median of {args.repeat}")
-        print(
-            f"{'workload':18} {'ours s':>8} {'theirs s':>9} {'ratio':>6} {'target':>6} same  "
-            "frames ours/theirs"
-        )
-        for name in args.only.split(","):
-            ours, theirs = [], []
-            for _ in range(args.repeat):
-                ours.append(run_child(sys.executable, name, args.n, work))
-                theirs.append(run_child(args.ref, name, args.n, work))
-            a = statistics.median(r["seconds"] for r in ours)
-            b = statistics.median(r["seconds"] for r in theirs)
-            same = (
-                ours[0]["digest"] == theirs[0]["digest"] and ours[0]["count"] == theirs[0]["count"]
-            )
-            print(
-                f"{name:18} {a:8.3f} {b:9.3f} {b / a:5.1f}x {TARGETS[name]:5}x {same!s:5} "
-                f"{ours[0]['count']}/{theirs[0]['count']}"
-            )
+    ref = harness.reference(args)
+    work = harness.workdir(args, "bench_formats")
+    base = ["--n", str(args.n), "--workdir", str(work)]
+    harness.run_child(HERE, sys.executable, "--child", "generate", *base)
+    print(f"# {args.n} frames; count: what the file holds after stop() (ours/theirs below)")
+
+    counts: dict[str, list[int]] = {}
+
+    def run(python: str, name: str, ours: bool) -> dict[str, Any]:
+        r = harness.run_child(HERE, python, "--child", name, *base)
+        counts.setdefault(name, [0, 0])[0 if ours else 1] = r["count"]
+        return r
+
+    harness.table(args, ref, run, TARGETS, work)
+    for name, (a, b) in counts.items():
+        if a != b:
+            print(f"# {name}: ours {a} frames, upstream {b}")
 
 
 if __name__ == "__main__":

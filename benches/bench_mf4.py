@@ -32,19 +32,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import shutil
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parent))
-
-from bench_textlogs import digest, env_for, make_messages  # noqa: E402
+import harness  # noqa: E402
+from bench_textlogs import digest, make_messages  # noqa: E402
 
 
 def child(args: argparse.Namespace) -> None:
@@ -85,82 +81,31 @@ def child(args: argparse.Namespace) -> None:
 
 
 def run_child(python: str, *argv: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [python, str(HERE), *argv],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env_for(python),
-        cwd="/",
-    ).stdout
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return result
+    return harness.run_child(HERE, python, *argv)
 
 
 WORKLOADS = ["mf4_read", "mf4_write"]
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--ref", default="build/ref-venv/bin/python", help="upstream interpreter")
-    p.add_argument("--n", type=int, default=200_000)
-    p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--only", default=",".join(WORKLOADS))
-    p.add_argument("--workdir", default=None)
-    p.add_argument("--child", help=argparse.SUPPRESS)
-    args = p.parse_args()
+    args = harness.arguments(__doc__, WORKLOADS, 200_000)
     if args.child:
         child(args)
         return
-
-    ours = sys.executable
-    ref: Optional[str] = os.path.abspath(args.ref) if args.ref and Path(args.ref).exists() else None
-    work = Path(args.workdir or f"/tmp/bench_mf4_{os.getpid()}")
-    work.mkdir(parents=True, exist_ok=True)
-    import can
-
-    print(f"# {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs")
-    print(f"# ours: can {can.__version__} ({Path(can.__file__).parent})")
-    if ref:
-        ver = subprocess.run(
-            [ref, "-c", "import can, asammdf; print(can.__version__, asammdf.__version__)"],
-            capture_output=True,
-            text=True,
-            env=env_for(ref),
-            check=True,
-        ).stdout.strip()
-        print(f"# upstream: python-can, asammdf {ver} ({ref})")
+    ref = harness.reference(args, "can.__version__, 'asammdf', __import__('asammdf').__version__")
+    work = harness.workdir(args, "bench_mf4")
     base = ["--n", str(args.n), "--workdir", str(work)]
     t = time.perf_counter()
-    size = run_child(ours, "--child", "generate", *base)["size"]
+    size = run_child(sys.executable, "--child", "generate", *base)["size"]
     took = time.perf_counter() - t
     print(f"# {args.n} frames generated in {took:.1f} s: in.mf4 {size / 1e6:.1f} MB")
-    print(f"{'workload':<11} {'ours':>10} {'upstream':>10} {'ratio':>8} same")
-    for name in args.only.split(","):
-        times: dict[str, list[float]] = {"ours": [], "ref": []}
-        results: dict[str, dict[str, Any]] = {}
-        for _ in range(args.repeat):
-            for who, python in (("ours", ours), ("ref", ref)):
-                if python is None:
-                    continue
-                r = run_child(python, "--child", name, *base)
-                times[who].append(r["seconds"])
-                results[who] = r
-        ours_s = statistics.median(times["ours"])
-        if ref:
-            ref_s = statistics.median(times["ref"])
-            same = results["ours"]["digest"] == results["ref"]["digest"] and (
-                results["ours"]["count"] == results["ref"]["count"]
-            )
-            print(
-                f"{name:<11} {ours_s:>9.2f}s {ref_s:>9.2f}s {ref_s / ours_s:>7.1f}x "
-                f"{'yes' if same else 'NO'}"
-            )
-        else:
-            print(f"{name:<11} {ours_s:>9.2f}s")
-        sys.stdout.flush()
-    if not args.workdir:
-        shutil.rmtree(work, ignore_errors=True)
+    harness.table(
+        args,
+        ref,
+        lambda python, name, ours: run_child(python, "--child", name, *base),
+        dict.fromkeys(WORKLOADS, 1),
+        work,
+    )
 
 
 if __name__ == "__main__":

@@ -39,10 +39,7 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import random
-import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -50,6 +47,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 HERE = Path(__file__).resolve()
+sys.path.insert(0, str(HERE.parent))
+import harness  # noqa: E402
+from harness import env_for  # noqa: E402
+
 FD_LENGTHS = [1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64]
 
 
@@ -181,25 +182,8 @@ def child(args: argparse.Namespace) -> None:
 # -- parent side --------------------------------------------------------------------------------
 
 
-def env_for(python: str) -> dict[str, str]:
-    env = dict(os.environ)
-    if python != sys.executable:
-        # The reference interpreter imports its own `can`, not the one PYTHONPATH points to.
-        env.pop("PYTHONPATH", None)
-    return env
-
-
 def run_child(python: str, *argv: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [python, str(HERE), *argv],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env_for(python),
-        cwd="/",
-    ).stdout
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return result
+    return harness.run_child(HERE, python, *argv)
 
 
 def run_convert(python: str, ours: bool, work: Path) -> dict[str, Any]:
@@ -247,72 +231,27 @@ TARGETS = {
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--ref", default="build/ref-venv/bin/python", help="upstream interpreter")
-    p.add_argument("--n", type=int, default=1_000_000)
-    p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--only", default=",".join(WORKLOADS))
-    p.add_argument("--workdir", default=None)
-    p.add_argument("--child", help=argparse.SUPPRESS)
-    args = p.parse_args()
+    args = harness.arguments(__doc__, WORKLOADS, 1_000_000)
     if args.child:
         child(args)
         return
-
-    ours = sys.executable
-    ref: Optional[str] = args.ref if args.ref and Path(args.ref).exists() else None
-    work = Path(args.workdir or f"/tmp/bench_textlogs_{os.getpid()}")
-    work.mkdir(parents=True, exist_ok=True)
-    import can
-
-    print(f"# {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs")
-    print(f"# ours: can {can.__version__} ({Path(can.__file__).parent})")
-    if ref:
-        ver = subprocess.run(
-            [ref, "-c", "import can; print(can.__version__)"],
-            capture_output=True,
-            text=True,
-            env=env_for(ref),
-            check=True,
-        ).stdout.strip()
-        print(f"# upstream: python-can {ver} ({ref})")
+    ref = harness.reference(args)
+    work = harness.workdir(args, "bench_textlogs")
     base = ["--n", str(args.n), "--workdir", str(work)]
     t = time.perf_counter()
-    run_child(ours, "--child", "generate", *base)
+    run_child(sys.executable, "--child", "generate", *base)
     sizes = {s: (work / f"in.{s}").stat().st_size for s in ("asc", "log", "blf")}
     print(
         f"# {args.n} frames generated in {time.perf_counter() - t:.1f} s: "
         + ", ".join(f"in.{k} {v / 1e6:.1f} MB" for k, v in sizes.items())
     )
-    print(f"{'workload':<17} {'ours':>10} {'upstream':>10} {'ratio':>8} {'target':>7} same")
-    for name in args.only.split(","):
-        times: dict[str, list[float]] = {"ours": [], "ref": []}
-        results: dict[str, dict[str, Any]] = {}
-        for _ in range(args.repeat):
-            for who, python in (("ours", ours), ("ref", ref)):
-                if python is None:
-                    continue
-                if name == "convert_blf_asc":
-                    r = run_convert(python, who == "ours", work)
-                else:
-                    r = run_child(python, "--child", name, *base)
-                times[who].append(r["seconds"])
-                results[who] = r
-        ours_s = statistics.median(times["ours"])
-        if ref:
-            ref_s = statistics.median(times["ref"])
-            same = results["ours"]["digest"] == results["ref"]["digest"] and (
-                results["ours"]["count"] == results["ref"]["count"]
-            )
-            print(
-                f"{name:<17} {ours_s:>9.2f}s {ref_s:>9.2f}s {ref_s / ours_s:>7.1f}x "
-                f"{TARGETS[name]:>6}x {'yes' if same else 'NO'}"
-            )
-        else:
-            print(f"{name:<17} {ours_s:>9.2f}s")
-        sys.stdout.flush()
-    if not args.workdir:
-        shutil.rmtree(work, ignore_errors=True)
+
+    def run(python: str, name: str, ours: bool) -> dict[str, Any]:
+        if name == "convert_blf_asc":
+            return run_convert(python, ours, work)
+        return run_child(python, "--child", name, *base)
+
+    harness.table(args, ref, run, TARGETS, work)
 
 
 if __name__ == "__main__":

@@ -33,19 +33,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
-import shutil
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parent))
-from bench_textlogs import digest, env_for  # noqa: E402
+import harness  # noqa: E402
+from bench_textlogs import digest  # noqa: E402
 
 TARGETS = {"trc_read": 10, "trc_write": 10}
 
@@ -123,77 +120,26 @@ def child(args: argparse.Namespace) -> None:
 
 
 def run_child(python: str, *argv: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [python, str(HERE), *argv],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env_for(python),
-        cwd="/",
-    ).stdout
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return result
+    return harness.run_child(HERE, python, *argv)
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--ref", default="build/ref-venv/bin/python", help="upstream interpreter")
-    p.add_argument("--n", type=int, default=1_000_000)
-    p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--only", default=",".join(TARGETS))
-    p.add_argument("--workdir", default=None)
-    p.add_argument("--child", help=argparse.SUPPRESS)
-    args = p.parse_args()
+    args = harness.arguments(__doc__, list(TARGETS), 1_000_000)
     if args.child:
         child(args)
         return
-
-    ours = sys.executable
-    ref: Optional[str] = args.ref if args.ref and Path(args.ref).exists() else None
-    work = Path(args.workdir or f"/tmp/bench_trc_{os.getpid()}")
-    work.mkdir(parents=True, exist_ok=True)
-    import can
-
-    print(f"# {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs")
-    print(f"# ours: can {can.__version__} ({Path(can.__file__).parent})")
-    if ref:
-        ver = subprocess.run(
-            [ref, "-c", "import can; print(can.__version__)"],
-            capture_output=True,
-            text=True,
-            env=env_for(ref),
-            check=True,
-        ).stdout.strip()
-        print(f"# upstream: python-can {ver} ({ref})")
+    ref = harness.reference(args)
+    work = harness.workdir(args, "bench_trc")
     base = ["--n", str(args.n), "--workdir", str(work)]
-    run_child(ours, "--child", "generate", *base)
+    run_child(sys.executable, "--child", "generate", *base)
     print(f"# {args.n} frames, in.trc {(work / 'in.trc').stat().st_size / 1e6:.1f} MB")
-    print(f"{'workload':<10} {'ours':>10} {'upstream':>10} {'ratio':>8} {'target':>7} same")
-    for name in args.only.split(","):
-        times: dict[str, list[float]] = {"ours": [], "ref": []}
-        results: dict[str, dict[str, Any]] = {}
-        for _ in range(args.repeat):
-            for who, python in (("ours", ours), ("ref", ref)):
-                if python is None:
-                    continue
-                r = run_child(python, "--child", name, *base)
-                times[who].append(r["seconds"])
-                results[who] = r
-        ours_s = statistics.median(times["ours"])
-        if ref:
-            ref_s = statistics.median(times["ref"])
-            same = results["ours"]["digest"] == results["ref"]["digest"] and (
-                results["ours"]["count"] == results["ref"]["count"]
-            )
-            print(
-                f"{name:<10} {ours_s:>9.2f}s {ref_s:>9.2f}s {ref_s / ours_s:>7.1f}x "
-                f"{TARGETS[name]:>6}x {'yes' if same else 'NO'}"
-            )
-        else:
-            print(f"{name:<10} {ours_s:>9.2f}s")
-        sys.stdout.flush()
-    if not args.workdir:
-        shutil.rmtree(work, ignore_errors=True)
+    harness.table(
+        args,
+        ref,
+        lambda python, name, ours: run_child(python, "--child", name, *base),
+        TARGETS,
+        work,
+    )
 
 
 if __name__ == "__main__":
