@@ -124,3 +124,66 @@ rec("_check of data put on a remote frame", data_on_remote)
 
 def test_message_matches_python_can(tmp_path: pathlib.Path) -> None:
     assert_same(MESSAGE, tmp_path)
+
+
+# -- item 2: send_periodic and cyclic task argument names ---------------------------------------
+
+CYCLIC = """
+import inspect, time
+from can import broadcastmanager as bm
+def params(f, n):
+    return list(inspect.signature(f).parameters)[:n]
+rec("send_periodic parameters", lambda: params(can.BusABC.send_periodic, 7))
+rec("_send_periodic_internal parameters", lambda: params(can.BusABC._send_periodic_internal, 6))
+rec("CyclicSendTaskABC parameters", lambda: params(bm.CyclicSendTaskABC.__init__, 3))
+rec("modify_data parameters", lambda: params(bm.ModifiableCyclicTaskABC.modify_data, 2))
+tx = can.Bus("compat-cyclic", interface="virtual")
+rx = can.Bus("compat-cyclic", interface="virtual")
+m = can.Message(arbitration_id=0x10, data=[1])
+def drain():
+    n = 0
+    while rx.recv(0.02) is not None:
+        n += 1
+    return n
+def by_keywords():
+    task = tx.send_periodic(msgs=m, period=0.005, duration=None, store_task=True,
+                            autostart=True, modifier_callback=None)
+    time.sleep(0.03)
+    task.stop()
+    return drain() > 0
+rec("send_periodic by keywords", by_keywords)
+def not_started():
+    task = tx.send_periodic(m, 0.005, None, True, False)
+    time.sleep(0.03)
+    before = drain()
+    task.start()
+    time.sleep(0.03)
+    task.stop()
+    return [before, drain() > 0]
+rec("autostart False, then start", not_started)
+def modify():
+    task = tx.send_periodic(m, 0.005)
+    task.modify_data(messages=can.Message(arbitration_id=0x10, data=[2]))
+    time.sleep(0.03)
+    task.stop()
+    rx.recv(0.02)
+    last = None
+    while (got := rx.recv(0.02)) is not None:
+        last = got
+    return bytes(last.data)
+rec("modify_data(messages=...)", modify)
+rec("modify_data, another id",
+    lambda: tx.send_periodic(m, 0.01).modify_data(can.Message(arbitration_id=0x11)))
+tx.stop_all_periodic_tasks()
+class Task(bm.LimitedDurationCyclicSendTaskABC):
+    def stop(self):
+        pass
+rec("ABC by keywords", lambda: Task(messages=m, period=0.5, duration=2).duration)
+rec("ABC, sequence", lambda: len(Task([m, m], 0.5, None).messages))
+tx.shutdown()
+rx.shutdown()
+"""
+
+
+def test_cyclic_arguments_match_python_can(tmp_path: pathlib.Path) -> None:
+    assert_same(CYCLIC, tmp_path)

@@ -66,6 +66,33 @@ def _as_tuple(messages: Messages) -> tuple[Message, ...]:
     return msgs
 
 
+def _pick(
+    where: str,
+    value: Optional[Messages],
+    aliases: dict[str, Optional[Messages]],
+    name: str = "messages",
+) -> Messages:
+    """The messages given as ``name`` or under one of its older names (``message``, ``msg``,
+    ``msgs``), of which exactly one must be given.
+
+    :raises TypeError: if none or several are given, as for a missing or repeated argument.
+    """
+    given = [(name, value)] if value is not None else []
+    given += [(alias, v) for alias, v in aliases.items() if v is not None]
+    if not given:
+        raise TypeError(f"{where} missing required argument: {name!r}")
+    if len(given) > 1:
+        names = " and ".join(repr(n) for n, _ in given)
+        raise TypeError(f"{where} got {names}: give the messages once")
+    return given[0][1]
+
+
+def _required_period(where: str, period: Optional[float]) -> float:
+    if period is None:
+        raise TypeError(f"{where} missing required argument: 'period'")
+    return period
+
+
 class CyclicTask(abc.ABC):
     """Abstract base of every cyclic task."""
 
@@ -82,13 +109,23 @@ class CyclicSendTaskABC(CyclicTask, abc.ABC):
     """A task that sends a message (or a sequence of messages in turn) every ``period`` seconds.
 
     :param messages: the message to send periodically, or a sequence of messages with the same
-        arbitration id, sent one per period in turn.
+        arbitration id, sent one per period in turn. ``message`` (python-can 3.3.2's name) is
+        accepted as a keyword in its place.
     :param period: seconds between two sends.
     :raises ValueError: for a period that is not positive, no message, or messages with
         different arbitration ids.
     """
 
-    def __init__(self, messages: Messages, period: float) -> None:
+    def __init__(
+        self,
+        messages: Optional[Messages] = None,
+        period: Optional[float] = None,
+        *,
+        message: Optional[Messages] = None,
+    ) -> None:
+        where = f"{type(self).__name__}()"
+        messages = _pick(where, messages, {"message": message})
+        period = _required_period(where, period)
         if not period > 0:
             raise ValueError(f"period must be a positive number of seconds, got {period!r}")
         self.messages = _as_tuple(messages)
@@ -117,8 +154,15 @@ class LimitedDurationCyclicSendTaskABC(CyclicSendTaskABC, abc.ABC):
     :param duration: seconds to keep sending, or None for no limit.
     """
 
-    def __init__(self, messages: Messages, period: float, duration: Optional[float]) -> None:
-        super().__init__(messages, period)
+    def __init__(
+        self,
+        messages: Optional[Messages] = None,
+        period: Optional[float] = None,
+        duration: Optional[float] = None,
+        *,
+        message: Optional[Messages] = None,
+    ) -> None:
+        super().__init__(messages, period, message=message)
         if duration is not None and not duration >= 0:
             raise ValueError(f"duration must be None or >= 0 seconds, got {duration!r}")
         self.duration = None if duration is None else float(duration)
@@ -135,12 +179,20 @@ class RestartableCyclicTaskABC(CyclicSendTaskABC, abc.ABC):
 class ModifiableCyclicTaskABC(CyclicSendTaskABC, abc.ABC):
     """A cyclic task whose data can be changed while it runs, without altering its timing."""
 
-    def modify_data(self, messages: Messages) -> None:
+    def modify_data(
+        self,
+        messages: Optional[Messages] = None,
+        *,
+        message: Optional[Messages] = None,
+        msgs: Optional[Messages] = None,
+    ) -> None:
         """Send ``messages`` from the next period on, in place of the current ones.
 
-        :param messages: the new message (or sequence of messages).
+        :param messages: the new message (or sequence of messages); ``message`` (python-can
+            3.3.2's name) and ``msgs`` are accepted as keywords in its place.
         :raises ValueError: if the arbitration id differs from the task's: it cannot be changed.
         """
+        messages = _pick("modify_data()", messages, {"message": message, "msgs": msgs})
         new = _as_tuple(messages)
         if new[0].arbitration_id != self.arbitration_id:
             raise ValueError(
@@ -157,12 +209,14 @@ class MultiRateCyclicSendTaskABC(CyclicSendTaskABC, abc.ABC):
     def __init__(
         self,
         channel: Any,
-        message: Messages,
-        count: int,
-        initial_period: float,
-        subsequent_period: float,
+        messages: Optional[Messages] = None,
+        count: int = 0,
+        initial_period: float = 0.0,
+        subsequent_period: Optional[float] = None,
+        *,
+        message: Optional[Messages] = None,
     ) -> None:
-        super().__init__(message, subsequent_period)
+        super().__init__(messages, subsequent_period, message=message)
         self.channel = channel
         self.count = count
         self.initial_period = initial_period
@@ -301,7 +355,8 @@ class ThreadBasedCyclicSendTask(
 
     :param bus: the bus to send on.
     :param lock: held around each send (a bus passes its ``_lock_send_periodic``).
-    :param messages: the message, or messages with one arbitration id sent in turn.
+    :param messages: the message, or messages with one arbitration id sent in turn
+        (``message=`` is accepted as a keyword in its place).
     :param period: seconds between two sends (between two messages of a sequence).
     :param duration: seconds after the start from which nothing more is sent, or None.
     :param on_error: called with the exception when a send fails; it returns True to go on,
@@ -314,14 +369,16 @@ class ThreadBasedCyclicSendTask(
         self,
         bus: BusABC,
         lock: Union[threading.Lock, threading.RLock],
-        messages: Messages,
-        period: float,
+        messages: Optional[Messages] = None,
+        period: Optional[float] = None,
         duration: Optional[float] = None,
         on_error: Optional[Callable[[Exception], bool]] = None,
         autostart: bool = True,
         modifier_callback: Optional[Callable[[Message], None]] = None,
+        *,
+        message: Optional[Messages] = None,
     ) -> None:
-        super().__init__(messages, period, duration)
+        super().__init__(messages, period, duration, message=message)
         self.bus = bus
         self.send_lock = lock
         self.on_error = on_error
@@ -398,12 +455,18 @@ class ThreadBasedCyclicSendTask(
         if task_id is not None:
             self._loop.remove(task_id)
 
-    def modify_data(self, messages: Messages) -> None:
+    def modify_data(
+        self,
+        messages: Optional[Messages] = None,
+        *,
+        message: Optional[Messages] = None,
+        msgs: Optional[Messages] = None,
+    ) -> None:
         """Send ``messages`` from the next period on, without altering the timing.
 
         :raises ValueError: if the arbitration id differs from the task's.
         """
-        super().modify_data(messages)
+        super().modify_data(messages, message=message, msgs=msgs)
         task_id = self._task_id
         if task_id is not None:
             self._loop.core.set_messages(task_id, self.messages)

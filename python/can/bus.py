@@ -13,7 +13,12 @@ from types import TracebackType
 from typing import Any, Callable, Optional, Union
 
 from can import _core
-from can.broadcastmanager import CyclicSendTaskABC, ThreadBasedCyclicSendTask
+from can.broadcastmanager import (
+    CyclicSendTaskABC,
+    ThreadBasedCyclicSendTask,
+    _pick,
+    _required_period,
+)
 from can.exceptions import CanOperationError
 from can.message import Message
 
@@ -174,25 +179,45 @@ class BusABC(metaclass=ABCMeta):
 
     def send_periodic(
         self,
-        msgs: Union[Message, Sequence[Message]],
-        period: float,
+        msgs: Optional[Union[Message, Sequence[Message]]] = None,
+        period: Optional[float] = None,
         duration: Optional[float] = None,
         store_task: bool = True,
+        autostart: bool = True,
         modifier_callback: Optional[Callable[[Message], None]] = None,
+        *,
+        msg: Optional[Union[Message, Sequence[Message]]] = None,
     ) -> CyclicSendTaskABC:
         """Start sending a message (or several in turn) every ``period`` seconds.
 
         The task runs until ``duration`` expires, the bus is shut down,
-        :meth:`stop_all_periodic_tasks` is called or the task's ``stop()`` is called.
+        :meth:`stop_all_periodic_tasks` is called or the task's ``stop()`` is called. The
+        arguments are python-can 4.x's, in its order; ``msg`` (python-can 3.3.2's name) is
+        accepted as a keyword in place of ``msgs``.
 
+        :param msgs: the message, or a sequence of messages with one arbitration id sent in
+            turn, one per period.
+        :param period: seconds between two sends.
+        :param duration: seconds to send for, or None to send until stopped.
         :param store_task: if True the bus keeps the task and stops it on shutdown; calling
             the task's ``stop()`` removes it from the bus again.
+        :param autostart: start sending at once; with False, call the task's ``start()``
+            (python-can 4.x).
         :param modifier_callback: called with the message before every send (python-can 4.x).
-        :returns: the started task.
+        :returns: the task.
         """
+        msgs = _pick("send_periodic()", msgs, {"msg": msg}, "msgs")
+        period = _required_period("send_periodic()", period)
         if self._is_shutdown:
             raise CanOperationError(f"cannot send: the bus {self.channel_info!r} is shut down")
-        task = self._send_periodic_internal(msgs, period, duration, modifier_callback)
+        # Only the arguments that differ from their defaults are passed on, by name, so that an
+        # interface written for python-can 3.x (msgs, period, duration) keeps working.
+        extra: dict[str, Any] = {}
+        if not autostart:
+            extra["autostart"] = False
+        if modifier_callback is not None:
+            extra["modifier_callback"] = modifier_callback
+        task = self._send_periodic_internal(msgs, period, duration, **extra)
         if store_task:
             original_stop = task.stop
 
@@ -213,6 +238,7 @@ class BusABC(metaclass=ABCMeta):
         msgs: Union[Message, Sequence[Message]],
         period: float,
         duration: Optional[float] = None,
+        autostart: bool = True,
         modifier_callback: Optional[Callable[[Message], None]] = None,
     ) -> CyclicSendTaskABC:
         """Software cyclic sending; interfaces with native cyclic tasks override this."""
@@ -222,6 +248,7 @@ class BusABC(metaclass=ABCMeta):
             msgs,
             period,
             duration,
+            autostart=autostart,
             modifier_callback=modifier_callback,
         )
 
