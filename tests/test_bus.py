@@ -281,3 +281,36 @@ def test_legacy_recv_override_still_works() -> None:
 
 def test_logger_name() -> None:
     assert logging.getLogger("can.bus").parent is logging.getLogger("can")
+
+
+# -- BusState and CanProtocol (issue 13, item 3) ------------------------------------------------
+
+
+def test_bus_state_values_are_the_manuals() -> None:
+    assert [(s.name, s.value) for s in can.BusState] == [
+        ("ACTIVE", 1),
+        ("PASSIVE", 2),
+        ("ERROR", 3),
+    ]
+    assert can.BusState(2) is can.BusState.PASSIVE
+    # As in python-can: a member equals only itself, not its value or another member.
+    assert can.BusState.ACTIVE != 1
+    assert can.BusState.ACTIVE != can.BusState.PASSIVE
+
+
+def test_can_protocol_and_bus_protocol() -> None:
+    assert [(p.name, p.value) for p in can.CanProtocol] == [
+        ("CAN_20", 1),
+        ("CAN_FD", 2),
+        ("CAN_FD_NON_ISO", 3),
+        ("CAN_XL", 4),
+    ]
+    with can.Bus("protocol-test", interface="virtual") as bus:
+        assert bus.protocol is can.CanProtocol.CAN_20
+    with can.Bus("protocol-test", interface="virtual", protocol=can.CanProtocol.CAN_FD) as bus:
+        assert bus.protocol is can.CanProtocol.CAN_FD
+    # A configuration file gives the name.
+    with can.Bus("protocol-test", interface="virtual", protocol="can_fd_non_iso") as bus:
+        assert bus.protocol is can.CanProtocol.CAN_FD_NON_ISO
+    with pytest.raises(ValueError, match="protocol"):
+        can.Bus("protocol-test", interface="virtual", protocol="CAN_40")

@@ -187,3 +187,27 @@ rx.shutdown()
 
 def test_cyclic_arguments_match_python_can(tmp_path: pathlib.Path) -> None:
     assert_same(CYCLIC, tmp_path)
+
+
+# -- item 3: BusState and CanProtocol -----------------------------------------------------------
+
+STATES = """
+rec("BusState", lambda: [(s.name, s.value) for s in can.BusState])
+rec("BusState(2)", lambda: can.BusState(2).name)
+rec("BusState.ACTIVE == 1", lambda: can.BusState.ACTIVE == 1)
+rec("BusState.ACTIVE == 'active'", lambda: can.BusState.ACTIVE == "active")
+rec("BusState order", lambda: can.BusState.ACTIVE < can.BusState.PASSIVE)
+rec("str(BusState.ERROR)", lambda: str(can.BusState.ERROR))
+rec("CanProtocol", lambda: [(p.name, p.value) for p in can.CanProtocol])
+rec("CanProtocol(2)", lambda: can.CanProtocol(2).name)
+def protocol(**kw):
+    with can.Bus("compat-protocol", interface="virtual", **kw) as bus:
+        return [bus.protocol.name, bus.state.name]
+rec("virtual protocol", protocol)
+rec("virtual CAN_FD", lambda: protocol(protocol=can.CanProtocol.CAN_FD))
+rec("BusABC.protocol is a property", lambda: isinstance(can.BusABC.protocol, property))
+"""
+
+
+def test_bus_state_and_protocol_match_python_can(tmp_path: pathlib.Path) -> None:
+    assert_same(STATES, tmp_path)

@@ -25,7 +25,7 @@ from can.broadcastmanager import (  # noqa: E402
     MultiRateCyclicSendTaskABC,
     RestartableCyclicTaskABC,
 )
-from can.bus import BusABC, BusState  # noqa: E402
+from can.bus import BusABC, BusState, CanProtocol  # noqa: E402
 from can.exceptions import (  # noqa: E402
     CanError,
     CanInitializationError,
@@ -76,6 +76,7 @@ __all__ = [
     "CanInitializationError",
     "CanInterfaceNotImplementedError",
     "CanOperationError",
+    "CanProtocol",
     "CanTimeoutError",
     "CanutilsLogReader",
     "CanutilsLogWriter",

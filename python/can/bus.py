@@ -22,7 +22,7 @@ from can.broadcastmanager import (
 from can.exceptions import CanOperationError
 from can.message import Message
 
-__all__ = ["BusABC", "BusState", "CanFilter", "CanFilters"]
+__all__ = ["BusABC", "BusState", "CanFilter", "CanFilters", "CanProtocol"]
 
 LOG = logging.getLogger("can.bus")
 
@@ -35,11 +35,28 @@ CanFilters = Sequence[CanFilter]
 
 
 class BusState(Enum):
-    """The state a CAN controller is in."""
+    """The state a CAN controller is in.
 
-    ACTIVE = "active"
-    PASSIVE = "passive"
-    ERROR = "error"
+    The values are the manual's (1, 2, 3); as in python-can, members compare equal only to
+    themselves, not to their values.
+    """
+
+    ACTIVE = 1
+    PASSIVE = 2
+    ERROR = 3
+
+
+class CanProtocol(Enum):
+    """The CAN protocol a bus speaks (python-can 4.x): see :attr:`BusABC.protocol`."""
+
+    #: Classic CAN (CAN 2.0 A/B), up to 8 data bytes.
+    CAN_20 = 1
+    #: ISO CAN FD (ISO 11898-1:2015).
+    CAN_FD = 2
+    #: The Bosch CAN FD of before the ISO standard.
+    CAN_FD_NON_ISO = 3
+    #: CAN XL.
+    CAN_XL = 4
 
 
 def _idempotent_shutdown(shutdown: Callable[[BusABC], None]) -> Callable[[BusABC], None]:
@@ -89,6 +106,8 @@ class BusABC(metaclass=ABCMeta):
 
     _is_shutdown: bool = False
     _shutdown_running: bool = False
+    #: What :attr:`protocol` returns; interfaces set it in their constructor.
+    _can_protocol: CanProtocol = CanProtocol.CAN_20
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -313,6 +332,12 @@ class BusABC(metaclass=ABCMeta):
     @state.setter
     def state(self, new_state: BusState) -> None:
         raise NotImplementedError(f"{type(self).__name__} cannot change its bus state")
+
+    @property
+    def protocol(self) -> CanProtocol:
+        """The CAN protocol the bus was opened for (python-can 4.x); classic CAN unless the
+        interface says otherwise."""
+        return self._can_protocol
 
     def fileno(self) -> int:
         """A file descriptor that becomes readable when a message arrives, if there is one."""

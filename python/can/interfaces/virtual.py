@@ -15,7 +15,7 @@ import time
 from typing import Any, Optional, Union
 
 from can import _core
-from can.bus import BusABC, CanFilters
+from can.bus import BusABC, CanFilters, CanProtocol
 from can.exceptions import CanOperationError, CanTimeoutError
 from can.message import Message
 
@@ -44,6 +44,17 @@ _channels: dict[ChannelName, _Channel] = {}
 _channels_lock = threading.Lock()
 
 
+def _as_protocol(protocol: Union[CanProtocol, str]) -> CanProtocol:
+    if isinstance(protocol, CanProtocol):
+        return protocol
+    if isinstance(protocol, str) and protocol.upper() in CanProtocol.__members__:
+        return CanProtocol[protocol.upper()]
+    raise ValueError(
+        f"protocol must be a can.CanProtocol or one of {', '.join(CanProtocol.__members__)}, "
+        f"got {protocol!r}"
+    )
+
+
 class VirtualBus(BusABC):
     """A virtual CAN bus, for tests and prototypes without hardware.
 
@@ -54,6 +65,9 @@ class VirtualBus(BusABC):
         :class:`can.CanTimeoutError`. A send waiting there ends when either bus is shut
         down: the sender's with :class:`can.CanOperationError`, the receiver's by skipping it.
     :param preserve_timestamps: keep the sender's timestamp instead of the time of sending.
+    :param protocol: what :attr:`~can.BusABC.protocol` reports (python-can 4.x): a
+        :class:`can.CanProtocol` or its name (``"CAN_FD"``). Like python-can's, the virtual bus
+        carries classic and CAN FD frames whatever it says.
     """
 
     def __init__(
@@ -62,9 +76,11 @@ class VirtualBus(BusABC):
         receive_own_messages: bool = False,
         rx_queue_size: int = 0,
         preserve_timestamps: bool = False,
+        protocol: Union[CanProtocol, str] = CanProtocol.CAN_20,
         can_filters: Optional[CanFilters] = None,
         **kwargs: Any,
     ) -> None:
+        self._can_protocol = _as_protocol(protocol)
         self.channel_id = channel
         self.channel_info = f"Virtual bus channel {channel}"
         self.receive_own_messages = bool(receive_own_messages)

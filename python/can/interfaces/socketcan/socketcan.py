@@ -19,7 +19,7 @@ from can.broadcastmanager import (
     ModifiableCyclicTaskABC,
     RestartableCyclicTaskABC,
 )
-from can.bus import BusABC, CanFilters
+from can.bus import BusABC, CanFilters, CanProtocol
 from can.exceptions import CanInterfaceNotImplementedError
 from can.message import Message
 
@@ -226,6 +226,7 @@ class SocketcanBus(BusABC):
         )
         self.receive_own_messages = bool(receive_own_messages)
         self.fd = bool(fd)
+        self._can_protocol = CanProtocol.CAN_FD if self.fd else CanProtocol.CAN_20
         if kwargs.get("bitrate") is not None:
             LOG.debug(
                 "bitrate=%s ignored: set the bit rate of %s with `ip link`",
