@@ -211,3 +211,68 @@ rec("BusABC.protocol is a property", lambda: isinstance(can.BusABC.protocol, pro
 
 def test_bus_state_and_protocol_match_python_can(tmp_path: pathlib.Path) -> None:
     assert_same(STATES, tmp_path)
+
+
+# -- item 4: can.util, can.exceptions.error_check, can.typechecking ------------------------------
+
+UTIL = """
+import logging, os, typing
+from can import util
+for dlc in (0, 8, 9, 15, 16, 100):
+    rec(f"dlc2len({dlc})", lambda: util.dlc2len(dlc))
+for n in (0, 8, 9, 10, 12, 13, 48, 49, 64, 65, 1000):
+    rec(f"len2dlc({n})", lambda: util.len2dlc(n))
+rec("CAN_FD_DLC", lambda: util.CAN_FD_DLC)
+def level(name):
+    util.set_logging_level(name)
+    return logging.getLogger("can").level
+for name in ("critical", "error", "warning", "warn", "info", "debug", "subdebug", "notset",
+             "bogus", "INFO", None):
+    rec(f"set_logging_level({name!r})", lambda: level(name))
+rec("can.set_logging_level", lambda: callable(can.set_logging_level))
+rec("load_file_config(missing)", lambda: util.load_file_config("missing.conf"))
+rec("load_file_config(missing, HS)", lambda: util.load_file_config("missing.conf", "HS"))
+for text in ("1", "-3", "+3", "007", "1.5", ".5", "-.5", "1.0e5", "1.5E3", "true", "TrUe",
+             "false", "0x10", "1e3", "1.", "yes", "", " 2 ", "inf", "None"):
+    rec(f"cast_from_string({text!r})", lambda: [type(util.cast_from_string(text)).__name__,
+                                                 util.cast_from_string(text)])
+@util.deprecated_args_alias("4.0.0", "5.0.0", old="new", gone=None)
+def func(new=1, other=2):
+    return [new, other]
+def called(**kw):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = func(**kw)
+    return [result, [w.category.__name__ for w in caught]]
+rec("alias renamed", lambda: called(old=5))
+rec("alias dropped", lambda: called(gone=3))
+rec("alias and new name", lambda: called(old=5, new=6))
+rec("alias not used", lambda: called(new=7))
+rec("alias keeps the name", lambda: func.__name__)
+rec("time_perfcounter_correlation", lambda: [type(x).__name__
+                                             for x in util.time_perfcounter_correlation()])
+rec("check_or_adjust_timing_clock exists", lambda: callable(util.check_or_adjust_timing_clock))
+from can.exceptions import error_check
+def checked(*args):
+    try:
+        with error_check(*args):
+            raise KeyError("inner")
+    except can.CanError as exc:
+        return [type(exc).__name__, str(exc), type(exc.__cause__).__name__]
+rec("error_check(message)", lambda: checked("failed"))
+rec("error_check()", lambda: checked())
+rec("error_check(message, type)", lambda: checked("x", can.CanInitializationError))
+import can.typechecking as tc
+rec("CanFilter keys", lambda: [sorted(tc.CanFilter.__required_keys__),
+                               sorted(tc.CanFilter.__optional_keys__)])
+for name in ("AutoDetectedConfig", "BitTimingDict", "BitTimingFdDict"):
+    rec(f"{name} keys", lambda: sorted(typing.get_type_hints(getattr(tc, name))))
+for name in ("BusConfig", "CanData", "CanFilters", "Channel", "ChannelInt", "ChannelStr",
+             "FileLike", "ReadableBytesLike", "StringPathLike", "TAdditionalCliArgs",
+             "TDataStructs"):
+    rec(f"typechecking.{name}", lambda: hasattr(tc, name))
+"""
+
+
+def test_util_matches_python_can(tmp_path: pathlib.Path) -> None:
+    assert_same(UTIL, tmp_path)
