@@ -276,3 +276,35 @@ for name in ("BusConfig", "CanData", "CanFilters", "Channel", "ChannelInt", "Cha
 
 def test_util_matches_python_can(tmp_path: pathlib.Path) -> None:
     assert_same(UTIL, tmp_path)
+
+
+# -- item 5: config channels, interface names, Listener.on_error ---------------------------------
+
+CONFIG = """
+import os
+from can import util
+for ch in ("0", "12", "-1", "can0", "0x1", " 3", "vcan0", 3):
+    rec(f"channel {ch!r}", lambda: [type(c := util.load_config(
+        config={"interface": "virtual", "channel": ch})["channel"]).__name__, c])
+os.environ["CAN_INTERFACE"] = "virtual"
+os.environ["CAN_CHANNEL"] = "5"
+rec("channel from the environment", lambda: util.load_config()["channel"])
+del os.environ["CAN_CHANNEL"], os.environ["CAN_INTERFACE"]
+for name in ("socketcan", "virtual", "kvaser", "pcan", "vector", "serial", "slcan"):
+    rec(f"{name} in VALID_INTERFACES", lambda: name in can.VALID_INTERFACES)
+class Quiet(can.Listener):
+    def on_message_received(self, msg):
+        pass
+    def on_error(self, exc):
+        self.seen = exc
+        return "handled"
+def quiet():
+    q = Quiet()
+    err = ValueError("x")
+    return [q.on_error(err), q.seen is err]
+rec("overridden on_error", quiet)
+"""
+
+
+def test_config_and_listener_match_python_can(tmp_path: pathlib.Path) -> None:
+    assert_same(CONFIG, tmp_path)

@@ -280,7 +280,8 @@ class Notifier:
         handled = False
         for listener in list(self.listeners):
             on_error: Optional[Callable[[Exception], Any]] = getattr(listener, "on_error", None)
-            if on_error is None:
+            if on_error is None or getattr(on_error, "__func__", None) is Listener.on_error:
+                # Listener's own on_error does nothing: the error is not handled there.
                 continue
             try:
                 on_error(exc)

@@ -693,6 +693,10 @@ def _finish(merged: _Layer) -> dict[str, Any]:
         raise CanInterfaceNotImplementedError(
             interfaces.unknown_interface_message(interface, interface_source)
         )
+    if isinstance(channel, str) and _INT_TEXT.fullmatch(channel):
+        # As python-can: a channel that is a whole number ("0" from a file, the environment
+        # or code) is that number.
+        channel = int(channel)
     config: dict[str, Any] = {"interface": interface, "channel": channel}
     for key, (value, source) in merged.items():
         config[key] = _convert(key, value, source)
