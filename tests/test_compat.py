@@ -308,3 +308,55 @@ rec("overridden on_error", quiet)
 
 def test_config_and_listener_match_python_can(tmp_path: pathlib.Path) -> None:
     assert_same(CONFIG, tmp_path)
+
+
+# -- item 6: the virtual interface ----------------------------------------------------------------
+
+VIRTUAL = """
+import gc, inspect
+from can.interfaces.virtual import VirtualBus
+rec("VirtualBus parameters", lambda: [p for p in inspect.signature(VirtualBus.__init__).parameters
+                                      if p not in ("self", "kwargs", "can_filters")])
+def fresh():
+    configs = can.detect_available_configs("virtual")
+    return [len(configs), [c["interface"] for c in configs]]
+rec("detect with no bus open", fresh)
+def with_one_open():
+    with can.Bus("compat-open", interface="virtual"):
+        configs = can.detect_available_configs("virtual")
+        return [len(configs), {"interface": "virtual", "channel": "compat-open"} in configs]
+rec("detect with one bus open", with_one_open)
+def full():
+    with can.Bus("compat-full", interface="virtual") as tx, \\
+            can.Bus("compat-full", interface="virtual", rx_queue_size=1):
+        tx.send(can.Message())
+        try:
+            tx.send(can.Message(), timeout=0.05)
+        except can.CanOperationError as exc:
+            return "CanOperationError"
+rec("full queue", full)
+def abandoned():
+    import weakref
+    tx = can.Bus("compat-gc", interface="virtual")
+    rx = can.Bus("compat-gc", interface="virtual")
+    ref = weakref.ref(rx)
+    del rx
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gc.collect()
+    tx.send(can.Message())
+    tx.shutdown()
+    return ref() is None
+rec("an abandoned bus queues nothing", abandoned)
+def own():
+    with can.Bus("compat-own", interface="virtual", receive_own_messages=True,
+                 preserve_timestamps=True) as bus:
+        bus.send(can.Message(timestamp=12.5, arbitration_id=7))
+        got = bus.recv(1)
+        return [got.timestamp, got.is_rx, got.channel]
+rec("receive_own_messages and preserve_timestamps", own)
+"""
+
+
+def test_virtual_matches_python_can(tmp_path: pathlib.Path) -> None:
+    assert_same(VIRTUAL, tmp_path)
