@@ -360,3 +360,47 @@ rec("receive_own_messages and preserve_timestamps", own)
 
 def test_virtual_matches_python_can(tmp_path: pathlib.Path) -> None:
     assert_same(VIRTUAL, tmp_path)
+
+
+# -- item 7: Notifier -----------------------------------------------------------------------------
+
+NOTIFIER = """
+a = can.Bus("compat-notifier", interface="virtual")
+b = can.Bus("compat-notifier", interface="virtual")
+n1 = can.Notifier(a, [])
+rec("find_instances", lambda: [len(can.Notifier.find_instances(a)),
+                               can.Notifier.find_instances(a)[0] is n1,
+                               type(can.Notifier.find_instances(b)).__name__,
+                               len(can.Notifier.find_instances(b))])
+rec("second notifier on a bus", lambda: can.Notifier(a, []))
+rec("add_bus of the same bus", lambda: n1.add_bus(a))
+rec("bus, one", lambda: n1.bus is a)
+n1.add_bus(b)
+rec("bus, two", lambda: [type(n1.bus).__name__, n1.bus == (a, b)])
+rec("find_instances, added", lambda: can.Notifier.find_instances(b) == (n1,))
+rec("stopped before", lambda: n1.stopped)
+n1.stop()
+rec("stopped after", lambda: n1.stopped)
+rec("find_instances after stop", lambda: len(can.Notifier.find_instances(a)))
+def as_context():
+    with can.Notifier([a], []) as n:
+        inside = [n.bus is a, n.stopped]
+    return inside + [n.stopped]
+rec("context manager", as_context)
+def delivered():
+    got = []
+    with can.Notifier(b, [got.append]):
+        a.send(can.Message(arbitration_id=5))
+        import time
+        deadline = time.monotonic() + 2
+        while not got and time.monotonic() < deadline:
+            time.sleep(0.01)
+    return [m.arbitration_id for m in got]
+rec("delivery", delivered)
+a.shutdown()
+b.shutdown()
+"""
+
+
+def test_notifier_matches_python_can(tmp_path: pathlib.Path) -> None:
+    assert_same(NOTIFIER, tmp_path)
