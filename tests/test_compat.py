@@ -404,3 +404,60 @@ b.shutdown()
 
 def test_notifier_matches_python_can(tmp_path: pathlib.Path) -> None:
     assert_same(NOTIFIER, tmp_path)
+
+
+# -- item 8: ThreadSafeBus, ignore_config, buses left open, task.thread ---------------------------
+
+LIFETIME = """
+import gc, logging, os, time, weakref
+tsb = can.ThreadSafeBus(interface="virtual", channel="compat-tsb", receive_own_messages=True)
+rec("ThreadSafeBus isinstance BusABC", lambda: isinstance(tsb, can.BusABC))
+for attr in ("channel_info", "receive_own_messages", "channel_id", "preserve_timestamps",
+             "RECV_LOGGING_LEVEL", "filters"):
+    rec(f"ThreadSafeBus.{attr}", lambda: getattr(tsb, attr))
+rec("ThreadSafeBus.protocol", lambda: tsb.protocol.name)
+rec("ThreadSafeBus.state", lambda: tsb.state.name)
+def echo():
+    tsb.send(can.Message(arbitration_id=3))
+    return tsb.recv(1).arbitration_id
+rec("ThreadSafeBus send and recv", echo)
+tsb.shutdown()
+os.environ["CAN_INTERFACE"] = "no-such-interface"
+os.environ["CAN_BITRATE"] = "not a number"
+def ignoring():
+    with can.Bus(interface="virtual", channel="compat-ignore", ignore_config=True) as bus:
+        return type(bus).__name__
+rec("ignore_config skips the environment", ignoring)
+del os.environ["CAN_INTERFACE"], os.environ["CAN_BITRATE"]
+records = []
+class Collect(logging.Handler):
+    def emit(self, record):
+        records.append(record)
+logging.getLogger("can").addHandler(Collect())
+def left_open():
+    peer = can.Bus("compat-left", interface="virtual")
+    bus = can.Bus("compat-left", interface="virtual")
+    ref = weakref.ref(bus)
+    del bus
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gc.collect()
+    peer.shutdown()
+    return [ref() is None, any(r.levelno == logging.WARNING and "shut down" in r.getMessage()
+                               for r in records)]
+rec("a bus left open is shut down with a warning", left_open)
+def thread_join():
+    with can.Bus("compat-thread", interface="virtual") as bus:
+        idle = bus.send_periodic(can.Message(arbitration_id=1), 0.01, autostart=False)
+        before = idle.thread is None
+        task = bus.send_periodic(can.Message(arbitration_id=2), 0.005)
+        alive = task.thread.is_alive()
+        task.stop()
+        task.thread.join(1)
+        return [before, alive, task.thread.is_alive()]
+rec("task.thread", thread_join)
+"""
+
+
+def test_lifetime_matches_python_can(tmp_path: pathlib.Path) -> None:
+    assert_same(LIFETIME, tmp_path)

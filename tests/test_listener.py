@@ -268,6 +268,7 @@ def test_redirect_reader_sends_every_message_on_with_its_arguments() -> None:
     keyword = RedirectReader(bus, timeout=1.5)
     keyword(a)
     assert bus.sent[-1] == (a, 1.5)
+    bus.shutdown()
 
 
 def test_redirect_reader_with_a_notifier_bridges_two_virtual_channels() -> None:

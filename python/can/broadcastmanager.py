@@ -391,6 +391,8 @@ class ThreadBasedCyclicSendTask(
         # stop() before anything else, so that a send whose modifier_callback or send lock was
         # still being waited for when stop() returned does not go out afterwards.
         self._active: Optional[list[bool]] = None
+        # What `thread` answers for the current (or last) run; None before the first start.
+        self._run: Optional[_TaskThread] = None
         self._state_lock = threading.Lock()
         if autostart:
             self.start()
@@ -404,9 +406,15 @@ class ThreadBasedCyclicSendTask(
         return task_id is None or self._loop.core.status(task_id) != "active"
 
     @property
-    def thread(self) -> Optional[threading.Thread]:
-        """The loop thread sending this task's messages, while it runs."""
-        return None if self.stopped else self._loop.thread
+    def thread(self) -> Optional[_TaskThread]:
+        """A thread-like handle on the current (or last) run of the task, None before it was
+        first started (python-can 4.x code calls ``task.thread.join()`` after ``stop()``).
+
+        The tasks of a bus share one loop thread, so this is not a :class:`threading.Thread`;
+        it answers ``is_alive()`` (the run is sending, or one of its sends is still under way)
+        and ``join(timeout)`` (wait until it is not) for this task alone.
+        """
+        return self._run
 
     def start(self) -> None:
         """Start sending (again, after :meth:`stop` or the end of the duration).
@@ -423,7 +431,8 @@ class ThreadBasedCyclicSendTask(
             self._loop.remove(old)
         self._register_with_bus()
         active = [True]
-        send = self._make_sender(active)
+        in_flight = [0]
+        send = self._make_sender(active, in_flight)
 
         def on_error(exc: Exception) -> bool:
             return active[0] and self._on_send_error(exc)
@@ -436,6 +445,7 @@ class ThreadBasedCyclicSendTask(
             self._task_id = self._loop.add(
                 send, self.messages, self.period, self.duration, on_error
             )
+            self._run = _TaskThread(self._loop, self._task_id, in_flight, self.arbitration_id)
 
     def stop(self) -> None:
         """Stop sending. Stopping a stopped task does nothing.
@@ -480,24 +490,34 @@ class ThreadBasedCyclicSendTask(
 
     # -- sending --------------------------------------------------------------------------------
 
-    def _make_sender(self, active: list[bool]) -> Callable[[Message], None]:
+    def _make_sender(self, active: list[bool], in_flight: list[int]) -> Callable[[Message], None]:
+        # in_flight counts the sends of this run under way (for `thread`); only the bus's loop
+        # thread changes it.
         send = self.bus.send
         lock = self.send_lock
         modifier = self.modifier_callback
         if modifier is None:
 
             def send_one(msg: Message) -> None:
-                with lock:
-                    if active[0]:
-                        send(msg)
+                in_flight[0] += 1
+                try:
+                    with lock:
+                        if active[0]:
+                            send(msg)
+                finally:
+                    in_flight[0] -= 1
 
         else:
 
             def send_one(msg: Message) -> None:
-                modifier(msg)
-                with lock:
-                    if active[0]:
-                        send(msg)
+                in_flight[0] += 1
+                try:
+                    modifier(msg)
+                    with lock:
+                        if active[0]:
+                            send(msg)
+                finally:
+                    in_flight[0] -= 1
 
         return send_one
 
@@ -526,6 +546,54 @@ class ThreadBasedCyclicSendTask(
         tasks = getattr(self.bus, "_periodic_tasks", None)
         if "stop" in vars(self) and isinstance(tasks, list) and self not in tasks:
             tasks.append(self)
+
+
+class _TaskThread:
+    """``task.thread`` of a software cyclic task: one run of the task, as a thread would be.
+
+    The run is alive while the task is scheduled on the loop or one of its sends is still
+    under way (a send ``stop()`` left to finish on its own, say).
+    """
+
+    daemon = True
+
+    def __init__(self, loop: _BusLoop, task_id: int, in_flight: list[int], can_id: int) -> None:
+        self._loop = loop
+        self._task_id = task_id
+        self._in_flight = in_flight
+        self.name = f"cyclic send task 0x{can_id:X} on {loop.name}"
+
+    def is_alive(self) -> bool:
+        """Whether the run still sends, or a send of it is under way."""
+        return self._in_flight[0] > 0 or self._loop.core.status(self._task_id) == "active"
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        """Wait until :meth:`is_alive` is false, or ``timeout`` seconds have passed.
+
+        :raises RuntimeError: when called from within the task's own send (it would wait for
+            itself), as :meth:`threading.Thread.join` does for the current thread.
+        """
+        loop_thread = self._loop.thread
+        if loop_thread is threading.current_thread() and self._in_flight[0] > 0:
+            raise RuntimeError("cannot join a cyclic task from within its own send")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        pause = 0.0005
+        while self.is_alive():
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return
+            time.sleep(pause if left is None else min(pause, left))
+            pause = min(pause * 2, 0.02)
+
+    @property
+    def ident(self) -> Optional[int]:
+        """The identifier of the loop thread sending for the run, while there is one."""
+        thread = self._loop.thread
+        return None if thread is None else thread.ident
+
+    def __repr__(self) -> str:
+        state = "alive" if self.is_alive() else "ended"
+        return f"<cyclic task run {self.name!r}, {state}>"
 
 
 def send_periodic(bus: BusABC, message: Messages, period: float, *args: Any, **kwargs: Any) -> Any:

@@ -6,6 +6,7 @@ import functools
 import logging
 import threading
 import time
+import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from enum import Enum
@@ -84,6 +85,26 @@ def _idempotent_shutdown(shutdown: Callable[[BusABC], None]) -> Callable[[BusABC
     return wrapper
 
 
+def _tracked_init(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap an interface's ``__init__``: the bus counts as opened once the outermost
+    ``__init__`` returns, so that a constructor that raised is not "left open" (see
+    :meth:`BusABC.__del__`)."""
+
+    @functools.wraps(init)
+    def wrapper(self: BusABC, *args: Any, **kwargs: Any) -> None:
+        depth = self._init_depth
+        self._init_depth = depth + 1
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            self._init_depth = depth
+        if depth == 0:
+            self._opened = True
+
+    wrapper._can_tracked = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 class BusABC(metaclass=ABCMeta):
     """The CAN bus abstract base class that every interface implements.
 
@@ -106,6 +127,9 @@ class BusABC(metaclass=ABCMeta):
 
     _is_shutdown: bool = False
     _shutdown_running: bool = False
+    # Set when the bus's constructor has returned (see _tracked_init); nesting depth meanwhile.
+    _opened: bool = False
+    _init_depth: int = 0
     #: What :attr:`protocol` returns; interfaces set it in their constructor.
     _can_protocol: CanProtocol = CanProtocol.CAN_20
 
@@ -114,6 +138,9 @@ class BusABC(metaclass=ABCMeta):
         shutdown = cls.__dict__.get("shutdown")
         if shutdown is not None and not getattr(shutdown, "_can_idempotent", False):
             cls.shutdown = _idempotent_shutdown(shutdown)  # type: ignore[method-assign,assignment]
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_can_tracked", False):
+            cls.__init__ = _tracked_init(init)  # type: ignore[method-assign]
 
     @abstractmethod
     def __init__(
@@ -347,6 +374,26 @@ class BusABC(metaclass=ABCMeta):
         """Stop periodic tasks and release the interface. A second call does nothing."""
         self.stop_all_periodic_tasks()
         self._is_shutdown = True
+
+    def __del__(self) -> None:
+        # A safety net, not the way to close a bus: as python-can 4.x does, a bus that is
+        # garbage collected while still open is shut down, with a warning logged on "can.bus"
+        # (4.x's) and a ResourceWarning (what Python's own files and sockets emit, which test
+        # runs and -X dev show, pointing at where the bus was opened).
+        if self._is_shutdown or not self._opened:
+            return
+        try:
+            name = type(self).__name__
+            LOG.warning("%s %r was not shut down; shutting it down now", name, self.channel_info)
+            warnings.warn(
+                f"{name} {self.channel_info!r} was garbage collected without shutdown(): call "
+                "shutdown() or use the bus in a with block",
+                ResourceWarning,
+                source=self,
+                stacklevel=2,
+            )
+        finally:
+            self.shutdown()
 
     def __enter__(self) -> BusABC:
         return self
