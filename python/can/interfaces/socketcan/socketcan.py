@@ -189,7 +189,7 @@ class SocketcanBus(BusABC):
         from all CAN interfaces, and each received message's ``channel`` names the one it came
         from; messages sent on such a bus must name their interface in ``msg.channel``.
     :param receive_own_messages: also receive the frames this bus sends (``is_rx=False``).
-    :param fd: enable CAN FD frames.
+    :param fd: enable CAN FD frames (:attr:`~can.BusABC.protocol` is then ``CanProtocol.CAN_FD``).
     :param can_filters: see :meth:`can.BusABC.set_filters`.
     :param local_loopback: let other programs on this machine see the frames this bus sends
         (the kernel default).
