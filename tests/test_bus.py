@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from typing import Any, Optional
 
 import pytest
@@ -13,9 +14,22 @@ import pytest
 import can
 from can import BusABC, BusState, Message
 
+_opened: list[BusABC] = []
+
+
+@pytest.fixture(autouse=True)
+def _shut_down_scripted_buses() -> Iterator[None]:
+    """Shuts down every ScriptedBus a test opened (a bus left open warns when collected)."""
+    yield
+    while _opened:
+        _opened.pop().shutdown()
+
 
 class ScriptedBus(BusABC):
-    """A bus whose _recv_internal hands out a fixed list of messages, then times out."""
+    """A bus whose _recv_internal hands out a fixed list of messages, then times out.
+
+    Every one made is shut down after the test (see _shut_down_scripted_buses).
+    """
 
     def __init__(
         self, incoming: Optional[list[Message]] = None, pre_filtered: bool = False, **kwargs: Any
@@ -28,6 +42,7 @@ class ScriptedBus(BusABC):
         self.applied: list[Any] = []
         super().__init__(channel="scripted", **kwargs)
         self.channel_info = "scripted test bus"
+        _opened.append(self)
 
     def _recv_internal(self, timeout: Optional[float]) -> tuple[Optional[Message], bool]:
         self.recv_timeouts.append(timeout)
@@ -281,3 +296,87 @@ def test_legacy_recv_override_still_works() -> None:
 
 def test_logger_name() -> None:
     assert logging.getLogger("can.bus").parent is logging.getLogger("can")
+
+
+# -- BusState and CanProtocol (issue 13, item 3) ------------------------------------------------
+
+
+def test_bus_state_values_are_the_manuals() -> None:
+    assert [(s.name, s.value) for s in can.BusState] == [
+        ("ACTIVE", 1),
+        ("PASSIVE", 2),
+        ("ERROR", 3),
+    ]
+    assert can.BusState(2) is can.BusState.PASSIVE
+    # As in python-can: a member equals only itself, not its value or another member.
+    assert can.BusState.ACTIVE != 1
+    assert can.BusState.ACTIVE != can.BusState.PASSIVE
+
+
+def test_can_protocol_and_bus_protocol() -> None:
+    assert [(p.name, p.value) for p in can.CanProtocol] == [
+        ("CAN_20", 1),
+        ("CAN_FD", 2),
+        ("CAN_FD_NON_ISO", 3),
+        ("CAN_XL", 4),
+    ]
+    with can.Bus("protocol-test", interface="virtual") as bus:
+        assert bus.protocol is can.CanProtocol.CAN_20
+    with can.Bus("protocol-test", interface="virtual", protocol=can.CanProtocol.CAN_FD) as bus:
+        assert bus.protocol is can.CanProtocol.CAN_FD
+    # A configuration file gives the name.
+    with can.Bus("protocol-test", interface="virtual", protocol="can_fd_non_iso") as bus:
+        assert bus.protocol is can.CanProtocol.CAN_FD_NON_ISO
+    with pytest.raises(ValueError, match="protocol"):
+        can.Bus("protocol-test", interface="virtual", protocol="CAN_40")
+
+
+# -- a bus left open (python-can 4.x; issue 13, item 8) -------------------------------------------
+
+
+def test_a_bus_collected_while_open_is_shut_down_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import gc
+    import weakref
+
+    bus = ScriptedBus()
+    _opened.remove(bus)  # this one is left open on purpose
+    ref = weakref.ref(bus)
+    shutdowns: list[int] = []
+    # Observe the shutdown without keeping the bus alive.
+    original = ScriptedBus.shutdown
+
+    def observed(self: ScriptedBus) -> None:
+        shutdowns.append(1)
+        original(self)
+
+    with caplog.at_level(logging.WARNING, logger="can.bus"):
+        with pytest.warns(ResourceWarning, match="scripted test bus.*without shutdown"):
+            ScriptedBus.shutdown = observed  # type: ignore[method-assign]
+            try:
+                del bus
+                gc.collect()
+            finally:
+                ScriptedBus.shutdown = original  # type: ignore[method-assign]
+    assert ref() is None
+    assert shutdowns == [1]
+    assert any("was not shut down" in r.getMessage() for r in caplog.records)
+
+
+def test_no_warning_for_a_bus_shut_down_or_never_opened() -> None:
+    import gc
+
+    with ScriptedBus():
+        pass
+    ScriptedBus().shutdown()
+
+    class Failing(ScriptedBus):
+        def __init__(self) -> None:
+            super().__init__()
+            _opened.remove(self)
+            raise can.CanInitializationError("no device")
+
+    with pytest.raises(can.CanInitializationError):
+        Failing()
+    gc.collect()  # pytest turns any ResourceWarning here into an error

@@ -342,7 +342,7 @@ def test_known_keys_are_converted_from_a_file(isolated: SimpleNamespace) -> None
     )
     with can.Bus() as bus:
         assert recorded(bus) == (
-            "0",
+            0,  # a whole-number channel is an int, as in python-can 4.x
             {
                 "rx_queue_size": 100,
                 "timeout": 0.5,
@@ -460,3 +460,28 @@ def test_docs_examples(page: str, isolated: SimpleNamespace) -> None:
         os.environ.update(saved_environment)
     assert result.attempted > 3
     assert result.failed == 0
+
+
+# -- channel numbers (issue 13, item 5) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("0", 0), ("12", 12), ("-1", -1), ("can0", "can0"), ("0x1", "0x1"), (" 3", " 3"), (5, 5)],
+)
+def test_a_whole_number_channel_becomes_an_int(given: object, expected: object) -> None:
+    # As python-can 4.x: whatever the source, a channel that is a whole number is that number.
+    config = can.util.load_config(config={"interface": "virtual", "channel": given})
+    assert (type(config["channel"]), config["channel"]) == (type(expected), expected)
+
+
+def test_a_channel_number_from_the_environment_or_a_file_is_an_int(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CAN_INTERFACE", "virtual")
+    monkeypatch.setenv("CAN_CHANNEL", "5")
+    assert can.util.load_config()["channel"] == 5
+    monkeypatch.delenv("CAN_CHANNEL")
+    conf = tmp_path / "x.conf"
+    conf.write_text("[default]\ninterface = virtual\nchannel = 7\n")
+    assert can.util.load_config(path=conf)["channel"] == 7

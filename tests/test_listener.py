@@ -66,9 +66,24 @@ def test_listener_without_override_raises_not_implemented_on_a_message() -> None
         lazy(msg(1))
     with pytest.raises(NotImplementedError):
         lazy.on_message_received(msg(1))
-    with pytest.raises(NotImplementedError):
-        lazy.on_error(ValueError("x"))
+    lazy.on_error(ValueError("x"))  # python-can 3.3.2: the default on_error does nothing
     lazy.stop()  # the default stop does nothing
+
+
+def test_super_on_error_can_be_called_from_an_override() -> None:
+    seen: list[Exception] = []
+
+    class Careful(Listener):
+        def on_message_received(self, msg: Message) -> None:
+            pass
+
+        def on_error(self, exc: Exception) -> None:
+            seen.append(exc)
+            super().on_error(exc)
+
+    error = ValueError("x")
+    Careful().on_error(error)
+    assert seen == [error]
 
 
 def test_calling_a_listener_uses_the_subclass_on_message_received() -> None:
@@ -253,6 +268,7 @@ def test_redirect_reader_sends_every_message_on_with_its_arguments() -> None:
     keyword = RedirectReader(bus, timeout=1.5)
     keyword(a)
     assert bus.sent[-1] == (a, 1.5)
+    bus.shutdown()
 
 
 def test_redirect_reader_with_a_notifier_bridges_two_virtual_channels() -> None:

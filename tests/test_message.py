@@ -313,9 +313,9 @@ def test_reinit_replaces_fields() -> None:
         ({"data": [1, 2], "dlc": 3}, "must match"),
         ({"dlc": -1}, "negative"),
         ({"is_remote_frame": True, "is_error_frame": True}, "remote frame and an error frame"),
-        ({"is_remote_frame": True, "data": [1]}, "remote frame carries no data"),
         ({"is_remote_frame": True, "is_fd": True}, "cannot be remote"),
-        ({"is_fd": True, "data": [0] * 9}, "not a CAN FD data length"),
+        ({"is_remote_frame": True, "dlc": 9}, "at most 8 bytes"),
+        ({"is_fd": True, "data": [0] * 10, "dlc": 12}, "must match"),
         ({"is_fd": True, "data": [0] * 65}, "at most 64"),
         ({"bitrate_switch": True}, "bitrate_switch"),
         ({"error_state_indicator": True}, "error_state_indicator"),
@@ -330,10 +330,31 @@ def test_check_rejects_invalid_messages(kwargs: dict[str, Any], match: str) -> N
     Message(**kwargs)
 
 
-@pytest.mark.parametrize("length", [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64])
+@pytest.mark.parametrize("length", range(65))
 def test_check_accepts_every_fd_length(length: int) -> None:
+    # python-can 3.3.2 and 4.x accept any length up to 64, also 9-11, 13-15, ... (the
+    # controller pads such a frame to the next CAN FD size on the bus).
     msg = Message(is_fd=True, bitrate_switch=True, data=bytes(length), check=True)
     assert msg.dlc == length
+
+
+@pytest.mark.parametrize("data", [[1, 2], b"ab", bytearray(b"xyz"), (9,)])
+def test_remote_frame_drops_the_data(data: Any) -> None:
+    # As python-can 3.3.2 and 4.x: a remote frame carries no data, whatever was given; its
+    # dlc is the one given, or 0.
+    msg = Message(is_remote_frame=True, data=data)
+    assert (msg.dlc, msg.data) == (0, bytearray())
+    msg = Message(is_remote_frame=True, data=data, dlc=4, check=True)
+    assert (msg.dlc, msg.data) == (4, bytearray())
+    msg = Message(arbitration_id=1, is_remote_frame=1, data=data)  # any true value
+    assert msg.data == bytearray()
+
+
+def test_check_method_still_rejects_data_put_on_a_remote_frame() -> None:
+    msg = Message(is_remote_frame=True, dlc=2)
+    msg.data = bytearray([1, 2])
+    with pytest.raises(ValueError, match="remote frame carries no data"):
+        msg._check()
 
 
 def test_check_accepts_valid_classic_frames() -> None:
@@ -390,6 +411,15 @@ def test_len_and_bool() -> None:
     assert len(Message(data=[1, 2, 3])) == 3
     assert len(Message()) == 0
     assert bool(Message())
+    assert bool(Message(is_remote_frame=True))
+
+
+def test_len_is_the_dlc_and_bytes_the_data() -> None:
+    # python-can 4.x: len() is the dlc, remote frames included; bytes() is the data.
+    assert len(Message(is_remote_frame=True, dlc=8)) == 8
+    assert len(Message(data=[1, 2, 3], dlc=5)) == 5
+    assert bytes(Message(data=[1, 2, 3])) == b"\x01\x02\x03"
+    assert bytes(Message(is_remote_frame=True, dlc=8)) == b""
 
 
 def test_equals() -> None:

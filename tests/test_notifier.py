@@ -478,3 +478,52 @@ def test_a_bus_without_a_file_descriptor_gets_a_thread_with_a_loop(pair: Any) ->
 
     assert asyncio.run(main()) == list(range(1000))
     assert notifier_threads() == []
+
+
+# -- one running notifier per bus (python-can 4.x; issue 13, item 7) ------------------------------
+
+
+def test_a_bus_belongs_to_one_running_notifier(pair: Any) -> None:
+    _tx, rx = pair
+    first = Notifier(rx, [])
+    assert Notifier.find_instances(rx) == (first,)
+    with pytest.raises(ValueError, match="one running Notifier"):
+        Notifier(rx, [])
+    with pytest.raises(ValueError, match="one running Notifier"):
+        first.add_bus(rx)
+    # Through a ThreadSafeBus proxy it is still the same bus.
+    with pytest.raises(ValueError, match="one running Notifier"):
+        Notifier(can.ThreadSafeBus(rx), [])
+    first.stop()
+    assert Notifier.find_instances(rx) == ()
+    with Notifier(rx, []) as second:
+        assert Notifier.find_instances(rx) == (second,)
+    assert second.stopped
+    assert Notifier.find_instances(rx) == ()
+
+
+def test_a_refused_notifier_releases_what_it_took_and_leaves_listeners_alone(pair: Any) -> None:
+    tx, rx = pair
+    reader = BufferedReader()
+    owner = Notifier(rx, [])
+    with pytest.raises(ValueError):
+        Notifier([tx, rx], [reader])
+    assert not reader.is_stopped  # not the failed notifier's to stop
+    assert Notifier.find_instances(tx) == ()  # tx, added first, was released again
+    owner.stop()
+    wait_for(lambda: notifier_threads() == [])
+
+
+def test_add_bus_and_the_bus_attribute(pair: Any) -> None:
+    tx, rx = pair
+    notifier = Notifier(rx, [])
+    assert notifier.bus is rx  # one bus: the bus itself
+    notifier.add_bus(tx)
+    assert notifier.bus == (rx, tx)  # several: a tuple, as in python-can 4.x
+    assert Notifier.find_instances(tx) == (notifier,)
+    notifier.stop()
+    with Notifier([rx], []) as listed:
+        assert listed.bus is rx  # a list of one bus: the bus too
+    with pytest.raises(ValueError, match="stopped"):
+        notifier.add_bus(tx)
+    assert Notifier.find_instances(tx) == ()

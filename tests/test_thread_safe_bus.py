@@ -148,6 +148,7 @@ def test_send_and_receive_are_each_serialized_but_not_against_each_other() -> No
             assert bus.recv(timeout=1) is not None
 
     run_threads([sender] * 4 + [receiver] * 4)
+    bus.shutdown()
     assert probe.sent == 200 and probe.flushes == 20
     assert probe.max_send == 1
     assert probe.max_recv == 1

@@ -118,16 +118,31 @@ def test_len2dlc_rounds_up_between_fd_sizes() -> None:
     assert len2dlc(49) == 15
 
 
-@pytest.mark.parametrize("dlc", [-1, 16, 255])
-def test_dlc2len_rejects_out_of_range(dlc: int) -> None:
+@pytest.mark.parametrize("dlc", [-1, -16])
+def test_dlc2len_rejects_negative(dlc: int) -> None:
     with pytest.raises(ValueError, match=str(dlc)):
         dlc2len(dlc)
 
 
-@pytest.mark.parametrize("length", [-1, 65, 1000])
-def test_len2dlc_rejects_out_of_range(length: int) -> None:
+@pytest.mark.parametrize("length", [-1, -65])
+def test_len2dlc_rejects_negative(length: int) -> None:
     with pytest.raises(ValueError, match=str(length)):
         len2dlc(length)
+
+
+@pytest.mark.parametrize("dlc", [16, 17, 255, 2**70])
+def test_dlc2len_clamps_above_15_to_64(dlc: int) -> None:
+    # python-can 3.3.2 and 4.x: the largest CAN FD length, not an error.
+    assert dlc2len(dlc) == 64
+
+
+@pytest.mark.parametrize("length", [65, 1000, 2**70])
+def test_len2dlc_clamps_above_64_to_15(length: int) -> None:
+    assert len2dlc(length) == 15
+
+
+def test_can_fd_dlc_table() -> None:
+    assert can.util.CAN_FD_DLC == [ISO_11898_DLC_TO_LEN[d] for d in range(16)]
 
 
 # -- set_logging_level ---------------------------------------------------------------------------
@@ -141,9 +156,15 @@ def test_len2dlc_rejects_out_of_range(length: int) -> None:
         ("warning", logging.WARNING),
         ("info", logging.INFO),
         ("debug", logging.DEBUG),
-        ("subdebug", 5),
+        ("warn", logging.WARNING),
+        ("fatal", logging.CRITICAL),
+        ("notset", logging.NOTSET),
         ("INFO", logging.INFO),
         (None, logging.DEBUG),
+        # python-can: any other name is debug (its "subdebug" included)
+        ("subdebug", logging.DEBUG),
+        ("loud", logging.DEBUG),
+        ("", logging.DEBUG),
     ],
 )
 def test_set_logging_level(can_logger_level: logging.Logger, name: str | None, level: int) -> None:
@@ -152,17 +173,8 @@ def test_set_logging_level(can_logger_level: logging.Logger, name: str | None, l
     assert can_logger_level.level == level
 
 
-def test_subdebug_logs_received_messages(can_logger_level: logging.Logger) -> None:
-    set_logging_level("subdebug")
-    assert can_logger_level.isEnabledFor(can.BusABC.RECV_LOGGING_LEVEL)
-    set_logging_level("debug")
-    assert not can_logger_level.isEnabledFor(can.BusABC.RECV_LOGGING_LEVEL)
-
-
-def test_set_logging_level_rejects_unknown_name(can_logger_level: logging.Logger) -> None:
-    can_logger_level.setLevel(logging.ERROR)
-    with pytest.raises(ValueError, match=r"'loud'.*critical.*subdebug"):
-        set_logging_level("loud")
+def test_set_logging_level_is_exported_at_the_top(can_logger_level: logging.Logger) -> None:
+    can.set_logging_level("error")
     assert can_logger_level.level == logging.ERROR
 
 
@@ -237,9 +249,13 @@ def test_load_file_config_without_any_file_is_empty() -> None:
     assert load_file_config() == {}
 
 
-def test_load_file_config_explicit_missing_file_raises(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
-        load_file_config(tmp_path / "missing.conf")
+def test_load_file_config_explicit_missing_file_is_empty(tmp_path: Path) -> None:
+    # python-can 3.3.2 and 4.x: a missing file has no settings.
+    assert load_file_config(tmp_path / "missing.conf") == {}
+    assert load_file_config(str(tmp_path / "missing.conf"), "HS") == {}
+    present = tmp_path / "x.conf"
+    present.write_text("[default]\nchannel = a\n")
+    assert load_file_config([tmp_path / "missing.conf", present]) == {"channel": "a"}
 
 
 def test_load_file_config_malformed_file_names_it(tmp_path: Path) -> None:
@@ -450,3 +466,137 @@ def test_module_doctests(can_logger_level: logging.Logger) -> None:
     result = doctest.testmod(can.util, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 5
     assert result.failed == 0
+
+
+# -- python-can 4.x helpers that plug-ins import (issue 13, item 4) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1", 1),
+        ("-3", -3),
+        ("+3", 3),
+        ("007", 7),
+        ("1.5", 1.5),
+        (".5", 0.5),
+        ("-.5", -0.5),
+        ("1.0e5", 100000.0),
+        ("1.5E3", "1.5E3"),
+        ("true", True),
+        ("FALSE", False),
+        ("0x10", "0x10"),
+        ("1e3", "1e3"),
+        ("1.", "1."),
+        ("yes", "yes"),
+        ("", ""),
+        (" 2 ", " 2 "),
+        ("inf", "inf"),
+    ],
+)
+def test_cast_from_string(text: str, value: object) -> None:
+    got = can.util.cast_from_string(text)
+    assert (type(got), got) == (type(value), value)
+
+
+def test_cast_from_string_needs_a_string() -> None:
+    with pytest.raises(TypeError):
+        can.util.cast_from_string(5)  # type: ignore[arg-type]
+
+
+def test_deprecated_args_alias_renames_and_drops_with_a_warning() -> None:
+    @can.util.deprecated_args_alias("4.0.0", "5.0.0", old="new", gone=None)
+    def func(new: int = 1, other: int = 2) -> tuple[int, int]:
+        return new, other
+
+    with pytest.warns(DeprecationWarning, match=r"'old'.*4\.0\.0.*5\.0\.0.*'new'"):
+        assert func(old=5) == (5, 2)  # type: ignore[call-arg]
+    with pytest.warns(DeprecationWarning, match="'gone'"):
+        assert func(gone=3) == (1, 2)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"'old'.*'new'"):
+        func(old=5, new=6)  # type: ignore[call-arg]
+    assert func(7, other=8) == (7, 8)  # no warning: pytest runs with warnings as errors
+    assert func.__name__ == "func"
+
+
+def test_time_perfcounter_correlation() -> None:
+    import time
+
+    before_t, before_pc = time.time(), time.perf_counter()
+    t, pc = can.util.time_perfcounter_correlation()
+    assert before_pc <= pc <= time.perf_counter()
+    assert before_t - 0.1 <= t <= time.time() + 0.1
+
+
+class _FakeTiming:
+    """A bit timing of 8 time quanta per bit: valid for clocks that are multiples of 8 MHz."""
+
+    def __init__(self, f_clock: int, bitrate: int = 1_000_000) -> None:
+        self.f_clock = f_clock
+        self.bitrate = bitrate
+        if f_clock % (8 * bitrate):
+            raise ValueError(f"{f_clock} Hz cannot give {bitrate} bit/s")
+
+    def recreate_with_f_clock(self, f_clock: int) -> _FakeTiming:
+        return _FakeTiming(f_clock, self.bitrate)
+
+
+def test_check_or_adjust_timing_clock() -> None:
+    timing = _FakeTiming(8_000_000)
+    assert can.util.check_or_adjust_timing_clock(timing, [80_000_000, 8_000_000]) is timing
+    with pytest.warns(UserWarning, match="8000000.*16000000"):
+        adjusted = can.util.check_or_adjust_timing_clock(timing, [20_000_000, 16_000_000])
+    assert adjusted.f_clock == 16_000_000
+    with pytest.raises(can.CanInitializationError, match=r"8000000.*20000000"):
+        can.util.check_or_adjust_timing_clock(timing, [20_000_000])
+
+
+def test_error_check_turns_errors_into_can_errors() -> None:
+    from can.exceptions import error_check
+
+    with pytest.raises(can.CanOperationError, match=r"^failed$") as info:
+        with error_check("failed"):
+            raise KeyError("inner")
+    assert isinstance(info.value.__cause__, KeyError)
+    with pytest.raises(can.CanInitializationError, match="inner"):
+        with error_check(exception_type=can.CanInitializationError):
+            raise ValueError("inner")
+    with pytest.raises(KeyboardInterrupt):
+        with error_check("not this"):
+            raise KeyboardInterrupt
+    with error_check("nothing raised"):
+        pass
+
+
+def test_typechecking_names_exist() -> None:
+    import typing
+
+    import can.typechecking as tc
+
+    assert tc.CanFilter.__required_keys__ == frozenset({"can_id", "can_mask"})
+    assert tc.CanFilter.__optional_keys__ == frozenset({"extended"})
+    assert set(typing.get_type_hints(tc.BitTimingDict)) == {
+        "f_clock",
+        "brp",
+        "tseg1",
+        "tseg2",
+        "sjw",
+        "nof_samples",
+    }
+    assert set(typing.get_type_hints(tc.AutoDetectedConfig)) == {"interface", "channel"}
+    for name in (
+        "BitTimingFdDict",
+        "BusConfig",
+        "CanData",
+        "CanFilters",
+        "Channel",
+        "ChannelInt",
+        "ChannelStr",
+        "FileLike",
+        "ReadableBytesLike",
+        "StringPathLike",
+        "TAdditionalCliArgs",
+        "TDataStructs",
+    ):
+        assert hasattr(tc, name), name
+    assert can.typechecking is tc

@@ -16,7 +16,7 @@ log = logging.getLogger("can")
 #: Configuration set in code; see :func:`can.util.load_config`. ``can.rc['interface']`` etc.
 rc: dict[str, Any] = {}
 
-from can import interface, util  # noqa: E402
+from can import interface, typechecking, util  # noqa: E402
 from can.broadcastmanager import (  # noqa: E402
     CyclicSendTaskABC,
     CyclicTask,
@@ -25,7 +25,7 @@ from can.broadcastmanager import (  # noqa: E402
     MultiRateCyclicSendTaskABC,
     RestartableCyclicTaskABC,
 )
-from can.bus import BusABC, BusState  # noqa: E402
+from can.bus import BusABC, BusState, CanProtocol  # noqa: E402
 from can.exceptions import (  # noqa: E402
     CanError,
     CanInitializationError,
@@ -61,6 +61,7 @@ from can.listener import (  # noqa: E402
 from can.message import Message  # noqa: E402
 from can.notifier import Notifier  # noqa: E402
 from can.thread_safe_bus import ThreadSafeBus  # noqa: E402
+from can.util import set_logging_level  # noqa: E402
 
 __all__ = [
     "VALID_INTERFACES",
@@ -79,6 +80,7 @@ __all__ = [
     "CanInitializationError",
     "CanInterfaceNotImplementedError",
     "CanOperationError",
+    "CanProtocol",
     "CanTimeoutError",
     "CanutilsLogReader",
     "CanutilsLogWriter",
@@ -109,6 +111,8 @@ __all__ = [
     "interface",
     "log",
     "rc",
+    "set_logging_level",
+    "typechecking",
     "util",
 ]
 

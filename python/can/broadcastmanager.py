@@ -66,6 +66,33 @@ def _as_tuple(messages: Messages) -> tuple[Message, ...]:
     return msgs
 
 
+def _pick(
+    where: str,
+    value: Optional[Messages],
+    aliases: dict[str, Optional[Messages]],
+    name: str = "messages",
+) -> Messages:
+    """The messages given as ``name`` or under one of its older names (``message``, ``msg``,
+    ``msgs``), of which exactly one must be given.
+
+    :raises TypeError: if none or several are given, as for a missing or repeated argument.
+    """
+    given = [(name, value)] if value is not None else []
+    given += [(alias, v) for alias, v in aliases.items() if v is not None]
+    if not given:
+        raise TypeError(f"{where} missing required argument: {name!r}")
+    if len(given) > 1:
+        names = " and ".join(repr(n) for n, _ in given)
+        raise TypeError(f"{where} got {names}: give the messages once")
+    return given[0][1]
+
+
+def _required_period(where: str, period: Optional[float]) -> float:
+    if period is None:
+        raise TypeError(f"{where} missing required argument: 'period'")
+    return period
+
+
 class CyclicTask(abc.ABC):
     """Abstract base of every cyclic task."""
 
@@ -82,13 +109,23 @@ class CyclicSendTaskABC(CyclicTask, abc.ABC):
     """A task that sends a message (or a sequence of messages in turn) every ``period`` seconds.
 
     :param messages: the message to send periodically, or a sequence of messages with the same
-        arbitration id, sent one per period in turn.
+        arbitration id, sent one per period in turn. ``message`` (python-can 3.3.2's name) is
+        accepted as a keyword in its place.
     :param period: seconds between two sends.
     :raises ValueError: for a period that is not positive, no message, or messages with
         different arbitration ids.
     """
 
-    def __init__(self, messages: Messages, period: float) -> None:
+    def __init__(
+        self,
+        messages: Optional[Messages] = None,
+        period: Optional[float] = None,
+        *,
+        message: Optional[Messages] = None,
+    ) -> None:
+        where = f"{type(self).__name__}()"
+        messages = _pick(where, messages, {"message": message})
+        period = _required_period(where, period)
         if not period > 0:
             raise ValueError(f"period must be a positive number of seconds, got {period!r}")
         self.messages = _as_tuple(messages)
@@ -117,8 +154,15 @@ class LimitedDurationCyclicSendTaskABC(CyclicSendTaskABC, abc.ABC):
     :param duration: seconds to keep sending, or None for no limit.
     """
 
-    def __init__(self, messages: Messages, period: float, duration: Optional[float]) -> None:
-        super().__init__(messages, period)
+    def __init__(
+        self,
+        messages: Optional[Messages] = None,
+        period: Optional[float] = None,
+        duration: Optional[float] = None,
+        *,
+        message: Optional[Messages] = None,
+    ) -> None:
+        super().__init__(messages, period, message=message)
         if duration is not None and not duration >= 0:
             raise ValueError(f"duration must be None or >= 0 seconds, got {duration!r}")
         self.duration = None if duration is None else float(duration)
@@ -135,12 +179,20 @@ class RestartableCyclicTaskABC(CyclicSendTaskABC, abc.ABC):
 class ModifiableCyclicTaskABC(CyclicSendTaskABC, abc.ABC):
     """A cyclic task whose data can be changed while it runs, without altering its timing."""
 
-    def modify_data(self, messages: Messages) -> None:
+    def modify_data(
+        self,
+        messages: Optional[Messages] = None,
+        *,
+        message: Optional[Messages] = None,
+        msgs: Optional[Messages] = None,
+    ) -> None:
         """Send ``messages`` from the next period on, in place of the current ones.
 
-        :param messages: the new message (or sequence of messages).
+        :param messages: the new message (or sequence of messages); ``message`` (python-can
+            3.3.2's name) and ``msgs`` are accepted as keywords in its place.
         :raises ValueError: if the arbitration id differs from the task's: it cannot be changed.
         """
+        messages = _pick("modify_data()", messages, {"message": message, "msgs": msgs})
         new = _as_tuple(messages)
         if new[0].arbitration_id != self.arbitration_id:
             raise ValueError(
@@ -157,12 +209,14 @@ class MultiRateCyclicSendTaskABC(CyclicSendTaskABC, abc.ABC):
     def __init__(
         self,
         channel: Any,
-        message: Messages,
-        count: int,
-        initial_period: float,
-        subsequent_period: float,
+        messages: Optional[Messages] = None,
+        count: int = 0,
+        initial_period: float = 0.0,
+        subsequent_period: Optional[float] = None,
+        *,
+        message: Optional[Messages] = None,
     ) -> None:
-        super().__init__(message, subsequent_period)
+        super().__init__(messages, subsequent_period, message=message)
         self.channel = channel
         self.count = count
         self.initial_period = initial_period
@@ -301,7 +355,8 @@ class ThreadBasedCyclicSendTask(
 
     :param bus: the bus to send on.
     :param lock: held around each send (a bus passes its ``_lock_send_periodic``).
-    :param messages: the message, or messages with one arbitration id sent in turn.
+    :param messages: the message, or messages with one arbitration id sent in turn
+        (``message=`` is accepted as a keyword in its place).
     :param period: seconds between two sends (between two messages of a sequence).
     :param duration: seconds after the start from which nothing more is sent, or None.
     :param on_error: called with the exception when a send fails; it returns True to go on,
@@ -314,14 +369,16 @@ class ThreadBasedCyclicSendTask(
         self,
         bus: BusABC,
         lock: Union[threading.Lock, threading.RLock],
-        messages: Messages,
-        period: float,
+        messages: Optional[Messages] = None,
+        period: Optional[float] = None,
         duration: Optional[float] = None,
         on_error: Optional[Callable[[Exception], bool]] = None,
         autostart: bool = True,
         modifier_callback: Optional[Callable[[Message], None]] = None,
+        *,
+        message: Optional[Messages] = None,
     ) -> None:
-        super().__init__(messages, period, duration)
+        super().__init__(messages, period, duration, message=message)
         self.bus = bus
         self.send_lock = lock
         self.on_error = on_error
@@ -334,6 +391,8 @@ class ThreadBasedCyclicSendTask(
         # stop() before anything else, so that a send whose modifier_callback or send lock was
         # still being waited for when stop() returned does not go out afterwards.
         self._active: Optional[list[bool]] = None
+        # What `thread` answers for the current (or last) run; None before the first start.
+        self._run: Optional[_TaskThread] = None
         self._state_lock = threading.Lock()
         if autostart:
             self.start()
@@ -347,9 +406,15 @@ class ThreadBasedCyclicSendTask(
         return task_id is None or self._loop.core.status(task_id) != "active"
 
     @property
-    def thread(self) -> Optional[threading.Thread]:
-        """The loop thread sending this task's messages, while it runs."""
-        return None if self.stopped else self._loop.thread
+    def thread(self) -> Optional[_TaskThread]:
+        """A thread-like handle on the current (or last) run of the task, None before it was
+        first started (python-can 4.x code calls ``task.thread.join()`` after ``stop()``).
+
+        The tasks of a bus share one loop thread, so this is not a :class:`threading.Thread`;
+        it answers ``is_alive()`` (the run is sending, or one of its sends is still under way)
+        and ``join(timeout)`` (wait until it is not) for this task alone.
+        """
+        return self._run
 
     def start(self) -> None:
         """Start sending (again, after :meth:`stop` or the end of the duration).
@@ -366,7 +431,8 @@ class ThreadBasedCyclicSendTask(
             self._loop.remove(old)
         self._register_with_bus()
         active = [True]
-        send = self._make_sender(active)
+        in_flight = [0]
+        send = self._make_sender(active, in_flight)
 
         def on_error(exc: Exception) -> bool:
             return active[0] and self._on_send_error(exc)
@@ -379,6 +445,7 @@ class ThreadBasedCyclicSendTask(
             self._task_id = self._loop.add(
                 send, self.messages, self.period, self.duration, on_error
             )
+            self._run = _TaskThread(self._loop, self._task_id, in_flight, self.arbitration_id)
 
     def stop(self) -> None:
         """Stop sending. Stopping a stopped task does nothing.
@@ -398,12 +465,18 @@ class ThreadBasedCyclicSendTask(
         if task_id is not None:
             self._loop.remove(task_id)
 
-    def modify_data(self, messages: Messages) -> None:
+    def modify_data(
+        self,
+        messages: Optional[Messages] = None,
+        *,
+        message: Optional[Messages] = None,
+        msgs: Optional[Messages] = None,
+    ) -> None:
         """Send ``messages`` from the next period on, without altering the timing.
 
         :raises ValueError: if the arbitration id differs from the task's.
         """
-        super().modify_data(messages)
+        super().modify_data(messages, message=message, msgs=msgs)
         task_id = self._task_id
         if task_id is not None:
             self._loop.core.set_messages(task_id, self.messages)
@@ -417,24 +490,34 @@ class ThreadBasedCyclicSendTask(
 
     # -- sending --------------------------------------------------------------------------------
 
-    def _make_sender(self, active: list[bool]) -> Callable[[Message], None]:
+    def _make_sender(self, active: list[bool], in_flight: list[int]) -> Callable[[Message], None]:
+        # in_flight counts the sends of this run under way (for `thread`); only the bus's loop
+        # thread changes it.
         send = self.bus.send
         lock = self.send_lock
         modifier = self.modifier_callback
         if modifier is None:
 
             def send_one(msg: Message) -> None:
-                with lock:
-                    if active[0]:
-                        send(msg)
+                in_flight[0] += 1
+                try:
+                    with lock:
+                        if active[0]:
+                            send(msg)
+                finally:
+                    in_flight[0] -= 1
 
         else:
 
             def send_one(msg: Message) -> None:
-                modifier(msg)
-                with lock:
-                    if active[0]:
-                        send(msg)
+                in_flight[0] += 1
+                try:
+                    modifier(msg)
+                    with lock:
+                        if active[0]:
+                            send(msg)
+                finally:
+                    in_flight[0] -= 1
 
         return send_one
 
@@ -463,6 +546,54 @@ class ThreadBasedCyclicSendTask(
         tasks = getattr(self.bus, "_periodic_tasks", None)
         if "stop" in vars(self) and isinstance(tasks, list) and self not in tasks:
             tasks.append(self)
+
+
+class _TaskThread:
+    """``task.thread`` of a software cyclic task: one run of the task, as a thread would be.
+
+    The run is alive while the task is scheduled on the loop or one of its sends is still
+    under way (a send ``stop()`` left to finish on its own, say).
+    """
+
+    daemon = True
+
+    def __init__(self, loop: _BusLoop, task_id: int, in_flight: list[int], can_id: int) -> None:
+        self._loop = loop
+        self._task_id = task_id
+        self._in_flight = in_flight
+        self.name = f"cyclic send task 0x{can_id:X} on {loop.name}"
+
+    def is_alive(self) -> bool:
+        """Whether the run still sends, or a send of it is under way."""
+        return self._in_flight[0] > 0 or self._loop.core.status(self._task_id) == "active"
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        """Wait until :meth:`is_alive` is false, or ``timeout`` seconds have passed.
+
+        :raises RuntimeError: when called from within the task's own send (it would wait for
+            itself), as :meth:`threading.Thread.join` does for the current thread.
+        """
+        loop_thread = self._loop.thread
+        if loop_thread is threading.current_thread() and self._in_flight[0] > 0:
+            raise RuntimeError("cannot join a cyclic task from within its own send")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        pause = 0.0005
+        while self.is_alive():
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return
+            time.sleep(pause if left is None else min(pause, left))
+            pause = min(pause * 2, 0.02)
+
+    @property
+    def ident(self) -> Optional[int]:
+        """The identifier of the loop thread sending for the run, while there is one."""
+        thread = self._loop.thread
+        return None if thread is None else thread.ident
+
+    def __repr__(self) -> str:
+        state = "alive" if self.is_alive() else "ended"
+        return f"<cyclic task run {self.name!r}, {state}>"
 
 
 def send_periodic(bus: BusABC, message: Messages, period: float, *args: Any, **kwargs: Any) -> Any:

@@ -6,6 +6,7 @@ import functools
 import logging
 import threading
 import time
+import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from enum import Enum
@@ -13,11 +14,16 @@ from types import TracebackType
 from typing import Any, Callable, Optional, Union
 
 from can import _core
-from can.broadcastmanager import CyclicSendTaskABC, ThreadBasedCyclicSendTask
+from can.broadcastmanager import (
+    CyclicSendTaskABC,
+    ThreadBasedCyclicSendTask,
+    _pick,
+    _required_period,
+)
 from can.exceptions import CanOperationError
 from can.message import Message
 
-__all__ = ["BusABC", "BusState", "CanFilter", "CanFilters"]
+__all__ = ["BusABC", "BusState", "CanFilter", "CanFilters", "CanProtocol"]
 
 LOG = logging.getLogger("can.bus")
 
@@ -30,11 +36,28 @@ CanFilters = Sequence[CanFilter]
 
 
 class BusState(Enum):
-    """The state a CAN controller is in."""
+    """The state a CAN controller is in.
 
-    ACTIVE = "active"
-    PASSIVE = "passive"
-    ERROR = "error"
+    The values are the manual's (1, 2, 3); as in python-can, members compare equal only to
+    themselves, not to their values.
+    """
+
+    ACTIVE = 1
+    PASSIVE = 2
+    ERROR = 3
+
+
+class CanProtocol(Enum):
+    """The CAN protocol a bus speaks (python-can 4.x): see :attr:`BusABC.protocol`."""
+
+    #: Classic CAN (CAN 2.0 A/B), up to 8 data bytes.
+    CAN_20 = 1
+    #: ISO CAN FD (ISO 11898-1:2015).
+    CAN_FD = 2
+    #: The Bosch CAN FD of before the ISO standard.
+    CAN_FD_NON_ISO = 3
+    #: CAN XL.
+    CAN_XL = 4
 
 
 def _idempotent_shutdown(shutdown: Callable[[BusABC], None]) -> Callable[[BusABC], None]:
@@ -62,6 +85,26 @@ def _idempotent_shutdown(shutdown: Callable[[BusABC], None]) -> Callable[[BusABC
     return wrapper
 
 
+def _tracked_init(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap an interface's ``__init__``: the bus counts as opened once the outermost
+    ``__init__`` returns, so that a constructor that raised is not "left open" (see
+    :meth:`BusABC.__del__`)."""
+
+    @functools.wraps(init)
+    def wrapper(self: BusABC, *args: Any, **kwargs: Any) -> None:
+        depth = self._init_depth
+        self._init_depth = depth + 1
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            self._init_depth = depth
+        if depth == 0:
+            self._opened = True
+
+    wrapper._can_tracked = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 class BusABC(metaclass=ABCMeta):
     """The CAN bus abstract base class that every interface implements.
 
@@ -84,12 +127,20 @@ class BusABC(metaclass=ABCMeta):
 
     _is_shutdown: bool = False
     _shutdown_running: bool = False
+    # Set when the bus's constructor has returned (see _tracked_init); nesting depth meanwhile.
+    _opened: bool = False
+    _init_depth: int = 0
+    #: What :attr:`protocol` returns; interfaces set it in their constructor.
+    _can_protocol: CanProtocol = CanProtocol.CAN_20
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         shutdown = cls.__dict__.get("shutdown")
         if shutdown is not None and not getattr(shutdown, "_can_idempotent", False):
             cls.shutdown = _idempotent_shutdown(shutdown)  # type: ignore[method-assign,assignment]
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_can_tracked", False):
+            cls.__init__ = _tracked_init(init)  # type: ignore[method-assign]
 
     @abstractmethod
     def __init__(
@@ -174,25 +225,45 @@ class BusABC(metaclass=ABCMeta):
 
     def send_periodic(
         self,
-        msgs: Union[Message, Sequence[Message]],
-        period: float,
+        msgs: Optional[Union[Message, Sequence[Message]]] = None,
+        period: Optional[float] = None,
         duration: Optional[float] = None,
         store_task: bool = True,
+        autostart: bool = True,
         modifier_callback: Optional[Callable[[Message], None]] = None,
+        *,
+        msg: Optional[Union[Message, Sequence[Message]]] = None,
     ) -> CyclicSendTaskABC:
         """Start sending a message (or several in turn) every ``period`` seconds.
 
         The task runs until ``duration`` expires, the bus is shut down,
-        :meth:`stop_all_periodic_tasks` is called or the task's ``stop()`` is called.
+        :meth:`stop_all_periodic_tasks` is called or the task's ``stop()`` is called. The
+        arguments are python-can 4.x's, in its order; ``msg`` (python-can 3.3.2's name) is
+        accepted as a keyword in place of ``msgs``.
 
+        :param msgs: the message, or a sequence of messages with one arbitration id sent in
+            turn, one per period.
+        :param period: seconds between two sends.
+        :param duration: seconds to send for, or None to send until stopped.
         :param store_task: if True the bus keeps the task and stops it on shutdown; calling
             the task's ``stop()`` removes it from the bus again.
+        :param autostart: start sending at once; with False, call the task's ``start()``
+            (python-can 4.x).
         :param modifier_callback: called with the message before every send (python-can 4.x).
-        :returns: the started task.
+        :returns: the task.
         """
+        msgs = _pick("send_periodic()", msgs, {"msg": msg}, "msgs")
+        period = _required_period("send_periodic()", period)
         if self._is_shutdown:
             raise CanOperationError(f"cannot send: the bus {self.channel_info!r} is shut down")
-        task = self._send_periodic_internal(msgs, period, duration, modifier_callback)
+        # Only the arguments that differ from their defaults are passed on, by name, so that an
+        # interface written for python-can 3.x (msgs, period, duration) keeps working.
+        extra: dict[str, Any] = {}
+        if not autostart:
+            extra["autostart"] = False
+        if modifier_callback is not None:
+            extra["modifier_callback"] = modifier_callback
+        task = self._send_periodic_internal(msgs, period, duration, **extra)
         if store_task:
             original_stop = task.stop
 
@@ -213,6 +284,7 @@ class BusABC(metaclass=ABCMeta):
         msgs: Union[Message, Sequence[Message]],
         period: float,
         duration: Optional[float] = None,
+        autostart: bool = True,
         modifier_callback: Optional[Callable[[Message], None]] = None,
     ) -> CyclicSendTaskABC:
         """Software cyclic sending; interfaces with native cyclic tasks override this."""
@@ -222,6 +294,7 @@ class BusABC(metaclass=ABCMeta):
             msgs,
             period,
             duration,
+            autostart=autostart,
             modifier_callback=modifier_callback,
         )
 
@@ -287,6 +360,12 @@ class BusABC(metaclass=ABCMeta):
     def state(self, new_state: BusState) -> None:
         raise NotImplementedError(f"{type(self).__name__} cannot change its bus state")
 
+    @property
+    def protocol(self) -> CanProtocol:
+        """The CAN protocol the bus was opened for (python-can 4.x); classic CAN unless the
+        interface says otherwise."""
+        return self._can_protocol
+
     def fileno(self) -> int:
         """A file descriptor that becomes readable when a message arrives, if there is one."""
         raise NotImplementedError(f"{type(self).__name__} has no file descriptor to wait on")
@@ -295,6 +374,26 @@ class BusABC(metaclass=ABCMeta):
         """Stop periodic tasks and release the interface. A second call does nothing."""
         self.stop_all_periodic_tasks()
         self._is_shutdown = True
+
+    def __del__(self) -> None:
+        # A safety net, not the way to close a bus: as python-can 4.x does, a bus that is
+        # garbage collected while still open is shut down, with a warning logged on "can.bus"
+        # (4.x's) and a ResourceWarning (what Python's own files and sockets emit, which test
+        # runs and -X dev show, pointing at where the bus was opened).
+        if self._is_shutdown or not self._opened:
+            return
+        try:
+            name = type(self).__name__
+            LOG.warning("%s %r was not shut down; shutting it down now", name, self.channel_info)
+            warnings.warn(
+                f"{name} {self.channel_info!r} was garbage collected without shutdown(): call "
+                "shutdown() or use the bus in a with block",
+                ResourceWarning,
+                source=self,
+                stacklevel=2,
+            )
+        finally:
+            self.shutdown()
 
     def __enter__(self) -> BusABC:
         return self

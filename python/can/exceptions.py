@@ -17,6 +17,8 @@ configuration value) raise :class:`ValueError` instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Optional
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "CanInterfaceNotImplementedError",
     "CanOperationError",
     "CanTimeoutError",
+    "error_check",
 ]
 
 
@@ -63,3 +66,29 @@ class CanOperationError(CanError):
 
 class CanTimeoutError(CanError, TimeoutError):
     """An operation did not finish in the time given."""
+
+
+@contextmanager
+def error_check(
+    error_message: Optional[str] = None,
+    exception_type: type[CanError] = CanOperationError,
+) -> Iterator[None]:
+    """Turn any exception raised in the ``with`` block into ``exception_type`` (python-can 4.x).
+
+    Interface code wraps driver calls in it so that callers see a :class:`CanError` subclass;
+    the original exception is kept as ``__cause__``.
+
+    :param error_message: the message of the new exception; by default the original's text.
+    :param exception_type: the :class:`CanError` subclass to raise.
+
+    >>> with error_check("could not open the device", CanInitializationError):
+    ...     raise OSError(19, "No such device")
+    Traceback (most recent call last):
+      ...
+    can.exceptions.CanInitializationError: could not open the device
+    """
+    try:
+        yield
+    except Exception as exc:
+        message = str(exc) if error_message is None else error_message
+        raise exception_type(message) from exc

@@ -66,12 +66,13 @@ class Listener:
     def on_error(self, exc: Exception) -> None:
         """Handle an exception raised in a :class:`~can.Notifier`'s receive thread.
 
-        The default raises :class:`NotImplementedError`, which the notifier takes as "not
-        handled" (it then logs the exception). Subclasses override this to react.
+        The default does nothing, as in python-can 3.3.2, so a subclass may call
+        ``super().on_error(exc)``. A notifier logs the exception when no listener overrides
+        this method (or an override raises :class:`NotImplementedError`). Subclasses override
+        it to react.
 
         :param exc: the exception that stopped the receive thread.
         """
-        raise NotImplementedError(f"{type(self).__name__} does not implement on_error()")
 
     def stop(self) -> None:
         """Stop handling messages: flush what is buffered and release resources.

@@ -24,8 +24,11 @@ class Message(_core.MessageBase):
 
     Every argument is optional and becomes the attribute of the same name. ``data`` may be
     bytes, a bytearray (used as is) or any iterable of ints 0..255; ``dlc`` defaults to
-    ``len(data)``; ``is_extended_id`` defaults to True. With ``check=True`` the arguments are
+    ``len(data)``; ``is_extended_id`` defaults to True. A remote frame carries no data: data
+    given with ``is_remote_frame=True`` is dropped. With ``check=True`` the arguments are
     validated and a :class:`ValueError` names the first problem found.
+
+    ``len(msg)`` is the dlc and ``bytes(msg)`` the data (python-can 4.x).
 
     Messages compare by identity (``==`` is ``is``); use :meth:`equals` to compare contents.
 
@@ -81,7 +84,12 @@ class Message(_core.MessageBase):
     # -- protocols ------------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self.data)
+        # The dlc, as in python-can 4.x (3.3.2 gave len(data)); for a remote frame that is the
+        # length requested, though it carries no data.
+        return int(self.dlc)
+
+    def __bytes__(self) -> bytes:
+        return bytes(self.data)
 
     def __bool__(self) -> bool:
         # A message is always true, even with no data (len() alone would make it false).

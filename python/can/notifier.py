@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Coroutine, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union, cast
@@ -36,6 +37,11 @@ _POLL_INTERVAL = 0.05
 _MAX_BATCH = 256
 
 
+# Every notifier not yet stopped, weakly: a running one is kept alive by its threads.
+_running_instances: weakref.WeakSet[Notifier] = weakref.WeakSet()
+_instances_lock = threading.Lock()
+
+
 class Notifier:
     """Delivers the messages received on one or more buses to a list of listeners.
 
@@ -49,7 +55,10 @@ class Notifier:
     listener (if no listener handles it, it is logged). The message being delivered still
     reaches the listeners after the one that raised.
 
-    Call :meth:`stop` when done: many listeners flush their output in their ``stop()``.
+    Call :meth:`stop` when done (or use the notifier as a context manager): many listeners
+    flush their output in their ``stop()``. A bus belongs to at most one running notifier at
+    a time, as in python-can 4.x: two readers of one bus would each get only some of its
+    messages. :meth:`find_instances` tells which notifier reads a bus.
 
     :param bus: a bus, or a list of buses, to read from.
     :param listeners: the listeners to notify.
@@ -82,8 +91,7 @@ class Notifier:
     ) -> None:
         #: The listeners notified of each message.
         self.listeners: list[MessageRecipient] = []
-        #: The bus (or list of buses) given to the constructor.
-        self.bus = bus
+        self._buses: list[BusABC] = []
         self.timeout = timeout
         self._loop = loop
         self.exception = None
@@ -97,10 +105,36 @@ class Notifier:
             self.add_listener(listener)
         # A list or tuple is several buses; anything else is one bus (a ThreadSafeBus proxy too).
         buses = list(bus) if isinstance(bus, (list, tuple)) else [bus]
-        for b in buses:
-            self.add_bus(b)
+        try:
+            for b in buses:
+                self.add_bus(b)
+        except BaseException:
+            # The buses added so far are released; the listeners are the caller's, untouched.
+            self._stop_reading(timeout=5)
+            raise
 
     # -- buses ----------------------------------------------------------------------------------
+
+    @property
+    def bus(self) -> Union[BusABC, tuple[BusABC, ...]]:
+        """The bus read, or a tuple of the buses when there are several (python-can 4.x)."""
+        if len(self._buses) == 1:
+            return self._buses[0]
+        return tuple(self._buses)
+
+    @classmethod
+    def find_instances(cls, bus: BusABC) -> tuple[Notifier, ...]:
+        """The running (not stopped) notifiers that read ``bus``: none or one (python-can 4.x).
+
+        A :class:`~can.ThreadSafeBus` counts as the bus it wraps.
+        """
+        key = _unwrapped(bus)
+        with _instances_lock:
+            return tuple(
+                n
+                for n in list(_running_instances)
+                if not n._stopped and any(_unwrapped(b) is key for b in n._buses)
+            )
 
     def add_bus(self, bus: BusABC) -> None:
         """Start reading from another bus.
@@ -110,7 +144,22 @@ class Notifier:
         otherwise a daemon thread reads it.
 
         :param bus: the bus.
+        :raises ValueError: if a running notifier (this one or another) already reads the bus,
+            or this notifier is stopped.
         """
+        key = _unwrapped(bus)
+        with _instances_lock:
+            if self._stopped:
+                raise ValueError("cannot add a bus to a stopped Notifier: create a new one")
+            for other in list(_running_instances):
+                if not other._stopped and any(_unwrapped(b) is key for b in other._buses):
+                    which = "this" if other is self else "another"
+                    raise ValueError(
+                        f"{bus.channel_info} is already read by {which} running Notifier: a "
+                        "bus can belong to one running Notifier at a time (stop it first)"
+                    )
+            self._buses.append(bus)
+            _running_instances.add(self)
         if self._loop is not None:
             fd = _real_fileno(bus)
             if fd is not None and self._watch_fd(fd, bus):
@@ -280,7 +329,8 @@ class Notifier:
         handled = False
         for listener in list(self.listeners):
             on_error: Optional[Callable[[Exception], Any]] = getattr(listener, "on_error", None)
-            if on_error is None:
+            if on_error is None or getattr(on_error, "__func__", None) is Listener.on_error:
+                # Listener's own on_error does nothing: the error is not handled there.
                 continue
             try:
                 on_error(exc)
@@ -306,10 +356,20 @@ class Notifier:
 
         :param timeout: the longest time in seconds to wait for the receive threads to end.
         """
-        if self._stopped:
-            return
-        self._running = False
-        self._stopped = True
+        if self._stop_reading(timeout):
+            for listener in list(self.listeners):
+                stop: Optional[Callable[[], Any]] = getattr(listener, "stop", None)
+                if stop is not None:
+                    stop()
+
+    def _stop_reading(self, timeout: float) -> bool:
+        """Stop the receive threads and fd readers; False if they were stopped already."""
+        with _instances_lock:
+            if self._stopped:
+                return False
+            self._running = False
+            self._stopped = True
+            _running_instances.discard(self)
         deadline = time.monotonic() + timeout
         me = threading.current_thread()
         for thread in self._threads:
@@ -324,10 +384,7 @@ class Notifier:
                     loop.remove_reader(fd)
                 elif not loop.is_closed():
                     loop.call_soon_threadsafe(loop.remove_reader, fd)
-        for listener in list(self.listeners):
-            stop: Optional[Callable[[], Any]] = getattr(listener, "stop", None)
-            if stop is not None:
-                stop()
+        return True
 
     def __enter__(self) -> Notifier:
         return self
@@ -339,6 +396,11 @@ class Notifier:
         traceback: Optional[TracebackType],
     ) -> None:
         self.stop()
+
+
+def _unwrapped(bus: Any) -> Any:
+    """The bus a :class:`~can.ThreadSafeBus` wraps, or ``bus`` itself."""
+    return getattr(bus, "__wrapped__", bus)
 
 
 class _Reading:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Callable, Optional, Union
 
-from can.broadcastmanager import CyclicSendTaskABC
+from can.broadcastmanager import CyclicSendTaskABC, _pick
 from can.bus import BusABC, BusState, CanFilter, CanFilters
 from can.exceptions import CanOperationError
 from can.message import Message
@@ -141,17 +141,21 @@ class ThreadSafeBus:
 
     def send_periodic(
         self,
-        msgs: Union[Message, Sequence[Message]],
-        period: float,
+        msgs: Optional[Union[Message, Sequence[Message]]] = None,
+        period: Optional[float] = None,
         duration: Optional[float] = None,
         store_task: bool = True,
+        autostart: bool = True,
         modifier_callback: Optional[Callable[[Message], None]] = None,
+        *,
+        msg: Optional[Union[Message, Sequence[Message]]] = None,
     ) -> CyclicSendTaskABC:
         """:meth:`can.BusABC.send_periodic`, holding the send lock while the task is set up."""
+        msgs = _pick("send_periodic()", msgs, {"msg": msg}, "msgs")
         with self._lock_send:
             self._check_open()
             return self.__wrapped__.send_periodic(
-                msgs, period, duration, store_task, modifier_callback=modifier_callback
+                msgs, period, duration, store_task, autostart, modifier_callback
             )
 
     def _send_periodic_internal(
@@ -159,12 +163,13 @@ class ThreadSafeBus:
         msgs: Union[Message, Sequence[Message]],
         period: float,
         duration: Optional[float] = None,
+        autostart: bool = True,
         modifier_callback: Optional[Callable[[Message], None]] = None,
     ) -> CyclicSendTaskABC:
         with self._lock_send:
             self._check_open()
             return self.__wrapped__._send_periodic_internal(
-                msgs, period, duration, modifier_callback
+                msgs, period, duration, autostart, modifier_callback
             )
 
     def stop_all_periodic_tasks(self, remove_tasks: bool = True) -> None:

@@ -21,8 +21,9 @@ import math
 import os
 import re
 import sys
+import time
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union, cast
 
 from can import _core
 from can.exceptions import CanInterfaceNotImplementedError
@@ -31,20 +32,28 @@ if TYPE_CHECKING:
     from configparser import ConfigParser
 
 __all__ = [
+    "CAN_FD_DLC",
     "CONFIG_FILES",
+    "cast_from_string",
     "channel2int",
+    "check_or_adjust_timing_clock",
+    "deprecated_args_alias",
     "dlc2len",
     "len2dlc",
     "load_config",
     "load_environment_config",
     "load_file_config",
     "set_logging_level",
+    "time_perfcounter_correlation",
 ]
 
 LOG = logging.getLogger("can.util")
 
 #: A file system path.
 StrPath = Union[str, "os.PathLike[str]"]
+
+#: Any bit timing object (python-can 4.x's ``BitTiming`` / ``BitTimingFd``).
+_Timing = TypeVar("_Timing")
 
 # A set of configuration values with where each came from: key -> (value, source).
 _Layer = dict[str, tuple[Any, str]]
@@ -90,18 +99,27 @@ def channel2int(channel: Optional[Union[str, int]]) -> Optional[int]:
     return None
 
 
+#: The data length of each DLC 0..15 (ISO 11898-1): ``CAN_FD_DLC[dlc]`` (python-can 4.x).
+CAN_FD_DLC: list[int] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64]
+
+
 def dlc2len(dlc: int) -> int:
     """The data length in bytes for a DLC, as ISO 11898-1 defines it for CAN FD.
 
-    DLC 0..8 are 0..8 bytes; 9..15 are 12, 16, 20, 24, 32, 48 and 64 bytes.
+    DLC 0..8 are 0..8 bytes; 9..15 are 12, 16, 20, 24, 32, 48 and 64 bytes. A DLC above 15
+    gives 64, as in python-can.
 
-    :param dlc: the DLC, 0..15.
+    :param dlc: the DLC.
     :returns: the data length, 0..64.
-    :raises ValueError: if ``dlc`` is outside 0..15.
+    :raises ValueError: if ``dlc`` is negative.
 
     >>> [dlc2len(dlc) for dlc in range(16)]
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64]
+    >>> dlc2len(16)
+    64
     """
+    if isinstance(dlc, int) and dlc > 15:
+        return 64
     return _core.dlc2len(dlc)
 
 
@@ -109,30 +127,33 @@ def len2dlc(length: int) -> int:
     """The DLC for a data length: the smallest DLC whose data length holds ``length`` bytes.
 
     A length between two CAN FD sizes is rounded up to the next one, the size a CAN FD frame
-    with that much data is padded to (e.g. 10 bytes gives DLC 9, 12 bytes).
+    with that much data is padded to (e.g. 10 bytes gives DLC 9, 12 bytes). A length above 64
+    gives 15, as in python-can.
 
-    :param length: the data length in bytes, 0..64.
+    :param length: the data length in bytes.
     :returns: the DLC, 0..15.
-    :raises ValueError: if ``length`` is outside 0..64.
+    :raises ValueError: if ``length`` is negative.
 
-    >>> len2dlc(8), len2dlc(10), len2dlc(12), len2dlc(13), len2dlc(64)
-    (8, 9, 9, 10, 15)
+    >>> len2dlc(8), len2dlc(10), len2dlc(12), len2dlc(13), len2dlc(64), len2dlc(65)
+    (8, 9, 9, 10, 15, 15)
     """
+    if isinstance(length, int) and length > 64:
+        return 15
     return _core.len2dlc(length)
 
 
 # -- logging -------------------------------------------------------------------------------------
 
-#: The levels :func:`set_logging_level` knows. ``subdebug`` is below ``debug`` and below
-#: :attr:`can.BusABC.RECV_LOGGING_LEVEL` (9), so it also logs every received message.
+#: The level of each name :func:`set_logging_level` knows (the names of the :mod:`logging`
+#: levels); any other name means ``debug``, as in python-can.
 LOGGING_LEVELS: dict[str, int] = {
     "critical": logging.CRITICAL,
+    "fatal": logging.FATAL,
     "error": logging.ERROR,
     "warning": logging.WARNING,
     "warn": logging.WARNING,
     "info": logging.INFO,
     "debug": logging.DEBUG,
-    "subdebug": 5,
     "notset": logging.NOTSET,
 }
 
@@ -140,28 +161,162 @@ LOGGING_LEVELS: dict[str, int] = {
 def set_logging_level(level_name: Optional[str] = None) -> None:
     """Set the level of the ``can`` logger.
 
-    :param level_name: one of ``critical``, ``error``, ``warning``, ``info``, ``debug`` or
-        ``subdebug`` (any case); None means ``debug``; ``notset`` makes the logger follow its
-        parent loggers again.
-    :raises ValueError: for any other name.
+    :param level_name: ``critical``, ``error``, ``warning``, ``info``, ``debug`` or
+        ``notset`` (any case; ``notset`` makes the logger follow its parent loggers again).
+        Any other name, and None, mean ``debug``, as in python-can (whose ``subdebug`` is
+        ``debug`` too).
 
     >>> set_logging_level("warning")
     >>> logging.getLogger("can").level == logging.WARNING
     True
     >>> set_logging_level("notset")  # back to following the parent loggers
     """
-    if level_name is None:
-        level = logging.DEBUG
-    else:
-        level_key = level_name.lower() if isinstance(level_name, str) else level_name
-        if level_key not in LOGGING_LEVELS:
-            raise ValueError(
-                f"unknown logging level {level_name!r}; expected one of "
-                "'critical', 'error', 'warning', 'info', 'debug', 'subdebug'"
-            )
-        level = LOGGING_LEVELS[level_key]
+    key = level_name.lower() if isinstance(level_name, str) else None
+    level = LOGGING_LEVELS.get(key or "", logging.DEBUG)
     logging.getLogger("can").setLevel(level)
-    LOG.debug("logging level of 'can' set to %s", level_name)
+    LOG.debug("logging level of 'can' set to %s", logging.getLevelName(level))
+
+
+_INT_TEXT = re.compile(r"[-+]?\d+")
+_FLOAT_TEXT = re.compile(r"[-+]?\d*\.\d+(?:e[-+]?\d+)?")
+
+
+def cast_from_string(string_val: str) -> Union[str, int, float, bool]:
+    """A configuration string as the value it spells (python-can 4.x).
+
+    Digits with an optional sign become an int, a number with a decimal point (and perhaps a
+    lower-case ``e`` exponent) a float, ``true`` and ``false`` (any case) a bool; anything else
+    stays the string, as in python-can.
+
+    :raises TypeError: if ``string_val`` is not a string.
+
+    >>> cast_from_string("-3"), cast_from_string("0.5"), cast_from_string("True")
+    (-3, 0.5, True)
+    >>> cast_from_string("0x10"), cast_from_string("1e3")
+    ('0x10', '1e3')
+    """
+    if not isinstance(string_val, str):
+        raise TypeError(f"cast_from_string() needs a str, got {type(string_val).__name__}")
+    if _INT_TEXT.fullmatch(string_val):
+        return int(string_val)
+    if _FLOAT_TEXT.fullmatch(string_val):
+        return float(string_val)
+    lowered = string_val.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    return string_val
+
+
+_Func = TypeVar("_Func", bound=Callable[..., Any])
+
+
+def deprecated_args_alias(
+    deprecation_start: str, deprecation_end: Optional[str] = None, **aliases: Optional[str]
+) -> Callable[[_Func], _Func]:
+    """A decorator that accepts old keyword names of a function's arguments (python-can 4.x).
+
+    Each keyword ``old="new"`` makes a call with ``old=`` pass its value as ``new=``;
+    ``old=None`` drops an argument that no longer exists. Either way the call emits a
+    :class:`DeprecationWarning` naming the versions given.
+
+    :param deprecation_start: the version that deprecated the old names.
+    :param deprecation_end: the version that will remove them, if known.
+    :raises TypeError: (from the decorated function) if a call gives both an old name and
+        its new one.
+
+    >>> import warnings
+    >>> @deprecated_args_alias("4.0.0", bit_rate="bitrate")
+    ... def open_channel(bitrate=500_000):
+    ...     return bitrate
+    >>> with warnings.catch_warnings(record=True):
+    ...     warnings.simplefilter("always")
+    ...     open_channel(bit_rate=250_000)
+    250000
+    """
+    import functools
+    import warnings
+
+    def decorate(func: _Func) -> _Func:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for old, new in aliases.items():
+                if old not in kwargs:
+                    continue
+                when = f"since version {deprecation_start}"
+                if deprecation_end is not None:
+                    when += f" and will be removed in version {deprecation_end}"
+                text = f"the {old!r} argument of {func.__name__}() is deprecated {when}"
+                value = kwargs.pop(old)
+                if new is not None:
+                    if new in kwargs:
+                        raise TypeError(
+                            f"{func.__name__}() got both {old!r} (deprecated) and {new!r}"
+                        )
+                    kwargs[new] = value
+                    text += f"; use {new!r} instead"
+                warnings.warn(text, DeprecationWarning, stacklevel=2)
+            return func(*args, **kwargs)
+
+        return cast(_Func, wrapper)
+
+    return decorate
+
+
+def time_perfcounter_correlation() -> tuple[float, float]:
+    """A pair of readings of :func:`time.time` and :func:`time.perf_counter` taken at the same
+    moment, to convert performance counter readings into Unix time (python-can 4.x).
+
+    Where the wall clock advances in coarse steps (Windows), the pair is taken right after
+    it stepped, so the two agree to within the step of the performance counter.
+
+    >>> t, pc = time_perfcounter_correlation()
+    >>> abs(t - time.time()) < 1.0 and pc <= time.perf_counter()
+    True
+    """
+    resolution = time.get_clock_info("time").resolution
+    if resolution <= 1e-6:
+        return time.time(), time.perf_counter()
+    # A coarse wall clock: wait for its next step, then read both.
+    first = time.time()
+    while True:
+        now, counter = time.time(), time.perf_counter()
+        if now != first:
+            return now, counter
+
+
+def check_or_adjust_timing_clock(timing: _Timing, valid_clocks: Iterable[int]) -> _Timing:
+    """``timing`` for a device whose CAN clock is one of ``valid_clocks`` (python-can 4.x).
+
+    ``timing`` is a bit timing object with ``f_clock`` and ``recreate_with_f_clock(f_clock)``
+    (python-can 4.x's ``BitTiming`` and ``BitTimingFd``). If its clock is valid it is returned
+    as it is; otherwise the first valid clock (in the order given) for which it can be
+    recreated with the same bit rate and sample point is used, with a :class:`UserWarning`.
+
+    :raises can.CanInitializationError: if no valid clock gives the same timing.
+    """
+    from can.exceptions import CanInitializationError
+
+    clocks = list(valid_clocks)
+    f_clock = timing.f_clock  # type: ignore[attr-defined]
+    if f_clock in clocks:
+        return timing
+    for clock in clocks:
+        try:
+            adjusted = timing.recreate_with_f_clock(clock)  # type: ignore[attr-defined]
+        except ValueError:
+            continue
+        import warnings
+
+        warnings.warn(
+            f"the timing's f_clock {f_clock} Hz is not supported: adjusted to {clock} Hz",
+            UserWarning,
+            stacklevel=2,
+        )
+        return adjusted  # type: ignore[no-any-return]
+    raise CanInitializationError(
+        f"the timing's f_clock {f_clock} Hz is not supported and cannot be changed to one that "
+        f"is ({', '.join(str(c) for c in clocks)} Hz) with the same bit rate and sample point"
+    )
 
 
 # -- configuration: reading the sources --------------------------------------------------------
@@ -196,12 +351,13 @@ def _expand_path(template: str) -> Optional[str]:
 def _parse_config_file(path: str, explicit: bool) -> Optional[ConfigParser]:
     """Parse one configuration file.
 
-    A file from the default locations that does not exist or cannot be read is skipped (None);
-    a file given explicitly must exist. Keys keep their case; ``#`` and ``;`` start comments,
-    also after a value (when preceded by white space).
+    A file that does not exist is skipped (None), as python-can does, also one given
+    explicitly; a file from the default locations that cannot be read is skipped with a
+    warning. Keys keep their case; ``#`` and ``;`` start comments, also after a value (when
+    preceded by white space).
 
     :raises ValueError: if the file is not a valid INI file.
-    :raises OSError: if an explicitly given file cannot be read.
+    :raises OSError: if an explicitly given file exists but cannot be read.
     """
     import configparser
 
@@ -213,11 +369,14 @@ def _parse_config_file(path: str, explicit: bool) -> Optional[ConfigParser]:
     try:
         with open(path, encoding="utf-8") as file:
             parser.read_file(file, source=path)
+    except FileNotFoundError:
+        if explicit:
+            LOG.debug("configuration file %s does not exist", path)
+        return None
     except OSError as exc:
         if explicit:
             raise
-        if not isinstance(exc, FileNotFoundError):
-            LOG.warning("skipping configuration file %s: %s", path, exc)
+        LOG.warning("skipping configuration file %s: %s", path, exc)
         return None
     except UnicodeDecodeError as exc:
         raise ValueError(f"configuration file {path} is not valid UTF-8: {exc}") from exc
@@ -311,14 +470,14 @@ def load_file_config(
         channel = can1
         bitrate = 500000
 
-    :param path: a file, or a list of files, to read instead of :data:`CONFIG_FILES`. Unlike
-        the default files, a file given here must exist.
+    :param path: a file, or a list of files, to read instead of :data:`CONFIG_FILES`. A file
+        that does not exist is skipped, as python-can does.
     :param section: the section (context) to read; None means ``default``.
     :returns: the values as strings, exactly as written, except that a ``bustype`` key is
         renamed to ``interface`` unless the section also sets ``interface``. Empty if no file
-        has the section or ``[default]``.
+        has the section or ``[default]`` (or no file exists).
     :raises ValueError: if a file is not a valid INI file.
-    :raises OSError: if a file given in ``path`` cannot be read.
+    :raises OSError: if a file given in ``path`` exists but cannot be read.
     """
     layer, _ = _file_layer(path, section or "default")
     return {key: value for key, (value, _) in layer.items()}
@@ -534,6 +693,10 @@ def _finish(merged: _Layer) -> dict[str, Any]:
         raise CanInterfaceNotImplementedError(
             interfaces.unknown_interface_message(interface, interface_source)
         )
+    if isinstance(channel, str) and _INT_TEXT.fullmatch(channel):
+        # As python-can: a channel that is a whole number ("0" from a file, the environment
+        # or code) is that number.
+        channel = int(channel)
     config: dict[str, Any] = {"interface": interface, "channel": channel}
     for key, (value, source) in merged.items():
         config[key] = _convert(key, value, source)

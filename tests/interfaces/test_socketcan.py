@@ -9,6 +9,7 @@ real kernel booted by ``kernel-run.sh``; elsewhere they skip, saying so.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
 import select
@@ -158,7 +159,11 @@ def test_manual_wireshark_producer() -> None:
 
         time.sleep(1)
 
-    producer(10)
+    # The manual's producer never shuts its bus down: collected when producer() returns, it
+    # is shut down then, with a warning (as python-can 4.x does).
+    with pytest.warns(ResourceWarning, match="without shutdown"):
+        producer(10)
+        gc.collect()
     got = drain(listener)
     assert [bytes(m.data) for m in got] == [bytes([10, i, 0, 1, 3, 1, 4, 1]) for i in range(10)]
     # As the manual's debug log shows: "can_id=c0ffee ... CAN: Standard". A 24-bit id in a
@@ -1195,3 +1200,26 @@ def test_can_player_replays_with_the_recorded_spacing(tmp_path: Path) -> None:
     # benches/bench_player.py measures the accuracy on a real kernel.
     assert errors[len(errors) // 2] < 0.001, errors
     assert errors[-1] < 0.02, errors
+
+
+# -- python-can 4.x: protocol, autostart, message= (issue 13, items 2 and 3) ----------------------
+
+
+def test_protocol_follows_fd() -> None:
+    with can.Bus("vcan0", interface="socketcan", fd=True) as fd_bus:
+        assert fd_bus.protocol is can.CanProtocol.CAN_FD
+    with can.Bus("vcan0", interface="socketcan") as classic:
+        assert classic.protocol is can.CanProtocol.CAN_20
+
+
+def test_bcm_task_with_autostart_false_sends_once_started(bus: can.BusABC) -> None:
+    with can.Bus("vcan0", interface="socketcan") as rx:
+        msg = Message(arbitration_id=0xAE, data=[1], is_extended_id=False)
+        task = bus.send_periodic(msg, 0.01, autostart=False)
+        time.sleep(0.05)
+        assert rx.recv(0) is None
+        task.start()  # type: ignore[attr-defined]
+        first = rx.recv(1)
+        assert first is not None and first.arbitration_id == 0xAE
+        task.modify_data(message=Message(arbitration_id=0xAE, data=[2], is_extended_id=False))  # type: ignore[attr-defined]
+        task.stop()

@@ -134,6 +134,41 @@ def test_detect_available_configs(channel: str) -> None:
     } not in VirtualBus._detect_available_configs()
 
 
+def test_detect_available_configs_offers_a_fresh_channel(channel: str) -> None:
+    # As python-can 4.x: besides the open channels, one that no bus has, so that there is
+    # always a configuration to open.
+    with VirtualBus(channel):
+        configs = can.detect_available_configs("virtual")
+        open_names = {c["channel"] for c in configs} - {channel}
+        assert len(open_names) == 1
+        (fresh,) = open_names
+        assert str(fresh).startswith("channel-")
+        with VirtualBus(fresh) as a, VirtualBus(channel) as b:
+            a.send(Message(arbitration_id=1))
+            assert b.recv(0.05) is None  # a channel of its own
+    assert len(can.detect_available_configs("virtual")) >= 1
+
+
+def test_an_unreferenced_bus_leaves_its_channel(channel: str) -> None:
+    import gc
+    import weakref
+
+    with VirtualBus(channel) as sender:
+        dropped = VirtualBus(channel)
+        ref = weakref.ref(dropped)
+        queue_ref = weakref.ref(dropped._queue)
+        # A bus collected without shutdown() is shut down, with a warning (see test_bus.py).
+        with pytest.warns(ResourceWarning, match="without shutdown"):
+            del dropped
+            gc.collect()
+        assert ref() is None and queue_ref() is None
+        sender.send(Message(arbitration_id=2))  # nobody left to queue it
+        assert [r() for r in sender._channel.receivers] == [sender]
+    assert {"interface": "virtual", "channel": channel} not in can.detect_available_configs(
+        "virtual"
+    )
+
+
 def test_shutdown_wakes_a_blocked_receiver_and_detaches(channel: str) -> None:
     a = VirtualBus(channel)
     b = VirtualBus(channel)
@@ -165,6 +200,10 @@ def test_bounded_queue_reports_a_full_receiver(channel: str) -> None:
         sender.send(Message(arbitration_id=2))
         with pytest.raises(can.CanTimeoutError, match="queue full"):
             sender.send(Message(arbitration_id=3), timeout=0.01)
+        # python-can 4.x raises CanOperationError here; the error is both.
+        with pytest.raises(can.CanOperationError, match="queue full") as info:
+            sender.send(Message(arbitration_id=3), timeout=0.01)
+        assert isinstance(info.value, can.interfaces.virtual.ReceiveQueueFullError)
         assert receiver.recv(0).arbitration_id == 1  # type: ignore[union-attr]
         with pytest.raises(ValueError):
             VirtualBus(channel, rx_queue_size=-1)

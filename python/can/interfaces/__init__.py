@@ -69,7 +69,8 @@ def __getattr__(name: str) -> Any:
     # VALID_INTERFACES is computed on use: it needs the installed entry points, and reading
     # them at import time would make ``import can`` several times slower.
     if name == "VALID_INTERFACES":
-        return frozenset(_registry.names())
+        # The deprecated names are valid too, as in python-can 3.3.2 (they become socketcan).
+        return frozenset(_registry.names()) | frozenset(DEPRECATED_INTERFACE_NAMES)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

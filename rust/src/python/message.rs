@@ -480,6 +480,19 @@ fn init_impl(
             fields.0[IS_EXTENDED_ID] = new_ref(value);
         }
 
+        // A remote frame carries no data: whatever was given is dropped, as python-can 3.3.2
+        // and 4.x do (its dlc, if not given, is then 0). The common call gives no
+        // is_remote_frame or False, which costs one comparison here.
+        let remote = fields.0[IS_REMOTE_FRAME];
+        if !remote.is_null()
+            && remote != ffi::Py_False()
+            && Bound::from_borrowed_ptr(py, remote).is_truthy()?
+            && !absent(fields.0[DATA])
+        {
+            ffi::Py_XDECREF(fields.0[DATA]);
+            fields.0[DATA] = ptr::null_mut();
+        }
+
         let data = fields.0[DATA];
         if absent(data) {
             ffi::Py_XDECREF(data);
@@ -705,12 +718,8 @@ fn validate(py: Python<'_>, f: &[Bound<'_, PyAny>; NFIELDS]) -> PyResult<()> {
                 "dlc is {dlc}, but a CAN FD frame carries at most 64 bytes"
             ));
         }
-        if usize::try_from(dlc).map_or(true, |n| !crate::dlc::is_valid_fd_len(n)) {
-            return err(format!(
-                "dlc is {dlc}, which is not a CAN FD data length: \
-                 it must be one of 0-8, 12, 16, 20, 24, 32, 48 or 64"
-            ));
-        }
+        // Any length up to 64 passes, as in python-can 3.3.2 and 4.x: the controller pads a
+        // 10-byte frame to the next CAN FD size (12) on the bus.
     } else {
         if dlc > 8 {
             return err(format!(

@@ -19,7 +19,7 @@ from can.broadcastmanager import (
     ModifiableCyclicTaskABC,
     RestartableCyclicTaskABC,
 )
-from can.bus import BusABC, CanFilters
+from can.bus import BusABC, CanFilters, CanProtocol
 from can.exceptions import CanInterfaceNotImplementedError
 from can.message import Message
 
@@ -117,13 +117,19 @@ class CyclicSendTask(
 
     @classmethod
     def _for_channel(
-        cls, channel: str, messages: Messages, period: float, duration: Optional[float]
+        cls,
+        channel: str,
+        messages: Messages,
+        period: float,
+        duration: Optional[float],
+        autostart: bool = True,
     ) -> CyclicSendTask:
         """A task on a BCM socket of its own, opened on ``channel`` (closed by :meth:`stop`)."""
         sock = _native().SocketcanBcm(channel)
         task = cls(sock, messages, period, duration, autostart=False)
         task._owns_socket = True
-        task.start()
+        if autostart:
+            task.start()
         return task
 
     def start(self) -> None:
@@ -146,15 +152,22 @@ class CyclicSendTask(
                 self.bcm_socket.close()
         self._running = False
 
-    def modify_data(self, messages: Messages) -> None:
+    def modify_data(
+        self,
+        messages: Optional[Messages] = None,
+        *,
+        message: Optional[Messages] = None,
+        msgs: Optional[Messages] = None,
+    ) -> None:
         """Send ``messages`` from the next period on, without restarting the timer.
 
         The messages must keep the task's arbitration id. A stopped task sends them when it is
         started again. Growing the number of messages of a running task restarts its timer
-        (the kernel cannot add frames to a running task).
+        (the kernel cannot add frames to a running task). ``message`` and ``msgs`` are accepted
+        as keywords in place of ``messages``.
         """
         old_count = len(self.messages)
-        super().modify_data(messages)
+        super().modify_data(messages, message=message, msgs=msgs)
         self._check_messages(self.messages)
         if not self._running or self.bcm_socket.closed:
             return
@@ -176,7 +189,7 @@ class SocketcanBus(BusABC):
         from all CAN interfaces, and each received message's ``channel`` names the one it came
         from; messages sent on such a bus must name their interface in ``msg.channel``.
     :param receive_own_messages: also receive the frames this bus sends (``is_rx=False``).
-    :param fd: enable CAN FD frames.
+    :param fd: enable CAN FD frames (:attr:`~can.BusABC.protocol` is then ``CanProtocol.CAN_FD``).
     :param can_filters: see :meth:`can.BusABC.set_filters`.
     :param local_loopback: let other programs on this machine see the frames this bus sends
         (the kernel default).
@@ -213,6 +226,7 @@ class SocketcanBus(BusABC):
         )
         self.receive_own_messages = bool(receive_own_messages)
         self.fd = bool(fd)
+        self._can_protocol = CanProtocol.CAN_FD if self.fd else CanProtocol.CAN_20
         if kwargs.get("bitrate") is not None:
             LOG.debug(
                 "bitrate=%s ignored: set the bit rate of %s with `ip link`",
@@ -293,11 +307,14 @@ class SocketcanBus(BusABC):
         msgs: Union[Message, Sequence[Message]],
         period: float,
         duration: Optional[float] = None,
+        autostart: bool = True,
         modifier_callback: Optional[Callable[[Message], None]] = None,
     ) -> CyclicSendTaskABC:
         if modifier_callback is not None:
             # The kernel cannot call back into Python before each frame: use a thread.
-            return super()._send_periodic_internal(msgs, period, duration, modifier_callback)
+            return super()._send_periodic_internal(
+                msgs, period, duration, autostart, modifier_callback
+            )
         messages = (msgs,) if isinstance(msgs, Message) else tuple(msgs)
         if not messages:
             raise ValueError("at least one message is needed for a cyclic task")
@@ -307,7 +324,7 @@ class SocketcanBus(BusABC):
                 "this bus sends on all CAN interfaces (channel=''), so the message of a "
                 "cyclic task must name its interface in msg.channel"
             )
-        task = CyclicSendTask._for_channel(str(channel), messages, period, duration)
+        task = CyclicSendTask._for_channel(str(channel), messages, period, duration, autostart)
         self._bcm_tasks.add(task)
         return task
 
