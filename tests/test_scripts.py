@@ -258,8 +258,13 @@ def sent(env: Env, proc: subprocess.CompletedProcess[str]) -> list[tuple[float, 
     return [tuple(s) for s in json.loads(env.report.read_text())["sent"]]  # type: ignore[misc]
 
 
-def spacing(rows: list[tuple[float, int, bool]]) -> list[float]:
-    return [b[0] - a[0] for a, b in zip(rows, rows[1:])]
+def assert_on_time(rows: list[tuple[float, int, bool]], offsets: list[float]) -> None:
+    """Each send at its offset from the first one: never early (the deadlines are absolute),
+    late by at most what a loaded 2-core machine may add."""
+    got = [r[0] - rows[0][0] for r in rows]
+    assert len(got) == len(offsets)
+    for g, want in zip(got, offsets):
+        assert want - 0.003 <= g <= want + 0.15, (got, offsets)
 
 
 @pytest.mark.parametrize("suffix", [".asc", ".blf", ".log", ".csv", ".log.gz"])
@@ -270,9 +275,7 @@ def test_player_replays_with_the_recorded_spacing(env: Env, suffix: str) -> None
     rows = sent(env, env.run("can-player", "-i", "testgen", str(path)))
     assert [r[1] for r in rows] == [0x100 + i for i in range(5)]
     # absolute deadlines: each frame at its recorded offset from the first one, never drifting
-    for (when, _, _), t in zip(rows, stamps):
-        offset, want = when - rows[0][0], t - stamps[0]
-        assert want - 0.005 <= offset <= want + 0.05, [r[0] - rows[0][0] for r in rows]
+    assert_on_time(rows, [t - stamps[0] for t in stamps])
 
 
 def test_player_file_name_option_and_verbose_prints(env: Env) -> None:
@@ -291,9 +294,9 @@ def test_player_ignore_timestamps_gap_and_skip(env: Env) -> None:
     rows = sent(
         env, env.run("can-player", "-i", "testgen", "--ignore-timestamps", "-g", "0.1", str(path))
     )
-    assert all(0.097 <= s <= 0.2 for s in spacing(rows)), spacing(rows)
+    assert_on_time(rows, [0.0, 0.1, 0.2])
     rows = sent(env, env.run("can-player", "-i", "testgen", "-s", "0.2", str(path)))
-    assert all(0.197 <= s <= 0.3 for s in spacing(rows)), spacing(rows)
+    assert_on_time(rows, [0.0, 0.2, 0.4])
     assert time.monotonic() - start < 15
 
 
@@ -308,8 +311,9 @@ def test_player_error_frames_loop_and_rate(env: Env) -> None:
         env, env.run("can-player", "-i", "testgen", "--loop", "2", "--rate", "2", str(path))
     )
     assert [r[1] for r in rows] == [0x100, 0x101, 0x103] * 2
-    # twice as fast: 0.05 s, then 0.15 s between the remaining frames
-    assert 0.047 <= spacing(rows)[0] <= 0.1 and 0.147 <= spacing(rows)[1] <= 0.2
+    # twice as fast: 0.05 s, then 0.15 s between the remaining frames (in each round)
+    assert_on_time(rows[:3], [0.0, 0.05, 0.2])
+    assert_on_time(rows[3:], [0.0, 0.05, 0.2])
 
 
 @pytest.mark.parametrize(
@@ -362,7 +366,7 @@ def test_generate_sends_what_it_is_asked(env: Env) -> None:
     )
     rows = sent(env, proc)
     assert [r[1] for r in rows] == [0x7DF] * 5
-    assert all(0.017 <= s <= 0.1 for s in spacing(rows)), spacing(rows)
+    assert_on_time(rows, [0.0, 0.02, 0.04, 0.06, 0.08])
     assert proc.stderr.strip().splitlines()[-1].startswith("5 frames sent")
 
 
