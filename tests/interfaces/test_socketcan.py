@@ -945,7 +945,7 @@ def test_bcm_modify_data_keeps_the_timer_running() -> None:
     assert data[:5] == ["01"] * 5 and data[-1] == "02"
     assert set(data) == {"01", "02"}
     gaps = _intervals(stamps)
-    assert max(abs(g - 0.1) for g in gaps) < 0.02, gaps  # no restart: the period never breaks
+    assert max(abs(g - 0.1) for g in gaps) < 0.04, gaps  # no restart: the period never breaks
 
 
 @needs_can_utils
