@@ -61,9 +61,7 @@ def frames(n: int) -> list[tuple[int, bool, bytes]]:
 
 
 def slcan_line(arbitration_id: int, extended: bool, data: bytes) -> bytes:
-    head = (
-        f"T{arbitration_id:08X}{len(data)}" if extended else f"t{arbitration_id:03X}{len(data)}"
-    )
+    head = f"T{arbitration_id:08X}{len(data)}" if extended else f"t{arbitration_id:03X}{len(data)}"
     return head.encode() + data.hex().upper().encode() + b"\r"
 
 
@@ -202,8 +200,10 @@ def main(argv: Optional[list[str]] = None) -> None:
     env["PYTHONWARNINGS"] = "ignore"
     # The reference interpreter must import its own python-can, never ours from PYTHONPATH.
     ref_env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
-    print(f"# {platform.python_implementation()} {platform.python_version()}, n={args.n}, "
-          f"median of {args.repeat}, {os.cpu_count()} CPUs")
+    print(
+        f"# {platform.python_implementation()} {platform.python_version()}, n={args.n}, "
+        f"median of {args.repeat}, {os.cpu_count()} CPUs"
+    )
     header = f"{'interface':<9} {'dir':<3} {'ours frames/s':>14} {'µs CPU/frame':>13}"
     if args.ref:
         header += f" {'python-can':>11} {'µs CPU/frame':>13} {'ratio':>6} {'same':>5}"

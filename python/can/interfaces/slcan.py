@@ -112,8 +112,7 @@ def encode_line(msg: Message) -> bytes:
         dlc = _DLC_OF_LENGTH.get(len(data))
         if dlc is None:
             raise ValueError(
-                f"a CAN FD frame carries 0-8, 12, 16, 20, 24, 32, 48 or 64 bytes, "
-                f"not {len(data)}"
+                f"a CAN FD frame carries 0-8, 12, 16, 20, 24, 32, 48 or 64 bytes, not {len(data)}"
             )
         kind = ("B" if extended else "b") if msg.bitrate_switch else ("D" if extended else "d")
     elif msg.is_remote_frame:
@@ -128,7 +127,9 @@ def encode_line(msg: Message) -> bytes:
         if dlc > 8:
             raise ValueError(f"a classic CAN frame carries 0 to 8 bytes, not {dlc}")
         kind = "T" if extended else "t"
-    head = f"{kind}{arbitration_id:08X}{dlc:X}" if extended else f"{kind}{arbitration_id:03X}{dlc:X}"
+    head = (
+        f"{kind}{arbitration_id:08X}{dlc:X}" if extended else f"{kind}{arbitration_id:03X}{dlc:X}"
+    )
     return head.encode() + binascii.hexlify(data).upper() + _CR
 
 
@@ -181,7 +182,7 @@ def decode_line(line: bytes, timestamp: float) -> Message:
             _unhexlify(line[end:])
     except binascii.Error:
         raise _frame_error(line, "the data or the timestamp is not hex") from None
-    return _new_message(
+    msg: Message = _new_message(
         Message,
         (
             timestamp,
@@ -198,6 +199,7 @@ def decode_line(line: bytes, timestamp: float) -> Message:
             False,
         ),
     )
+    return msg
 
 
 def _split_channel(channel: Any) -> tuple[str, Optional[int]]:
@@ -213,7 +215,7 @@ def _split_channel(channel: Any) -> tuple[str, Optional[int]]:
     return channel, None
 
 
-class slcanBus(BusABC):  # noqa: N801 - the manual's name
+class slcanBus(BusABC):
     """A LAWICEL / slcan adapter on a serial port.
 
     :param channel: the serial device (``/dev/ttyUSB0``, ``COM8``) or a pyserial URL
@@ -249,7 +251,7 @@ class slcanBus(BusABC):  # noqa: N801 - the manual's name
     def __init__(
         self,
         channel: str,
-        ttyBaudrate: int = 115200,  # noqa: N803 - the manual's name
+        ttyBaudrate: int = 115200,
         bitrate: Optional[int] = None,
         btr: Optional[str] = None,
         sleep_after_open: float = 2,
@@ -269,9 +271,7 @@ class slcanBus(BusABC):  # noqa: N801 - the manual's name
             ttyBaudrate = channel_baud
         setup = self._setup_commands(bitrate, btr, timing)
         self._buffer = bytearray()
-        self._pending: collections.deque[Union[Message, CanOperationError]] = (
-            collections.deque()
-        )
+        self._pending: collections.deque[Union[Message, CanOperationError]] = collections.deque()
         # Replies still to come that a BEL is fine for: the "C" sent at open.
         self._bel_ok_until = 0.0
         self.listen_only = bool(listen_only)

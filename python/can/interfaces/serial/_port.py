@@ -145,7 +145,7 @@ class SerialPort:
         if timeout is not None and timeout <= 0:
             return b""
         deadline = None if timeout is None else time.monotonic() + timeout
-        wait_for = [fd, self._wake_r]
+        wait_for = [fd] if self._wake_r is None else [fd, self._wake_r]
         while True:
             left = _WAIT_SLICE if deadline is None else deadline - time.monotonic()
             if left <= 0:
@@ -267,9 +267,7 @@ class SerialPort:
                 "(the device is not reading); the rest is written before the next frame"
             )
 
-    def _write_more(
-        self, fd: int, view: memoryview, written: int, timeout: Optional[float]
-    ) -> int:
+    def _write_more(self, fd: int, view: memoryview, written: int, timeout: Optional[float]) -> int:
         """Go on writing ``view`` from ``written`` until done or the time is up."""
         total = len(view)
         deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)

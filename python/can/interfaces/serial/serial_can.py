@@ -115,9 +115,7 @@ class SerialBus(BusABC):
         self.timeout = timeout
         self._buffer = bytearray()
         # Decoded frames and errors not handed out yet, in arrival order.
-        self._pending: collections.deque[Union[Message, CanOperationError]] = (
-            collections.deque()
-        )
+        self._pending: collections.deque[Union[Message, CanOperationError]] = collections.deque()
         super().__init__(channel, can_filters=can_filters, **kwargs)
 
     def send(self, msg: Message, timeout: Optional[float] = None) -> None:
