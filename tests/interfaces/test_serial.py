@@ -105,7 +105,10 @@ def test_round_trip_over_a_pty(extended: bool, low_id: int, data: bytes, ms: int
             assert wire == encode_frame(msg)
             os.write(master, wire)
             got = bus.recv(2)
-            assert got is not None and got.equals(msg, timestamp_delta=0.0005)
+            # Milliseconds are cut to an integer as python-can 4.x does (int(), not round()):
+            # 32.571 s is 32570.99... ms, sent as 32570.
+            assert got is not None and got.equals(msg, timestamp_delta=0.00101)
+            assert got.timestamp == int(msg.timestamp * 1000) / 1000
     finally:
         os.close(master)
         os.close(slave)
@@ -189,6 +192,10 @@ def test_invalid_messages_are_refused(loop_bus: SerialBus) -> None:
         loop_bus.send(Message(arbitration_id=1, timestamp=-1.0))
     with pytest.raises(ValueError, match="timestamp"):
         loop_bus.send(Message(arbitration_id=1, timestamp=5_000_000.0))
+    with pytest.raises(ValueError, match="timestamp"):
+        loop_bus.send(Message(arbitration_id=1, timestamp=float("inf")))
+    with pytest.raises(ValueError, match="0x1FFFFFFF"):
+        loop_bus.send(Message(arbitration_id=0x20000000, is_extended_id=True))
 
 
 def test_send_to_a_device_that_does_not_read_times_out(pty_device: Any) -> None:

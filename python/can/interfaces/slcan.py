@@ -66,6 +66,7 @@ _FD_LENGTHS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64)
 _DLC_OF_LENGTH = {length: dlc for dlc, length in enumerate(_FD_LENGTHS)}
 _HEX_DIGITS = b"0123456789ABCDEF"
 _unhexlify = binascii.unhexlify
+_hexlify = binascii.hexlify
 _new_message = _core.new_message_from_fields
 # A reply to the "C" sent at open may be BEL (the channel was closed already); replies that
 # arrive this long after open are no longer taken for it.
@@ -97,6 +98,16 @@ def encode_line(msg: Message) -> bytes:
     b'R012345678\\r'
     """
     arbitration_id = msg.arbitration_id
+    if not (msg.is_fd or msg.is_remote_frame or msg.is_error_frame):
+        # The common case first, in one formatting step.
+        data = msg.data
+        length = len(data)
+        if length <= 8 and arbitration_id >= 0:
+            if msg.is_extended_id:
+                if arbitration_id <= 0x1FFFFFFF:
+                    return b"T%08X%d%s\r" % (arbitration_id, length, _hexlify(data).upper())
+            elif arbitration_id <= 0x7FF:
+                return b"t%03X%d%s\r" % (arbitration_id, length, _hexlify(data).upper())
     extended = msg.is_extended_id
     if extended:
         if not 0 <= arbitration_id <= 0x1FFFFFFF:
@@ -122,15 +133,11 @@ def encode_line(msg: Message) -> bytes:
         data = b""
         kind = "R" if extended else "r"
     else:
-        data = bytes(msg.data)
-        dlc = len(data)
-        if dlc > 8:
-            raise ValueError(f"a classic CAN frame carries 0 to 8 bytes, not {dlc}")
-        kind = "T" if extended else "t"
+        raise ValueError(f"a classic CAN frame carries 0 to 8 bytes, not {len(msg.data)}")
     head = (
         f"{kind}{arbitration_id:08X}{dlc:X}" if extended else f"{kind}{arbitration_id:03X}{dlc:X}"
     )
-    return head.encode() + binascii.hexlify(data).upper() + _CR
+    return head.encode() + _hexlify(data).upper() + _CR
 
 
 def _frame_error(line: bytes, why: str) -> CanOperationError:
@@ -275,6 +282,7 @@ class slcanBus(BusABC):
         # Replies still to come that a BEL is fine for: the "C" sent at open.
         self._bel_ok_until = 0.0
         self.listen_only = bool(listen_only)
+        self._send_timeout = self.DEFAULT_SEND_TIMEOUT
         self.channel_info = f"slcan interface on {channel}"
         self._port = SerialPort(
             port_name, "slcan", baudrate=ttyBaudrate, rtscts=rtscts, poll_interval=poll_interval
@@ -506,9 +514,7 @@ class slcanBus(BusABC):
         """
         if self._is_shutdown:
             raise CanOperationError(f"cannot send: {self.channel_info} is shut down")
-        self._port.write(
-            encode_line(msg), self.DEFAULT_SEND_TIMEOUT if timeout is None else timeout
-        )
+        self._port.write(encode_line(msg), self._send_timeout if timeout is None else timeout)
 
     # -- the rest ---------------------------------------------------------------------------
 

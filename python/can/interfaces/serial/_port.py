@@ -21,6 +21,7 @@ import time
 from typing import Any, Optional
 
 from can.exceptions import (
+    CanError,
     CanInitializationError,
     CanInterfaceNotImplementedError,
     CanOperationError,
@@ -232,13 +233,15 @@ class SerialPort:
             message says whether any of it went out).
         :raises can.CanOperationError: if the port is closed or writing fails.
         """
-        if self._closed:
-            raise CanOperationError(f"{self.interface}: cannot write, {self.url!r} is closed")
         fd = self.fd
         if fd is None:
             self._write_pyserial(data, timeout)
             return
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
+            if self._closed:
+                raise CanOperationError(f"{self.interface}: cannot write, {self.url!r} is closed")
             rest = self._rest
             if rest:
                 data = rest + data
@@ -246,26 +249,39 @@ class SerialPort:
                 written = os.write(fd, data)
             except BlockingIOError:
                 written = 0
-            except OSError as exc:
-                raise CanOperationError(
-                    f"{self.interface}: writing to {self.url!r} failed: {exc}"
-                ) from exc
-            if written < len(data):
-                written = self._write_more(fd, memoryview(data), written, timeout)
-            if written == len(data):
+            if written != len(data):
+                self._write_slowly(fd, data, written, len(rest), timeout)
+            elif rest:
                 self._rest = b""
-                return
-            if written <= len(rest):
-                self._rest = rest[written:]
-                raise CanTimeoutError(
-                    f"{self.interface}: {self.url!r} took no data within {timeout} s "
-                    "(the device is not reading); the frame was not sent"
-                )
-            self._rest = bytes(data[written:])
+        except CanError:
+            raise
+        except OSError as exc:
+            raise CanOperationError(
+                f"{self.interface}: writing to {self.url!r} failed: {exc}"
+            ) from exc
+        finally:
+            lock.release()
+
+    def _write_slowly(
+        self, fd: int, data: bytes, written: int, old: int, timeout: Optional[float]
+    ) -> None:
+        """Finish a write the port did not take at once; ``old`` bytes of ``data`` are the rest
+        of an earlier frame."""
+        written = self._write_more(fd, memoryview(data), written, timeout)
+        if written == len(data):
+            self._rest = b""
+            return
+        if written <= old:
+            self._rest = data[written:old]
             raise CanTimeoutError(
-                f"{self.interface}: {self.url!r} took only part of the frame within {timeout} s "
-                "(the device is not reading); the rest is written before the next frame"
+                f"{self.interface}: {self.url!r} took no data within {timeout} s "
+                "(the device is not reading); the frame was not sent"
             )
+        self._rest = bytes(data[written:])
+        raise CanTimeoutError(
+            f"{self.interface}: {self.url!r} took only part of the frame within {timeout} s "
+            "(the device is not reading); the rest is written before the next frame"
+        )
 
     def _write_more(self, fd: int, view: memoryview, written: int, timeout: Optional[float]) -> int:
         """Go on writing ``view`` from ``written`` until done or the time is up."""

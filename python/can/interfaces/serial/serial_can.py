@@ -37,6 +37,7 @@ _START = 0xAA
 _END = 0xBB
 _HEADER = struct.Struct("<BIBI")  # start, timestamp, DLC, id + flags
 _HEADER_SIZE = _HEADER.size  # 10
+_pack = _HEADER.pack
 _EXTENDED = 0x80000000
 _REMOTE = 0x40000000
 _ERROR = 0x20000000
@@ -56,6 +57,21 @@ def encode_frame(msg: Message) -> bytes:
     'aa 66 73 00 00 01 01 00 00 00 11 bb'
     """
     arbitration_id = msg.arbitration_id
+    try:
+        timestamp = int(msg.timestamp * 1000)
+    except (OverflowError, ValueError, TypeError):
+        raise ValueError(f"timestamp {msg.timestamp!r} is not a finite number") from None
+    if not (msg.is_remote_frame or msg.is_error_frame):
+        # The common case first, with one check each.
+        data = msg.data
+        length = len(data)
+        if length <= 8 and 0 <= timestamp <= 0xFFFFFFFF and arbitration_id >= 0:
+            if msg.is_extended_id:
+                if arbitration_id <= _ID_MASK:
+                    field = arbitration_id | _EXTENDED
+                    return _pack(_START, timestamp, length, field) + data + b"\xbb"
+            elif arbitration_id <= 0x7FF:
+                return _pack(_START, timestamp, length, arbitration_id) + data + b"\xbb"
     if msg.is_extended_id:
         if not 0 <= arbitration_id <= _ID_MASK:
             raise ValueError(f"extended arbitration id 0x{arbitration_id:X} is over 0x1FFFFFFF")
@@ -77,7 +93,6 @@ def encode_frame(msg: Message) -> bytes:
         raise ValueError(
             f"the serial frame format carries 0 to 8 data bytes, the message has {dlc}"
         )
-    timestamp = int(msg.timestamp * 1000)
     if not 0 <= timestamp <= 0xFFFFFFFF:
         raise ValueError(
             f"timestamp {msg.timestamp} s is out of range: in milliseconds it must fit 4 bytes "
