@@ -10,6 +10,8 @@ import time
 from typing import Any, Optional
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import can
 from can import Message
@@ -349,3 +351,36 @@ def test_frames_cross_with_python_can_both_ways(
     expected = [ref_peer.row(m) for m in msgs]
     assert they_got == expected
     assert we_got == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    extended=st.booleans(),
+    raw_id=st.integers(0, 0x1FFFFFFF),
+    fd=st.booleans(),
+    brs=st.booleans(),
+    length=st.sampled_from([0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64]),
+    seed=st.integers(0, 255),
+)
+def test_encode_decode_round_trip(
+    extended: bool, raw_id: int, fd: bool, brs: bool, length: int, seed: int
+) -> None:
+    if not fd:
+        length = min(length, 8)
+    arbitration_id = raw_id if extended else raw_id & 0x7FF
+    data = bytes((seed + 13 * i) & 0xFF for i in range(length))
+    msg = Message(
+        arbitration_id=arbitration_id,
+        is_extended_id=extended,
+        is_fd=fd,
+        bitrate_switch=fd and brs,
+        data=data,
+    )
+    line = encode_line(msg)
+    # The line spelled out independently: kind letter, id digits, DLC digit, data in hex.
+    kind = ("b" if brs else "d") if fd else "t"
+    dlc = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64].index(length)
+    ident = f"{arbitration_id:08X}" if extended else f"{arbitration_id:03X}"
+    expected = (kind.upper() if extended else kind) + ident + f"{dlc:X}" + data.hex().upper()
+    assert line == expected.encode() + b"\r"
+    assert decode_line(line[:-1], 0.0).equals(msg, timestamp_delta=None)
