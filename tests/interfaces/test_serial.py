@@ -301,3 +301,28 @@ def test_without_pyserial_the_error_names_the_extra(interface: str) -> None:
     assert out.stdout.startswith("ERR "), out.stdout + out.stderr
     assert "pip install can[serial]" in out.stdout
     assert interface in out.stdout
+
+
+def test_socket_url_channel() -> None:
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    try:
+        with SerialBus(f"socket://127.0.0.1:{port}") as bus:
+            conn, _ = server.accept()
+            with conn:
+                conn.settimeout(5)
+                msg = Message(arbitration_id=0x321, data=b"\x05\x06", is_extended_id=False)
+                bus.send(msg)
+                assert conn.recv(100) == encode_frame(msg)
+                conn.sendall(b"\x00" + encode_frame(msg)[:7])
+                assert bus.recv(0.05) is None
+                conn.sendall(encode_frame(msg)[7:])
+                got = bus.recv(2)
+                assert got is not None and got.equals(msg, timestamp_delta=None)
+            # The peer closed the connection: an error, not a hang.
+            with pytest.raises(can.CanOperationError, match="went away"):
+                bus.recv(2)
+    finally:
+        server.close()

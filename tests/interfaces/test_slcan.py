@@ -384,3 +384,25 @@ def test_encode_decode_round_trip(
     expected = (kind.upper() if extended else kind) + ident + f"{dlc:X}" + data.hex().upper()
     assert line == expected.encode() + b"\r"
     assert decode_line(line[:-1], 0.0).equals(msg, timestamp_delta=None)
+
+
+def test_socket_url_channel() -> None:
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    try:
+        with open_bus(f"socket://127.0.0.1:{port}", bitrate=125000) as bus:
+            conn, _ = server.accept()
+            with conn:
+                conn.settimeout(5)
+                bus.send(Message(arbitration_id=0x10, data=b"\x01", is_extended_id=False))
+                got = b""
+                while got.count(b"\r") < 4:
+                    got += conn.recv(100)
+                assert got == b"C\rS4\rO\rt010101\r"
+                conn.sendall(b"T0000ABCD0\r")
+                msg = bus.recv(2)
+                assert msg is not None and msg.arbitration_id == 0xABCD and msg.is_extended_id
+    finally:
+        server.close()

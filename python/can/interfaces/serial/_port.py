@@ -346,9 +346,14 @@ class SerialPort:
             except OSError:
                 pass
         with self._lock:
+            # pyserial's socket:// port drops its socket unclosed when shutting the connection
+            # down fails (the peer closed it first); close it here in any case.
+            sock = getattr(self.serial, "_socket", None)
             try:
                 self.serial.close()
             finally:
+                if sock is not None:
+                    sock.close()
                 for fd in (self._wake_r, self._wake_w):
                     if fd is not None:
                         os.close(fd)
