@@ -100,14 +100,14 @@ def encode_line(msg: Message) -> bytes:
     arbitration_id = msg.arbitration_id
     if not (msg.is_fd or msg.is_remote_frame or msg.is_error_frame):
         # The common case first, in one formatting step.
-        data = msg.data
-        length = len(data)
+        payload = msg.data
+        length = len(payload)
         if length <= 8 and arbitration_id >= 0:
             if msg.is_extended_id:
                 if arbitration_id <= 0x1FFFFFFF:
-                    return b"T%08X%d%s\r" % (arbitration_id, length, _hexlify(data).upper())
+                    return b"T%08X%d%s\r" % (arbitration_id, length, _hexlify(payload).upper())
             elif arbitration_id <= 0x7FF:
-                return b"t%03X%d%s\r" % (arbitration_id, length, _hexlify(data).upper())
+                return b"t%03X%d%s\r" % (arbitration_id, length, _hexlify(payload).upper())
     extended = msg.is_extended_id
     if extended:
         if not 0 <= arbitration_id <= 0x1FFFFFFF:
