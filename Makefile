@@ -98,7 +98,7 @@ test-socketcan: test-venv ## The SocketCAN suite against the installed wheel, in
 # pytest runs from an empty directory with the wheel installed in a fresh venv, so `import can`
 # can only resolve to site-packages, never to the source tree; tests/test_packaging.py checks it
 # (CAN_TEST_INSTALLED=1). Exit status 5 (no tests collected) fails like any other. The SocketCAN
-# suite is left to test-socketcan, which runs it in a kernel that has CAN.
+# and slcan-kernel suites are left to test-socketcan, which runs them in a kernel that has CAN.
 test-python: test-venv ref-venv ## pytest against the release wheel installed in a fresh venv (build/venv-test)
 	rm -rf $(TEST_RUN_DIR)
 	mkdir -p $(TEST_RUN_DIR)
@@ -107,7 +107,8 @@ test-python: test-venv ref-venv ## pytest against the release wheel installed in
 	cd $(TEST_RUN_DIR) && CAN_TEST_INSTALLED=1 CAN_SOURCE_TREE=$(CURDIR) CAN_REF_PYTHON=$(REF_PYTHON) \
 		../venv-test/bin/python -m pytest $(CURDIR)/tests --rootdir=$(CURDIR) \
 		-c $(CURDIR)/pyproject.toml -p no:cacheprovider \
-		--ignore=$(CURDIR)/tests/interfaces/test_socketcan.py $(PYTEST_ARGS)
+		--ignore=$(CURDIR)/tests/interfaces/test_socketcan.py \
+		--ignore=$(CURDIR)/tests/interfaces/test_slcan_kernel.py $(PYTEST_ARGS)
 
 docs: package ## Build the Sphinx site into docs/_build/html, warnings are errors
 	PYTHONPATH=$(PKG) $(PYTHON) -m sphinx -W --keep-going -q -b html docs docs/_build/html

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Runs the SocketCAN test suite (tests/interfaces/test_socketcan.py) the way this machine offers:
+# Runs the kernel test suites the way this machine offers: the SocketCAN suite
+# (tests/interfaces/test_socketcan.py) and the slcan suite with the kernel's slcan driver as the
+# peer (tests/interfaces/test_slcan_kernel.py, which also needs socat), in one pytest run:
 #
 #   1. natively, when the host kernel has a vcan0 interface (a Linux machine after
 #      `ip link add vcan0 type vcan`);
@@ -27,13 +29,13 @@ if [ -z "$kernel_run" ]; then
     kernel_run=${kernel_run:-$root/../shared/kernel/kernel-run.sh}
 fi
 ci=${CI:-false}
-suite=$root/tests/interfaces/test_socketcan.py
+suites=("$root/tests/interfaces/test_socketcan.py" "$root/tests/interfaces/test_slcan_kernel.py")
 
 say() { printf 'run_socketcan: %s\n' "$*" >&2; }
 
 skip() {
     if [ "$ci" = true ]; then
-        say "FAILED: the SocketCAN suite cannot run here: $*"
+        say "FAILED: the kernel suites cannot run here: $*"
         exit 1
     fi
     say "skipped: $*"
@@ -42,7 +44,7 @@ skip() {
 
 report=$(mktemp "${TMPDIR:-/tmp}/socketcan-junit.XXXXXX.xml")
 trap 'rm -f "$report"' EXIT
-pytest_cmd=("$python" -m pytest "$suite" --rootdir="$root" -c "$root/pyproject.toml"
+pytest_cmd=("$python" -m pytest "${suites[@]}" --rootdir="$root" -c "$root/pyproject.toml"
     -p no:cacheprovider --junitxml="$report" "$@")
 
 if [ -e /sys/class/net/vcan0 ]; then
@@ -67,24 +69,36 @@ else
     skip "no vcan0 interface and no kernel-run.sh at $kernel_run"
 fi
 
-# Count what ran, from pytest's JUnit report.
-read -r tests failures errors skipped < <("$python" - "$report" <<'EOF'
+# Count what ran, from pytest's JUnit report: in total, and the suite files none of whose tests
+# passed (a suite skipped whole, e.g. for a missing tool, shows up there).
+read -r tests failures errors skipped idle < <("$python" - "$report" "${suites[@]}" <<'EOF'
+import os
 import sys
 import xml.etree.ElementTree as ET
 try:
     root = ET.parse(sys.argv[1]).getroot()
 except Exception:
-    print(0, 0, 0, 0)
+    print(0, 0, 0, 0, "-")
     raise SystemExit
 suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
 total = [sum(int(s.get(k, 0)) for s in suites) for k in ("tests", "failures", "errors", "skipped")]
-print(*total)
+modules = {os.path.splitext(os.path.basename(path))[0]: 0 for path in sys.argv[2:]}
+for case in root.iter("testcase"):
+    module = case.get("classname", "").split(".")[-1]
+    outcome = {child.tag for child in case}
+    if module in modules and not outcome & {"failure", "error", "skipped"}:
+        modules[module] += 1
+print(*total, ",".join(m for m, n in modules.items() if n == 0) or "-")
 EOF
 )
 passed=$((tests - failures - errors - skipped))
 say "pytest exit status $status: $tests collected, $passed passed, $skipped skipped, $((failures + errors)) failed"
 if [ "$ci" = true ] && { [ "$tests" -eq 0 ] || [ "$passed" -eq 0 ]; }; then
-    say "FAILED: CI=true and the SocketCAN suite collected or passed no test"
+    say "FAILED: CI=true and the kernel suites collected or passed no test"
+    exit 1
+fi
+if [ "$ci" = true ] && [ "$idle" != "-" ]; then
+    say "FAILED: CI=true and no test of $idle passed"
     exit 1
 fi
 exit "$status"
