@@ -507,6 +507,66 @@ impl<W: Write> Writer<W> {
     }
 }
 
+impl<W: Write> crate::log::FrameWriter for Writer<W> {
+    /// The frame goes on interface `name`, else `can<channel>`.
+    fn write_frame(&mut self, frame: &CanFrame, name: Option<&[u8]>) -> crate::Result<bool> {
+        let mut buf = [0u8; 16];
+        let name = match name {
+            Some(n) => n,
+            None => crate::log::interface_name(&mut buf, frame.channel),
+        };
+        Writer::write_frame(self, frame, name).map_err(log_err)?;
+        Ok(true)
+    }
+
+    fn drain(&mut self) -> crate::Result<()> {
+        Writer::drain(self).map_err(log_err)
+    }
+
+    fn flush(&mut self) -> crate::Result<()> {
+        Writer::flush(self).map_err(log_err)
+    }
+
+    /// A candump log has no end: finishing flushes.
+    fn finish(&mut self) -> crate::Result<bool> {
+        Writer::flush(self).map_err(log_err)?;
+        Ok(true)
+    }
+
+    fn buffered(&self) -> usize {
+        Writer::buffered(self)
+    }
+
+    fn clear_buffer(&mut self) {
+        Writer::clear_buffer(self);
+    }
+}
+
+fn log_err(e: Error) -> crate::Error {
+    crate::Error::text(e, crate::log::Format::Log)
+}
+
+impl<R: Read> crate::log::FrameReader for Reader<R> {
+    fn next_event(&mut self) -> crate::Result<Option<crate::log::Event>> {
+        match self.next_frame() {
+            Ok(f) => Ok(f.map(crate::log::Event::Frame)),
+            Err(e) => Err(crate::Error::text(e, crate::log::Format::Log)),
+        }
+    }
+
+    fn channel_name(&self) -> Option<&[u8]> {
+        Some(Reader::channel_name(self))
+    }
+
+    fn summary(&self) -> crate::log::ReadSummary {
+        crate::log::ReadSummary {
+            skipped_lines: self.skipped(),
+            first_skipped: self.first_skipped().map(ToString::to_string),
+            truncation: None,
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -635,3 +635,24 @@ fn channel_index(tok: &[u8]) -> std::result::Result<i32, String> {
         .map(|n| n - 1)
         .ok_or_else(|| format!("channel {:?} is out of range", String::from_utf8_lossy(tok)))
 }
+
+impl<R: Read> crate::log::FrameReader for Reader<R> {
+    fn next_event(&mut self) -> crate::Result<Option<crate::log::Event>> {
+        match self.next_frame() {
+            Ok(f) => Ok(f.map(crate::log::Event::Frame)),
+            Err(e) => Err(crate::Error::text(e, crate::log::Format::Asc)),
+        }
+    }
+
+    fn take_warnings(&mut self) -> Vec<String> {
+        Reader::take_warnings(self)
+    }
+
+    fn summary(&self) -> crate::log::ReadSummary {
+        crate::log::ReadSummary {
+            skipped_lines: self.skipped(),
+            first_skipped: self.first_skipped().map(ToString::to_string),
+            truncation: None,
+        }
+    }
+}

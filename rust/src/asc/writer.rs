@@ -324,3 +324,42 @@ impl<W: Write> Writer<W> {
         &mut self.out
     }
 }
+
+impl<W: Write> crate::log::FrameWriter for Writer<W> {
+    fn write_frame(&mut self, frame: &CanFrame, _name: Option<&[u8]>) -> crate::Result<bool> {
+        Writer::write_frame(self, frame).map_err(asc_err)?;
+        Ok(true)
+    }
+
+    /// A marker becomes a text event (its group name).
+    fn write_marker(&mut self, m: &crate::blf::GlobalMarker) -> crate::Result<bool> {
+        self.log_event(&m.group_name, Some(m.timestamp))
+            .map_err(asc_err)?;
+        Ok(true)
+    }
+
+    fn drain(&mut self) -> crate::Result<()> {
+        Writer::drain(self).map_err(asc_err)
+    }
+
+    fn flush(&mut self) -> crate::Result<()> {
+        Writer::flush(self).map_err(asc_err)
+    }
+
+    fn finish(&mut self) -> crate::Result<bool> {
+        Writer::finish(self).map_err(asc_err)?;
+        Ok(true)
+    }
+
+    fn buffered(&self) -> usize {
+        Writer::buffered(self)
+    }
+
+    fn clear_buffer(&mut self) {
+        Writer::clear_buffer(self);
+    }
+}
+
+fn asc_err(e: Error) -> crate::Error {
+    crate::Error::text(e, crate::log::Format::Asc)
+}

@@ -10,11 +10,13 @@ mod blf;
 mod candump;
 mod convert;
 mod cyclic;
+mod error;
 mod filter;
 pub(crate) mod message;
 mod socketcan;
 mod textlog;
 mod trc;
+mod writer;
 mod writer_cell;
 
 /// The native module `can._core`.

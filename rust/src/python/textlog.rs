@@ -4,17 +4,17 @@
 
 use std::io::{self, Read, Write};
 
-use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 
+use super::error::py_io;
 use super::message::{self, NFIELDS};
 use crate::asc::{Civil, LocalTime};
 use crate::frame::{
     CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF, CANFD_MAX_DLEN, CAN_EFF_FLAG, CAN_EFF_MASK,
     CAN_ERR_FLAG, CAN_RTR_FLAG,
 };
-use crate::lines::Error;
 
 /// `PyBUF_READ` of CPython's `Include/object.h` (not exported by pyo3-ffi under the stable
 /// ABI): a read-only memoryview.
@@ -22,10 +22,6 @@ const PY_BUF_READ: std::ffi::c_int = 0x100;
 
 /// Characters (text files) or bytes (binary files) asked of a Python file per `read` call.
 const READ_CHUNK: usize = 256 << 10;
-
-fn py_io(e: PyErr) -> io::Error {
-    io::Error::other(e)
-}
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
@@ -259,44 +255,6 @@ impl LocalTime for PyLocalTime {
                 micros: u32::try_from(get("microsecond")?).ok()?,
             })
         })
-    }
-}
-
-/// An `io::Error` raised by a Python file object carries the original exception.
-pub fn io_to_pyerr(e: io::Error) -> PyErr {
-    if e.get_ref().is_some_and(|inner| inner.is::<PyErr>()) {
-        if let Some(inner) = e.into_inner() {
-            if let Ok(py_err) = inner.downcast::<PyErr>() {
-                return *py_err;
-            }
-        }
-        return PyOSError::new_err("I/O error");
-    }
-    PyErr::from(e)
-}
-
-/// Converts a text log error: a malformed or over-long line becomes `module.class_name` (a
-/// `CanError` and `ValueError`) with `name: line N: …`, a bad value a `ValueError`, an I/O
-/// error the `OSError` it came from.
-pub fn to_pyerr(py: Python<'_>, e: Error, name: &str, module: &str, class_name: &str) -> PyErr {
-    match e {
-        Error::Io(e) => io_to_pyerr(e),
-        Error::Value(msg) => PyValueError::new_err(msg),
-        other => {
-            let msg = if name.is_empty() {
-                other.to_string()
-            } else {
-                format!("{name}: {other}")
-            };
-            match py
-                .import(module)
-                .and_then(|m| m.getattr(class_name))
-                .and_then(|c| c.call1((msg.clone(),)))
-            {
-                Ok(exc) => PyErr::from_value(exc),
-                Err(_) => PyValueError::new_err(msg),
-            }
-        }
     }
 }
 

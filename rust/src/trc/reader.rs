@@ -619,3 +619,24 @@ fn parse_record(
     }
     Ok(Record::Frame(f))
 }
+
+impl<R: Read> crate::log::FrameReader for Reader<R> {
+    fn next_event(&mut self) -> crate::Result<Option<crate::log::Event>> {
+        match self.next_frame() {
+            Ok(f) => Ok(f.map(crate::log::Event::Frame)),
+            Err(e) => Err(crate::Error::text(e, crate::log::Format::Trc)),
+        }
+    }
+
+    fn take_warnings(&mut self) -> Vec<String> {
+        Reader::take_warnings(self)
+    }
+
+    fn summary(&self) -> crate::log::ReadSummary {
+        crate::log::ReadSummary {
+            skipped_lines: self.skipped(),
+            first_skipped: self.first_skipped().map(ToString::to_string),
+            truncation: None,
+        }
+    }
+}

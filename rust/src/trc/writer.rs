@@ -300,6 +300,24 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    /// Hands buffered lines to the output (without flushing it).
+    pub fn drain(&mut self) -> Result<()> {
+        self.out.write_all(self.buf.as_slice())?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Bytes formatted but not yet handed to the output.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Forgets the formatted bytes not yet handed to the output (after an error handing
+    /// them over was reported).
+    pub fn clear_buffer(&mut self) {
+        self.buf.clear();
+    }
+
     /// The output.
     pub fn get_mut(&mut self) -> &mut W {
         &mut self.out
@@ -394,3 +412,40 @@ const HEADER_1_1: [&str; 9] = [
     ";   |         |        |        |     |   |",
     ";---+--   ----+----  --+--  ----+---  +  -+ -- -- -- -- -- -- --",
 ];
+
+impl<W: Write> crate::log::FrameWriter for Writer<W> {
+    /// The frame goes on bus `channel + 1`; `Ok(false)` for a CAN FD frame in version 1.1.
+    fn write_frame(&mut self, frame: &CanFrame, _name: Option<&[u8]>) -> crate::Result<bool> {
+        Writer::write_frame(self, frame).map_err(trc_err)
+    }
+
+    fn drain(&mut self) -> crate::Result<()> {
+        Writer::drain(self).map_err(trc_err)
+    }
+
+    fn flush(&mut self) -> crate::Result<()> {
+        Writer::flush(self).map_err(trc_err)
+    }
+
+    /// A file without frames gets its header, the recording starting now.
+    fn finish(&mut self) -> crate::Result<bool> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        Writer::finish(self, now).map_err(trc_err)?;
+        Ok(true)
+    }
+
+    fn buffered(&self) -> usize {
+        Writer::buffered(self)
+    }
+
+    fn clear_buffer(&mut self) {
+        Writer::clear_buffer(self);
+    }
+}
+
+fn trc_err(e: Error) -> crate::Error {
+    crate::Error::text(e, crate::log::Format::Trc)
+}
