@@ -24,7 +24,8 @@ use crate::frame::{
     CAN_ERR_FLAG, CAN_ERR_MASK, CAN_MAX_DLEN, CAN_RTR_FLAG,
 };
 use crate::lines::{
-    find_byte, hex_val, parse_decimal_f64, LineBuf, LineReader, Tokens, HEX_UPPER, LINE_BUF_CAP,
+    find_byte, hex_val, parse_decimal_f64, LineBuf, LineFormat, TextReader, Tokens, HEX_UPPER,
+    LINE_BUF_CAP,
 };
 pub use crate::lines::{Error, Result};
 
@@ -32,12 +33,28 @@ pub use crate::lines::{Error, Result};
 pub const CAN_ERR_BUSERROR: u32 = 0x0000_0080;
 
 /// Reads CAN frames from a candump log.
-pub struct Reader<R> {
-    lines: LineReader<R>,
-    strict: bool,
-    skipped: u64,
-    first_skipped: Option<Error>,
+pub type Reader<R> = TextReader<R, LogLines>;
+
+/// The candump log as a [`LineFormat`]: one frame per line, no header.
+#[derive(Default)]
+pub struct LogLines {
     channel: Interface,
+}
+
+impl LineFormat for LogLines {
+    const FORMAT: crate::log::Format = crate::log::Format::Log;
+
+    fn channel_name(&self) -> Option<&[u8]> {
+        Some(&self.channel.name)
+    }
+
+    #[inline]
+    fn parse_line(&mut self, line: &[u8], line_no: u64) -> Result<Option<CanFrame>> {
+        parse_line(line, &mut self.channel).map_err(|what| Error::Malformed {
+            line: line_no,
+            what,
+        })
+    }
 }
 
 impl<R: Read> Reader<R> {
@@ -47,65 +64,12 @@ impl<R: Read> Reader<R> {
     }
 
     pub fn with_max_line_len(src: R, strict: bool, max_line_len: usize) -> Self {
-        Reader {
-            lines: LineReader::with_max_len(src, max_line_len),
-            strict,
-            skipped: 0,
-            first_skipped: None,
-            channel: Interface::default(),
-        }
-    }
-
-    /// The next frame, `None` at the end of the file. Its interface name is
-    /// [`channel_name`](Self::channel_name).
-    pub fn next_frame(&mut self) -> Result<Option<CanFrame>> {
-        loop {
-            let error = match self.lines.next_line() {
-                Ok(None) => return Ok(None),
-                Ok(Some(line)) => match parse_line(line, &mut self.channel) {
-                    Ok(Some(frame)) => return Ok(Some(frame)),
-                    Ok(None) => continue,
-                    Err(what) => Error::Malformed {
-                        line: self.lines.line_no(),
-                        what,
-                    },
-                },
-                Err(e) if e.is_line_error() => e,
-                Err(e) => return Err(e),
-            };
-            if self.strict {
-                return Err(error);
-            }
-            self.skipped += 1;
-            if self.first_skipped.is_none() {
-                self.first_skipped = Some(error);
-            }
-        }
+        TextReader::with_format(src, LogLines::default(), strict, max_line_len)
     }
 
     /// Interface name of the frame returned last (valid UTF-8).
     pub fn channel_name(&self) -> &[u8] {
-        &self.channel.name
-    }
-
-    /// Number of malformed lines skipped (only when not strict).
-    pub fn skipped(&self) -> u64 {
-        self.skipped
-    }
-
-    /// The first malformed line skipped, if any.
-    pub fn first_skipped(&self) -> Option<&Error> {
-        self.first_skipped.as_ref()
-    }
-
-    /// Number of the line read last.
-    pub fn line_no(&self) -> u64 {
-        self.lines.line_no()
-    }
-
-    /// Bytes of the file consumed so far.
-    pub fn bytes_consumed(&self) -> u64 {
-        self.lines.bytes_consumed()
+        &self.format.channel.name
     }
 }
 
@@ -544,27 +508,6 @@ impl<W: Write> crate::log::FrameWriter for Writer<W> {
 
 fn log_err(e: Error) -> crate::Error {
     crate::Error::text(e, crate::log::Format::Log)
-}
-
-impl<R: Read> crate::log::FrameReader for Reader<R> {
-    fn next_event(&mut self) -> crate::Result<Option<crate::log::Event>> {
-        match self.next_frame() {
-            Ok(f) => Ok(f.map(crate::log::Event::Frame)),
-            Err(e) => Err(crate::Error::text(e, crate::log::Format::Log)),
-        }
-    }
-
-    fn channel_name(&self) -> Option<&[u8]> {
-        Some(Reader::channel_name(self))
-    }
-
-    fn summary(&self) -> crate::log::ReadSummary {
-        crate::log::ReadSummary {
-            skipped_lines: self.skipped(),
-            first_skipped: self.first_skipped().map(ToString::to_string),
-            truncation: None,
-        }
-    }
 }
 
 #[cfg(test)]

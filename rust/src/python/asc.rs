@@ -3,14 +3,12 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyType};
-use pyo3::{PyTraverseError, PyVisit};
 
-use super::message::MessageFactory;
-use super::textlog::{
-    channel_number, frame_fields, message_frame, warn, PyLocalTime, PyReadFile, PyWriteFile,
-};
+use super::reader::{reader_class, MessageChannel, ReaderCore};
+use super::textlog::{channel_number, message_frame, PyLocalTime, PyWriteFile};
 use super::writer::{writer_class, WriteMessage, WriterCore};
-use crate::asc::{Base, Reader, ReaderOptions, Writer};
+use crate::asc::{AscLines, Base, ReaderOptions, Writer};
+use crate::frame::CanFrame;
 use crate::lines::Error;
 use crate::log::Format;
 
@@ -18,57 +16,27 @@ fn asc_err(e: Error) -> crate::Error {
     crate::Error::text(e, Format::Asc)
 }
 
-/// Iterator of the messages of an ASC file.
+/// Iterator of the messages of an ASC file (see [`ReaderCore`]).
 #[pyclass(module = "can._core")]
 pub struct AscReader {
-    inner: Reader<PyReadFile>,
-    factory: MessageFactory,
-    name: String,
-    on_end: Option<Py<PyAny>>,
-    finished: bool,
+    core: ReaderCore<AscLines, AscChannels>,
 }
 
-impl AscReader {
-    fn emit_warnings(&mut self, py: Python<'_>) -> PyResult<()> {
-        for w in self.inner.take_warnings() {
-            let text = if self.name.is_empty() {
-                w
-            } else {
-                format!("{}: {w}", self.name)
-            };
-            warn(py, &text)?;
-        }
-        Ok(())
-    }
+/// File channel `n` is message channel `n - 1` (the core counts from 0 already).
+struct AscChannels;
 
-    fn end(&mut self, py: Python<'_>) -> PyResult<()> {
-        if self.finished {
-            return Ok(());
-        }
-        self.finished = true;
-        if let Some(first) = self.inner.first_skipped() {
-            let where_ = if self.name.is_empty() {
-                String::new()
-            } else {
-                format!("{}: ", self.name)
-            };
-            warn(
-                py,
-                &format!(
-                    "{where_}skipped {} malformed line(s); the first: {first}",
-                    self.inner.skipped()
-                ),
-            )?;
-        }
-        if let Some(cb) = self.on_end.take() {
-            cb.bind(py).call0()?;
-        }
-        Ok(())
+impl MessageChannel<AscLines> for AscChannels {
+    fn channel<'py>(
+        &mut self,
+        py: Python<'py>,
+        _: &AscLines,
+        f: &CanFrame,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Ok(PyInt::new(py, f.channel).into_any())
     }
 }
 
-#[pymethods]
-impl AscReader {
+reader_class!(AscReader, {
     /// Reads `file` (a file object, text or binary); `message_class` is `can.Message` or a
     /// subclass; `name` names the file in error messages; `on_end()` is called once when the
     /// iteration ends.
@@ -96,74 +64,22 @@ impl AscReader {
         let options = ReaderOptions {
             base,
             relative_timestamp,
-            strict,
             ..ReaderOptions::default()
         };
+        let format = AscLines::new(options, Box::new(PyLocalTime));
         Ok(AscReader {
-            inner: Reader::new(PyReadFile::new(file), options, Box::new(PyLocalTime)),
-            factory: MessageFactory::new(message_class)?,
-            name: name.to_owned(),
-            on_end,
-            finished: false,
+            core: ReaderCore::new(
+                format,
+                AscChannels,
+                file,
+                message_class,
+                name,
+                strict,
+                on_end,
+            )?,
         })
     }
-
-    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        if let Some(cb) = &self.on_end {
-            visit.call(cb)?;
-        }
-        Ok(())
-    }
-
-    fn __clear__(&mut self) {
-        self.on_end = None;
-    }
-
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        if self.finished {
-            return Ok(None);
-        }
-        let next = self.inner.next_frame();
-        self.emit_warnings(py)?;
-        match next {
-            Ok(Some(f)) => {
-                let channel = PyInt::new(py, f.channel).into_any();
-                self.factory
-                    .build(py, frame_fields(py, &f, channel))
-                    .map(Some)
-            }
-            Ok(None) => {
-                self.end(py)?;
-                Ok(None)
-            }
-            Err(e) => {
-                // The iteration ends here too: the file is closed before the error is raised.
-                self.finished = true;
-                let err = PyErr::from(asc_err(e).in_file(&self.name));
-                if let Some(cb) = self.on_end.take() {
-                    cb.bind(py).call0()?;
-                }
-                Err(err)
-            }
-        }
-    }
-
-    /// Malformed lines skipped so far (with strict=False).
-    #[getter]
-    fn skipped_lines(&self) -> u64 {
-        self.inner.skipped()
-    }
-
-    /// Number of the line read last.
-    #[getter]
-    fn line_no(&self) -> u64 {
-        self.inner.line_no()
-    }
-}
+});
 
 /// Writer of ASC files; `write_message` takes a `can.Message` (see [`WriterCore`]). Lines
 /// are buffered until 64 KiB are formatted when `lend` is set (a file the Python side opened

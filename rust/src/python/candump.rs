@@ -3,13 +3,14 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyString, PyType};
-use pyo3::{PyTraverseError, PyVisit};
 
-use super::message::MessageFactory;
-use super::textlog::{frame_fields, message_frame, warn, PyReadFile, PyWriteFile};
+use super::reader::{reader_class, MessageChannel, ReaderCore};
+use super::textlog::{message_frame, PyWriteFile};
 use super::writer::{writer_class, WriteMessage, WriterCore};
-use crate::candump::{Reader, Writer};
+use crate::candump::{LogLines, Writer};
+use crate::frame::CanFrame;
 use crate::lines::Error;
+use crate::lines::LineFormat;
 use crate::log::Format;
 
 fn log_err(e: Error) -> crate::Error {
@@ -19,24 +20,27 @@ fn log_err(e: Error) -> crate::Error {
 /// Interface names seen: each becomes one Python object, shared by its messages.
 const MAX_CACHED_CHANNELS: usize = 64;
 
-/// Iterator of the messages of a candump log.
+/// Iterator of the messages of a candump log (see [`ReaderCore`]).
 #[pyclass(module = "can._core")]
 pub struct CanutilsLogReader {
-    inner: Reader<PyReadFile>,
-    factory: MessageFactory,
-    name: String,
-    on_end: Option<Py<PyAny>>,
-    finished: bool,
-    channels: Vec<(Vec<u8>, Py<PyAny>)>,
+    core: ReaderCore<LogLines, LogChannels>,
 }
 
-impl CanutilsLogReader {
-    /// The channel object of an interface name: an int for an all-digit name (as python-can
-    /// does), else the str.
-    fn channel<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let name = self.inner.channel_name();
+/// Interface names seen: each becomes one Python object, shared by its messages (an int
+/// for an all-digit name, as python-can does, else the str).
+#[derive(Default)]
+struct LogChannels(Vec<(Vec<u8>, Py<PyAny>)>);
+
+impl MessageChannel<LogLines> for LogChannels {
+    fn channel<'py>(
+        &mut self,
+        py: Python<'py>,
+        format: &LogLines,
+        _: &CanFrame,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let name = format.channel_name().unwrap_or_default();
         // Logs have a few interfaces: a short list beats hashing every name.
-        if let Some((_, obj)) = self.channels.iter().find(|(n, _)| n.as_slice() == name) {
+        if let Some((_, obj)) = self.0.iter().find(|(n, _)| n.as_slice() == name) {
             return Ok(obj.bind(py).clone());
         }
         let text = String::from_utf8_lossy(name);
@@ -48,41 +52,15 @@ impl CanutilsLogReader {
         } else {
             PyString::new(py, &text).into_any()
         };
-        if self.channels.len() >= MAX_CACHED_CHANNELS {
-            self.channels.clear();
+        if self.0.len() >= MAX_CACHED_CHANNELS {
+            self.0.clear();
         }
-        self.channels.push((name.to_vec(), obj.clone().unbind()));
+        self.0.push((name.to_vec(), obj.clone().unbind()));
         Ok(obj)
-    }
-
-    fn end(&mut self, py: Python<'_>) -> PyResult<()> {
-        if self.finished {
-            return Ok(());
-        }
-        self.finished = true;
-        if let Some(first) = self.inner.first_skipped() {
-            let where_ = if self.name.is_empty() {
-                String::new()
-            } else {
-                format!("{}: ", self.name)
-            };
-            warn(
-                py,
-                &format!(
-                    "{where_}skipped {} malformed line(s); the first: {first}",
-                    self.inner.skipped()
-                ),
-            )?;
-        }
-        if let Some(cb) = self.on_end.take() {
-            cb.bind(py).call0()?;
-        }
-        Ok(())
     }
 }
 
-#[pymethods]
-impl CanutilsLogReader {
+reader_class!(CanutilsLogReader, {
     /// Reads `file` (a file object, text or binary); `message_class` is `can.Message` or a
     /// subclass; `name` names the file in error messages; `on_end()` is called once when the
     /// iteration ends.
@@ -95,70 +73,18 @@ impl CanutilsLogReader {
         strict: bool,
         on_end: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        Ok(CanutilsLogReader {
-            inner: Reader::new(PyReadFile::new(file), strict),
-            factory: MessageFactory::new(message_class)?,
-            name: name.to_owned(),
+        let core = ReaderCore::new(
+            LogLines::default(),
+            LogChannels::default(),
+            file,
+            message_class,
+            name,
+            strict,
             on_end,
-            finished: false,
-            channels: Vec::new(),
-        })
+        )?;
+        Ok(CanutilsLogReader { core })
     }
-
-    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        if let Some(cb) = &self.on_end {
-            visit.call(cb)?;
-        }
-        Ok(())
-    }
-
-    fn __clear__(&mut self) {
-        self.on_end = None;
-    }
-
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        if self.finished {
-            return Ok(None);
-        }
-        match self.inner.next_frame() {
-            Ok(Some(f)) => {
-                let channel = self.channel(py)?;
-                self.factory
-                    .build(py, frame_fields(py, &f, channel))
-                    .map(Some)
-            }
-            Ok(None) => {
-                self.end(py)?;
-                Ok(None)
-            }
-            Err(e) => {
-                // The iteration ends here too: the file is closed before the error is raised.
-                self.finished = true;
-                let err = PyErr::from(log_err(e).in_file(&self.name));
-                if let Some(cb) = self.on_end.take() {
-                    cb.bind(py).call0()?;
-                }
-                Err(err)
-            }
-        }
-    }
-
-    /// Malformed lines skipped so far (with strict=False).
-    #[getter]
-    fn skipped_lines(&self) -> u64 {
-        self.inner.skipped()
-    }
-
-    /// Number of the line read last.
-    #[getter]
-    fn line_no(&self) -> u64 {
-        self.inner.line_no()
-    }
-}
+});
 
 /// Writer of candump logs; `write_message` takes a `can.Message` (see [`WriterCore`]).
 /// Lines are buffered until 64 KiB are formatted when `lend` is set (a file the Python side

@@ -13,6 +13,7 @@ mod cyclic;
 mod error;
 mod filter;
 pub(crate) mod message;
+mod reader;
 mod socketcan;
 mod textlog;
 mod trc;

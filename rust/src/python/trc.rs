@@ -7,16 +7,14 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyType};
-use pyo3::{PyTraverseError, PyVisit};
 
-use super::message::MessageFactory;
-use super::textlog::{
-    channel_number, frame_fields, message_frame_channel, warn, Channel, PyReadFile, PyWriteFile,
-};
+use super::reader::{reader_class, MessageChannel, ReaderCore};
+use super::textlog::{channel_number, message_frame_channel, warn, Channel, PyWriteFile};
 use super::writer::{writer_class, WriteMessage, WriterCore};
+use crate::frame::CanFrame;
 use crate::lines::Error;
 use crate::log::Format;
-use crate::trc::{Reader, Version, Writer};
+use crate::trc::{TrcLines, Version, Writer};
 
 fn trc_err(e: Error) -> crate::Error {
     crate::Error::text(e, Format::Trc)
@@ -25,49 +23,27 @@ fn trc_err(e: Error) -> crate::Error {
 /// Largest bus number a record holds (three digits).
 const MAX_BUS: i64 = 999;
 
-/// Iterator of the messages of a TRC file.
+/// Iterator of the messages of a TRC file (see [`ReaderCore`]).
 #[pyclass(module = "can._core")]
 pub struct TrcReader {
-    inner: Reader<PyReadFile>,
-    factory: MessageFactory,
-    name: String,
-    on_end: Option<Py<PyAny>>,
-    finished: bool,
+    core: ReaderCore<TrcLines, TrcChannels>,
 }
 
-impl TrcReader {
-    fn where_(&self) -> String {
-        if self.name.is_empty() {
-            String::new()
-        } else {
-            format!("{}: ", self.name)
-        }
-    }
+/// A message's channel is the TRC bus number (frame channel + 1).
+struct TrcChannels;
 
-    fn end(&mut self, py: Python<'_>) -> PyResult<()> {
-        if self.finished {
-            return Ok(());
-        }
-        self.finished = true;
-        if let Some(first) = self.inner.first_skipped() {
-            warn(
-                py,
-                &format!(
-                    "{}skipped {} malformed line(s); the first: {first}",
-                    self.where_(),
-                    self.inner.skipped()
-                ),
-            )?;
-        }
-        if let Some(cb) = self.on_end.take() {
-            cb.bind(py).call0()?;
-        }
-        Ok(())
+impl MessageChannel<TrcLines> for TrcChannels {
+    fn channel<'py>(
+        &mut self,
+        py: Python<'py>,
+        _: &TrcLines,
+        f: &CanFrame,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Ok(PyInt::new(py, i64::from(f.channel) + 1).into_any())
     }
 }
 
-#[pymethods]
-impl TrcReader {
+reader_class!(TrcReader, {
     /// Reads `file` (a file object, text or binary) from its header on; `message_class` is
     /// `can.Message` or a subclass; `name` names the file in error messages; `on_end()` is
     /// called once when the iteration ends.
@@ -81,98 +57,44 @@ impl TrcReader {
         strict: bool,
         on_end: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let mut inner = Reader::new(PyReadFile::new(file), strict);
-        inner.read_header().map_err(|e| trc_err(e).in_file(name))?;
-        let mut reader = TrcReader {
-            inner,
-            factory: MessageFactory::new(message_class)?,
-            name: name.to_owned(),
+        let mut core = ReaderCore::new(
+            TrcLines::default(),
+            TrcChannels,
+            file,
+            message_class,
+            name,
+            strict,
             on_end,
-            finished: false,
-        };
-        for w in reader.inner.take_warnings() {
-            warn(py, &format!("{}{w}", reader.where_()))?;
-        }
-        Ok(reader)
-    }
-
-    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        if let Some(cb) = &self.on_end {
-            visit.call(cb)?;
-        }
-        Ok(())
-    }
-
-    fn __clear__(&mut self) {
-        self.on_end = None;
-    }
-
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        if self.finished {
-            return Ok(None);
-        }
-        match self.inner.next_frame() {
-            Ok(Some(f)) => {
-                let channel = PyInt::new(py, i64::from(f.channel) + 1).into_any();
-                self.factory
-                    .build(py, frame_fields(py, &f, channel))
-                    .map(Some)
-            }
-            Ok(None) => {
-                self.end(py)?;
-                Ok(None)
-            }
-            Err(e) => {
-                // The iteration ends here too: the file is closed before the error is raised.
-                self.finished = true;
-                let err = PyErr::from(trc_err(e).in_file(&self.name));
-                if let Some(cb) = self.on_end.take() {
-                    cb.bind(py).call0()?;
-                }
-                Err(err)
-            }
-        }
-    }
-
-    /// Malformed lines skipped so far (with strict=False).
-    #[getter]
-    fn skipped_lines(&self) -> u64 {
-        self.inner.skipped()
+        )?;
+        core.read_header(py)?;
+        Ok(TrcReader { core })
     }
 
     /// Records skipped so far because they are not frames (warnings, status, events).
     #[getter]
     fn skipped_records(&self) -> u64 {
-        self.inner.skipped_records()
-    }
-
-    /// Number of the line read last.
-    #[getter]
-    fn line_no(&self) -> u64 {
-        self.inner.line_no()
+        self.core.inner.format.skipped_records()
     }
 
     /// The file version as python-can's `TRCFileVersion` value (101 for 1.1).
     #[getter]
     fn file_version(&self) -> u32 {
-        self.inner.version().code()
+        self.core.inner.format.version().code()
     }
 
     /// The start of the recording as Unix time, if the file gives it.
     #[getter]
     fn start_time(&self) -> Option<f64> {
-        self.inner.start_time()
+        self.core.inner.format.start_time()
     }
 
     /// The column letters of the records (`"NOTBIdRLD"`).
     #[getter]
     fn columns(&self) -> String {
         use crate::trc::Column::*;
-        self.inner
+        self.core
+            .inner
+            .format
             .columns()
             .iter()
             .map(|c| match c {
@@ -189,7 +111,7 @@ impl TrcReader {
             })
             .collect()
     }
-}
+});
 
 /// Writer of TRC files; `write_message` takes a `can.Message` (see [`WriterCore`]). Lines
 /// are buffered until 64 KiB are formatted when `lend` is set (a file the Python side opened
