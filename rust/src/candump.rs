@@ -24,7 +24,7 @@ use crate::frame::{
     CAN_ERR_FLAG, CAN_ERR_MASK, CAN_MAX_DLEN, CAN_RTR_FLAG,
 };
 use crate::lines::{
-    find_byte, hex_val, parse_decimal_f64, LineBuf, LineFormat, TextReader, Tokens, HEX_UPPER,
+    find_byte, hex_val, parse_decimal_f64, LineFormat, LineSink, TextReader, Tokens, HEX_UPPER,
     LINE_BUF_CAP,
 };
 pub use crate::lines::{Error, Result};
@@ -323,19 +323,14 @@ pub fn parse_frame(text: &[u8]) -> std::result::Result<CanFrame, String> {
 
 /// Writes CAN frames to a candump log.
 pub struct Writer<W: Write> {
-    out: W,
-    /// Formatted lines not yet handed to `out`.
-    buf: LineBuf,
+    sink: LineSink<W>,
     last: Option<f64>,
 }
-
-const FLUSH_AT: usize = 64 << 10;
 
 impl<W: Write> Writer<W> {
     pub fn new(out: W) -> Self {
         Writer {
-            out,
-            buf: LineBuf::with_capacity(FLUSH_AT + 4 * LINE_BUF_CAP),
+            sink: LineSink::new(out),
             last: None,
         }
     }
@@ -373,11 +368,8 @@ impl<W: Write> Writer<W> {
             )));
         }
         let t = self.time_for(timestamp);
-        if self.buf.len() >= FLUSH_AT {
-            self.out.write_all(self.buf.as_slice())?;
-            self.buf.clear();
-        }
-        let l = &mut self.buf;
+        self.sink.make_room()?;
+        let l = &mut self.sink.buf;
         l.byte(b'(');
         l.fixed6(t);
         l.bytes(b") ");
@@ -385,9 +377,9 @@ impl<W: Write> Writer<W> {
             l.bytes(channel);
         } else {
             // A long name goes around the buffer.
-            self.out.write_all(l.as_slice())?;
+            self.sink.out.write_all(l.as_slice())?;
             l.clear();
-            self.out.write_all(channel)?;
+            self.sink.out.write_all(channel)?;
         }
         l.byte(b' ');
         if frame.is_error() {
@@ -442,32 +434,28 @@ impl<W: Write> Writer<W> {
 
     /// Hands buffered lines to the output and flushes it.
     pub fn flush(&mut self) -> Result<()> {
-        self.drain()?;
-        self.out.flush()?;
-        Ok(())
+        Ok(self.sink.flush()?)
     }
 
     /// Hands buffered lines to the output (without flushing it).
     pub fn drain(&mut self) -> Result<()> {
-        self.out.write_all(self.buf.as_slice())?;
-        self.buf.clear();
-        Ok(())
+        Ok(self.sink.drain()?)
     }
 
     /// Bytes formatted but not yet handed to the output.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.sink.buffered()
     }
 
     /// Forgets the formatted bytes not yet handed to the output (after an error handing
     /// them over was reported).
     pub fn clear_buffer(&mut self) {
-        self.buf.clear();
+        self.sink.clear_buffer();
     }
 
     /// The output.
     pub fn get_mut(&mut self) -> &mut W {
-        &mut self.out
+        &mut self.sink.out
     }
 }
 
@@ -630,7 +618,7 @@ mod tests {
             w.write_frame(f, ch.as_bytes()).unwrap();
         }
         w.flush().unwrap();
-        assert_eq!(String::from_utf8(w.out).unwrap(), text);
+        assert_eq!(String::from_utf8(w.sink.out).unwrap(), text);
     }
 
     #[test]
@@ -643,7 +631,7 @@ mod tests {
         w.write_frame_at(&f, Some(0.0), b"can0").unwrap();
         w.write_frame_at(&f, Some(6.5), b"can0").unwrap();
         w.flush().unwrap();
-        let out = String::from_utf8(w.out).unwrap();
+        let out = String::from_utf8(w.sink.out).unwrap();
         let times: Vec<&str> = out.lines().map(|l| &l[..l.find(' ').unwrap()]).collect();
         assert_eq!(
             times,
@@ -668,7 +656,7 @@ mod tests {
             let mut w = Writer::new(Vec::new());
             w.write_frame(&f, b"can0").unwrap();
             w.flush().unwrap();
-            let back = frames_of(&w.out);
+            let back = frames_of(&w.sink.out);
             assert_eq!(back[0].timestamp, t);
         }
     }
@@ -691,6 +679,6 @@ mod tests {
         let mut w = Writer::new(Vec::new());
         w.write_frame(&f, b"can0").unwrap();
         w.flush().unwrap();
-        assert_eq!(w.out, b"(0.000000) can0 20000080#\n");
+        assert_eq!(w.sink.out, b"(0.000000) can0 20000080#\n");
     }
 }

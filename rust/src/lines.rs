@@ -437,6 +437,60 @@ impl<R: Read, F: LineFormat> crate::log::FrameReader for TextReader<R, F> {
     }
 }
 
+/// Formatted bytes a text log writer hands to its output in blocks of [`LineSink::FLUSH_AT`]:
+/// the buffer and the output that the ASC, candump and TRC writers share.
+pub struct LineSink<W> {
+    pub out: W,
+    /// Formatted lines not yet handed to `out`.
+    pub buf: LineBuf,
+}
+
+impl<W: std::io::Write> LineSink<W> {
+    /// Bytes formatted before they are handed to the output.
+    pub const FLUSH_AT: usize = 64 << 10;
+
+    pub fn new(out: W) -> Self {
+        LineSink {
+            out,
+            buf: LineBuf::with_capacity(Self::FLUSH_AT + 4 * LINE_BUF_CAP),
+        }
+    }
+
+    /// Hands the buffer to the output once it holds [`FLUSH_AT`](Self::FLUSH_AT) bytes, so
+    /// that a whole line always fits after it.
+    #[inline]
+    pub fn make_room(&mut self) -> io::Result<()> {
+        if self.buf.len() >= Self::FLUSH_AT {
+            self.drain()?;
+        }
+        Ok(())
+    }
+
+    /// Hands buffered lines to the output (without flushing it).
+    pub fn drain(&mut self) -> io::Result<()> {
+        self.out.write_all(self.buf.as_slice())?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Hands buffered lines to the output and flushes it.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.drain()?;
+        self.out.flush()
+    }
+
+    /// Bytes formatted but not yet handed to the output.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Forgets the formatted bytes not yet handed to the output (after an error handing
+    /// them over was reported).
+    pub fn clear_buffer(&mut self) {
+        self.buf.clear();
+    }
+}
+
 /// Position of the first line terminator byte (`\n` or `\r`) in `hay`.
 ///
 /// The bit trick of [`find_byte`] for both bytes at once: the lowest flagged byte of either
