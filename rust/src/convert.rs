@@ -447,6 +447,27 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_input_gives_a_trc_file_that_starts_now() {
+        // As TRCWriter does for a recording without messages (the FrameWriter's finish); the
+        // converter used to date it 1970-01-01.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        let (out, stats) = run(b"", Format::Log, Format::Trc, &Options::default());
+        assert_eq!(stats.frames_written, 0);
+        let text = String::from_utf8(out).unwrap();
+        let ole: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix(";$STARTTIME="))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let start = crate::trc::ole_to_unix(ole).unwrap();
+        assert!((start - now).abs() < 60.0, "{start} vs {now}");
+    }
+
+    #[test]
     fn trc_converts_to_log_and_back() {
         // PEAK's 2.1 example: 9 frames (data, FD, error, remote) and 4 records that are not.
         let trc = include_bytes!("../../tests/io/data/trc/peak_example_v2_1.trc");
