@@ -4,8 +4,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyType};
 
+use super::file::PyFile;
 use super::reader::{reader_class, MessageChannel, ReaderCore};
-use super::textlog::{channel_number, message_frame, PyLocalTime, PyWriteFile};
+use super::textlog::{channel_number, message_frame, PyLocalTime};
 use super::writer::{writer_class, WriteMessage, WriterCore};
 use crate::asc::{AscLines, Base, ReaderOptions, Writer};
 use crate::frame::CanFrame;
@@ -44,6 +45,7 @@ reader_class!(AscReader, {
     #[pyo3(signature = (file, message_class, name="", base="hex", relative_timestamp=true, strict=true, on_end=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
+        py: Python<'_>,
         file: Py<PyAny>,
         message_class: &Bound<'_, PyType>,
         name: &str,
@@ -69,9 +71,9 @@ reader_class!(AscReader, {
         let format = AscLines::new(options, Box::new(PyLocalTime));
         Ok(AscReader {
             core: ReaderCore::new(
+                PyFile::text_source(py, file),
                 format,
                 AscChannels,
-                file,
                 message_class,
                 name,
                 strict,
@@ -86,7 +88,7 @@ reader_class!(AscReader, {
 /// for it), else handed to the file after every call.
 #[pyclass(module = "can._core", frozen)]
 pub struct AscWriter {
-    core: WriterCore<Writer<PyWriteFile>>,
+    core: WriterCore<Writer<PyFile>>,
     /// File channel (counted from 1) for messages without a channel number.
     default_channel: i64,
 }
@@ -114,7 +116,7 @@ writer_class!(AscWriter, close_hook = |_, _| {}, {
     #[pyo3(signature = (file, text, channel=1, lend=false))]
     fn new(py: Python<'_>, file: Py<PyAny>, text: bool, channel: i64, lend: bool) -> Self {
         let writer = Writer::new(
-            PyWriteFile::new(py, file, text, lend),
+            PyFile::text_sink(py, file, text, lend),
             Box::new(PyLocalTime),
         );
         AscWriter {

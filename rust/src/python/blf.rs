@@ -6,17 +6,18 @@
 //! object's `read`/`write`/`seek` in large blocks (one per container or 256 KiB).
 
 use std::cell::UnsafeCell;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyString, PyType};
+use pyo3::types::{PyByteArray, PyDict, PyFloat, PyInt, PyString, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
-use super::error::{io_error, py_io};
+use super::error::io_error;
+use super::file::PyFile;
 use super::message::{self, MessageFactory, NFIELDS};
-use super::textlog::{flush_file, is_raw, message_frame_channel, written_count, Channel};
+use super::textlog::{message_frame_channel, Channel};
 use super::writer::{writer_class, WriteMessage, WriterCore};
 use crate::blf::reader::Next;
 use crate::blf::{self, Reader, Writer};
@@ -121,173 +122,6 @@ impl<T> Drop for GilRef<'_, T> {
     }
 }
 
-/// `PyBUF_READ` / `PyBUF_WRITE` of CPython's `Include/object.h` (not exported by pyo3-ffi under
-/// the stable ABI): the access of a memoryview made from memory.
-const PY_BUF_READ: std::ffi::c_int = 0x100;
-const PY_BUF_WRITE: std::ffi::c_int = 0x200;
-
-/// `Read`/`Write`/`Seek` over a Python binary file object.
-struct PyFile {
-    file: Py<PyAny>,
-    /// The file is one of the `io` module's own binary files (`FileIO`, `BufferedReader`,
-    /// `BufferedWriter`, `BufferedRandom`, `BytesIO`), which copy what they are given and keep
-    /// no reference to it: our buffers are lent to them as memoryviews instead of copied into
-    /// `bytes` objects first.
-    lend: bool,
-    /// The file is an `io.RawIOBase`, whose `write()` returns None when it takes nothing.
-    raw: bool,
-}
-
-impl PyFile {
-    fn new(py: Python<'_>, file: Py<PyAny>) -> Self {
-        let raw = is_raw(file.bind(py));
-        let lend = py.import("io").is_ok_and(|io| {
-            let t = file.bind(py).get_type();
-            [
-                "FileIO",
-                "BufferedReader",
-                "BufferedWriter",
-                "BufferedRandom",
-                "BytesIO",
-            ]
-            .iter()
-            .any(|name| io.getattr(*name).is_ok_and(|c| c.is(&t)))
-        });
-        PyFile { file, lend, raw }
-    }
-
-    /// A memoryview of `buf` (`flags`: PY_BUF_READ or PY_BUF_WRITE) for `f`, released when
-    /// `f` returns whatever it did with it, so that even a file that kept a reference could
-    /// not reach the memory afterwards.
-    fn with_view<'py, T>(
-        py: Python<'py>,
-        ptr: *mut u8,
-        len: usize,
-        flags: std::ffi::c_int,
-        f: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<T>,
-    ) -> PyResult<T> {
-        let n = pyo3::ffi::Py_ssize_t::try_from(len)?;
-        // SAFETY: `ptr..ptr+len` is a live buffer of the caller's (writable when PY_BUF_WRITE
-        // is asked), borrowed for this call; the view is released below before returning.
-        let view = unsafe {
-            Bound::from_owned_ptr_or_err(
-                py,
-                pyo3::ffi::PyMemoryView_FromMemory(ptr.cast(), n, flags),
-            )
-        }?;
-        let result = f(&view);
-        view.call_method0(pyo3::intern!(py, "release"))?;
-        result
-    }
-}
-
-impl Read for PyFile {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Python::attach(|py| {
-            let f = self.file.bind(py);
-            if self.lend {
-                let n = PyFile::with_view(py, buf.as_mut_ptr(), buf.len(), PY_BUF_WRITE, |v| {
-                    f.call_method1(pyo3::intern!(py, "readinto"), (v,))
-                })
-                .map_err(py_io)?;
-                // None: a non-blocking stream with no data yet, taken as the end.
-                return if n.is_none() {
-                    Ok(0)
-                } else {
-                    Ok(n.extract::<usize>().map_err(py_io)?.min(buf.len()))
-                };
-            }
-            let data = f
-                .call_method1(pyo3::intern!(py, "read"), (buf.len(),))
-                .map_err(py_io)?;
-            if let Ok(b) = data.cast::<PyBytes>() {
-                let b = b.as_bytes();
-                let n = b.len().min(buf.len());
-                buf[..n].copy_from_slice(&b[..n]);
-                Ok(n)
-            } else if let Ok(b) = data.cast::<PyByteArray>() {
-                let v = b.to_vec();
-                let n = v.len().min(buf.len());
-                buf[..n].copy_from_slice(&v[..n]);
-                Ok(n)
-            } else if data.is_none() {
-                // A non-blocking stream with no data yet: treat as the end.
-                Ok(0)
-            } else {
-                Err(py_io(PyTypeError::new_err(format!(
-                    "BLF files must be opened in binary mode: read() returned {}, not bytes",
-                    data.get_type()
-                        .name()
-                        .map(|n| n.to_string())
-                        .unwrap_or_default()
-                ))))
-            }
-        })
-    }
-}
-
-impl Write for PyFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.write_all(buf)?;
-        Ok(buf.len())
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        Python::attach(|py| {
-            let f = self.file.bind(py);
-            let write = pyo3::intern!(py, "write");
-            let mut rest = buf;
-            while !rest.is_empty() {
-                let n = if self.lend {
-                    // The view is read-only: the file cannot write to our buffer.
-                    let ptr = rest.as_ptr().cast_mut();
-                    PyFile::with_view(py, ptr, rest.len(), PY_BUF_READ, |v| {
-                        f.call_method1(write, (v,))
-                    })
-                } else {
-                    f.call_method1(write, (PyBytes::new(py, rest),))
-                }
-                .map_err(py_io)?;
-                // Raw files may write less than asked (or nothing, returning None).
-                let n = written_count(&n, rest.len(), self.raw)?;
-                rest = &rest[n..];
-            }
-            Ok(())
-        })
-    }
-
-    /// Flushes the Python file object.
-    fn flush(&mut self) -> io::Result<()> {
-        Python::attach(|py| flush_file(py, &self.file))
-    }
-}
-
-impl Seek for PyFile {
-    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        Python::attach(|py| {
-            let f = self.file.bind(py);
-            let seekable = match f.call_method0(pyo3::intern!(py, "seekable")) {
-                Ok(s) => s.is_truthy().map_err(py_io)?,
-                Err(_) => false,
-            };
-            if !seekable {
-                return Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    "the file is not seekable",
-                ));
-            }
-            let (off, whence) = match pos {
-                SeekFrom::Start(n) => (n as i64, 0),
-                SeekFrom::Current(n) => (n, 1),
-                SeekFrom::End(n) => (n, 2),
-            };
-            f.call_method1(pyo3::intern!(py, "seek"), (off, whence))
-                .and_then(|r| r.extract::<u64>())
-                .map_err(py_io)
-        })
-    }
-}
-
 fn header_dict<'py>(
     py: Python<'py>,
     h: &blf::FileHeader,
@@ -383,7 +217,7 @@ impl BlfReader {
     ) -> PyResult<Self> {
         let factory = MessageFactory::new(message_class)?;
         let file_ref = file.clone_ref(py);
-        let mut inner = Reader::new(PyFile::new(py, file)).map_err(|e| blf_err(e, name))?;
+        let mut inner = Reader::new(PyFile::binary(py, file)).map_err(|e| blf_err(e, name))?;
         // Containers inflate on a second thread while Python consumes the messages.
         inner.set_threaded(threaded);
         Ok(BlfReader {
@@ -663,7 +497,7 @@ writer_class!(
             threaded: bool,
             owned: bool,
         ) -> PyResult<Self> {
-            let out = PyFile::new(py, file);
+            let out = PyFile::binary(py, file);
             let mut inner = match append_file {
                 None => Writer::new(out, compression_level, max_container_size),
                 Some(file) => {
@@ -676,7 +510,7 @@ writer_class!(
                         .unwrap_or_default();
                     // Re-read the header through the same file object; an empty file is new, as
                     // is one cut inside its header (it holds no object).
-                    let mut src = PyFile::new(py, file);
+                    let mut src = PyFile::binary(py, file);
                     let len = src.seek(SeekFrom::End(0)).map_err(|e| io_error(e, ""))?;
                     src.seek(SeekFrom::Start(0)).map_err(|e| io_error(e, ""))?;
                     let mut head = [0u8; blf::FILE_HEADER_SIZE];

@@ -4,8 +4,9 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyString, PyType};
 
+use super::file::PyFile;
 use super::reader::{reader_class, MessageChannel, ReaderCore};
-use super::textlog::{message_frame, PyWriteFile};
+use super::textlog::message_frame;
 use super::writer::{writer_class, WriteMessage, WriterCore};
 use crate::candump::{LogLines, Writer};
 use crate::frame::CanFrame;
@@ -67,6 +68,7 @@ reader_class!(CanutilsLogReader, {
     #[new]
     #[pyo3(signature = (file, message_class, name="", strict=true, on_end=None))]
     fn new(
+        py: Python<'_>,
         file: Py<PyAny>,
         message_class: &Bound<'_, PyType>,
         name: &str,
@@ -74,9 +76,9 @@ reader_class!(CanutilsLogReader, {
         on_end: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let core = ReaderCore::new(
+            PyFile::text_source(py, file),
             LogLines::default(),
             LogChannels::default(),
-            file,
             message_class,
             name,
             strict,
@@ -91,7 +93,7 @@ reader_class!(CanutilsLogReader, {
 /// opened for it), else handed to the file after every call.
 #[pyclass(module = "can._core", frozen)]
 pub struct CanutilsLogWriter {
-    core: WriterCore<Writer<PyWriteFile>, Names>,
+    core: WriterCore<Writer<PyFile>, Names>,
     default_channel: String,
 }
 
@@ -151,7 +153,7 @@ writer_class!(CanutilsLogWriter, close_hook = |_, _| {}, {
     #[new]
     #[pyo3(signature = (file, text, channel="vcan0", lend=false))]
     fn new(py: Python<'_>, file: Py<PyAny>, text: bool, channel: &str, lend: bool) -> Self {
-        let writer = Writer::new(PyWriteFile::new(py, file, text, lend));
+        let writer = Writer::new(PyFile::text_sink(py, file, text, lend));
         CanutilsLogWriter {
             core: WriterCore::new(py, "CanutilsLogWriter", writer, Vec::new(), !lend),
             default_channel: channel.to_owned(),

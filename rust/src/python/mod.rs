@@ -11,6 +11,7 @@ mod candump;
 mod convert;
 mod cyclic;
 mod error;
+mod file;
 mod filter;
 pub(crate) mod message;
 mod reader;

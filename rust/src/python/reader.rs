@@ -14,8 +14,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 use pyo3::{PyTraverseError, PyVisit};
 
+use super::file::PyFile;
 use super::message::MessageFactory;
-use super::textlog::{frame_fields, warn, PyReadFile};
+use super::textlog::{frame_fields, warn};
 use crate::frame::CanFrame;
 use crate::lines::{LineFormat, TextReader};
 
@@ -30,7 +31,7 @@ pub trait MessageChannel<F>: Send {
 }
 
 pub struct ReaderCore<F, C> {
-    pub inner: TextReader<PyReadFile, F>,
+    pub inner: TextReader<PyFile, F>,
     channels: C,
     factory: MessageFactory,
     /// Names the file in errors and warnings ("" for none).
@@ -40,21 +41,17 @@ pub struct ReaderCore<F, C> {
 }
 
 impl<F: LineFormat, C: MessageChannel<F>> ReaderCore<F, C> {
+    /// A reader of `file` (see [`PyFile::text_source`]).
     pub fn new(
+        file: PyFile,
         format: F,
         channels: C,
-        file: Py<PyAny>,
         message_class: &Bound<'_, PyType>,
         name: &str,
         strict: bool,
         on_end: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let inner = TextReader::with_format(
-            PyReadFile::new(file),
-            format,
-            strict,
-            crate::lines::MAX_LINE_LEN,
-        );
+        let inner = TextReader::with_format(file, format, strict, crate::lines::MAX_LINE_LEN);
         Ok(ReaderCore {
             inner,
             channels,

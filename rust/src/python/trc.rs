@@ -8,8 +8,9 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyType};
 
+use super::file::PyFile;
 use super::reader::{reader_class, MessageChannel, ReaderCore};
-use super::textlog::{channel_number, message_frame_channel, warn, Channel, PyWriteFile};
+use super::textlog::{channel_number, message_frame_channel, warn, Channel};
 use super::writer::{writer_class, WriteMessage, WriterCore};
 use crate::frame::CanFrame;
 use crate::lines::Error;
@@ -58,9 +59,9 @@ reader_class!(TrcReader, {
         on_end: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let mut core = ReaderCore::new(
+            PyFile::text_source(py, file),
             TrcLines::default(),
             TrcChannels,
-            file,
             message_class,
             name,
             strict,
@@ -118,7 +119,7 @@ reader_class!(TrcReader, {
 /// for it), else handed to the file after every call.
 #[pyclass(module = "can._core", frozen)]
 pub struct TrcWriter {
-    core: WriterCore<Writer<PyWriteFile>, TrcState>,
+    core: WriterCore<Writer<PyFile>, TrcState>,
     /// Bus of messages without a channel number.
     default_bus: i64,
 }
@@ -176,7 +177,7 @@ fn version_of(code: u32) -> PyResult<Version> {
 
 writer_class!(
     TrcWriter,
-    close_hook = |w: &Writer<PyWriteFile>, s: &mut TrcState| {
+    close_hook = |w: &Writer<PyFile>, s: &mut TrcState| {
         s.closed = Some((w.version(), w.header_written()));
     },
     {
@@ -194,8 +195,11 @@ writer_class!(
             version: u32,
             lend: bool,
         ) -> PyResult<Self> {
-            let writer = Writer::new(PyWriteFile::new(py, file, text, lend), version_of(version)?)
-                .map_err(trc_err)?;
+            let writer = Writer::new(
+                PyFile::text_sink(py, file, text, lend),
+                version_of(version)?,
+            )
+            .map_err(trc_err)?;
             Ok(TrcWriter {
                 core: WriterCore::new(
                     py,
