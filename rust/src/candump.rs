@@ -24,7 +24,8 @@ use crate::frame::{
     CAN_ERR_FLAG, CAN_ERR_MASK, CAN_MAX_DLEN, CAN_RTR_FLAG,
 };
 use crate::lines::{
-    find_byte, hex_val, parse_decimal_f64, LineBuf, LineReader, Tokens, HEX_UPPER, LINE_BUF_CAP,
+    find_byte, hex_val, parse_decimal_f64, LineFormat, LineSink, TextReader, Tokens, HEX_UPPER,
+    LINE_BUF_CAP,
 };
 pub use crate::lines::{Error, Result};
 
@@ -32,12 +33,28 @@ pub use crate::lines::{Error, Result};
 pub const CAN_ERR_BUSERROR: u32 = 0x0000_0080;
 
 /// Reads CAN frames from a candump log.
-pub struct Reader<R> {
-    lines: LineReader<R>,
-    strict: bool,
-    skipped: u64,
-    first_skipped: Option<Error>,
+pub type Reader<R> = TextReader<R, LogLines>;
+
+/// The candump log as a [`LineFormat`]: one frame per line, no header.
+#[derive(Default)]
+pub struct LogLines {
     channel: Interface,
+}
+
+impl LineFormat for LogLines {
+    const FORMAT: crate::log::Format = crate::log::Format::Log;
+
+    fn channel_name(&self) -> Option<&[u8]> {
+        Some(&self.channel.name)
+    }
+
+    #[inline]
+    fn parse_line(&mut self, line: &[u8], line_no: u64) -> Result<Option<CanFrame>> {
+        parse_line(line, &mut self.channel).map_err(|what| Error::Malformed {
+            line: line_no,
+            what,
+        })
+    }
 }
 
 impl<R: Read> Reader<R> {
@@ -47,65 +64,12 @@ impl<R: Read> Reader<R> {
     }
 
     pub fn with_max_line_len(src: R, strict: bool, max_line_len: usize) -> Self {
-        Reader {
-            lines: LineReader::with_max_len(src, max_line_len),
-            strict,
-            skipped: 0,
-            first_skipped: None,
-            channel: Interface::default(),
-        }
-    }
-
-    /// The next frame, `None` at the end of the file. Its interface name is
-    /// [`channel_name`](Self::channel_name).
-    pub fn next_frame(&mut self) -> Result<Option<CanFrame>> {
-        loop {
-            let error = match self.lines.next_line() {
-                Ok(None) => return Ok(None),
-                Ok(Some(line)) => match parse_line(line, &mut self.channel) {
-                    Ok(Some(frame)) => return Ok(Some(frame)),
-                    Ok(None) => continue,
-                    Err(what) => Error::Malformed {
-                        line: self.lines.line_no(),
-                        what,
-                    },
-                },
-                Err(e) if e.is_line_error() => e,
-                Err(e) => return Err(e),
-            };
-            if self.strict {
-                return Err(error);
-            }
-            self.skipped += 1;
-            if self.first_skipped.is_none() {
-                self.first_skipped = Some(error);
-            }
-        }
+        TextReader::with_format(src, LogLines::default(), strict, max_line_len)
     }
 
     /// Interface name of the frame returned last (valid UTF-8).
     pub fn channel_name(&self) -> &[u8] {
-        &self.channel.name
-    }
-
-    /// Number of malformed lines skipped (only when not strict).
-    pub fn skipped(&self) -> u64 {
-        self.skipped
-    }
-
-    /// The first malformed line skipped, if any.
-    pub fn first_skipped(&self) -> Option<&Error> {
-        self.first_skipped.as_ref()
-    }
-
-    /// Number of the line read last.
-    pub fn line_no(&self) -> u64 {
-        self.lines.line_no()
-    }
-
-    /// Bytes of the file consumed so far.
-    pub fn bytes_consumed(&self) -> u64 {
-        self.lines.bytes_consumed()
+        &self.format.channel.name
     }
 }
 
@@ -359,19 +323,14 @@ pub fn parse_frame(text: &[u8]) -> std::result::Result<CanFrame, String> {
 
 /// Writes CAN frames to a candump log.
 pub struct Writer<W: Write> {
-    out: W,
-    /// Formatted lines not yet handed to `out`.
-    buf: LineBuf,
+    sink: LineSink<W>,
     last: Option<f64>,
 }
-
-const FLUSH_AT: usize = 64 << 10;
 
 impl<W: Write> Writer<W> {
     pub fn new(out: W) -> Self {
         Writer {
-            out,
-            buf: LineBuf::with_capacity(FLUSH_AT + 4 * LINE_BUF_CAP),
+            sink: LineSink::new(out),
             last: None,
         }
     }
@@ -409,11 +368,8 @@ impl<W: Write> Writer<W> {
             )));
         }
         let t = self.time_for(timestamp);
-        if self.buf.len() >= FLUSH_AT {
-            self.out.write_all(self.buf.as_slice())?;
-            self.buf.clear();
-        }
-        let l = &mut self.buf;
+        self.sink.make_room()?;
+        let l = &mut self.sink.buf;
         l.byte(b'(');
         l.fixed6(t);
         l.bytes(b") ");
@@ -421,9 +377,9 @@ impl<W: Write> Writer<W> {
             l.bytes(channel);
         } else {
             // A long name goes around the buffer.
-            self.out.write_all(l.as_slice())?;
+            self.sink.out.write_all(l.as_slice())?;
             l.clear();
-            self.out.write_all(channel)?;
+            self.sink.out.write_all(channel)?;
         }
         l.byte(b' ');
         if frame.is_error() {
@@ -478,33 +434,68 @@ impl<W: Write> Writer<W> {
 
     /// Hands buffered lines to the output and flushes it.
     pub fn flush(&mut self) -> Result<()> {
-        self.drain()?;
-        self.out.flush()?;
-        Ok(())
+        Ok(self.sink.flush()?)
     }
 
     /// Hands buffered lines to the output (without flushing it).
     pub fn drain(&mut self) -> Result<()> {
-        self.out.write_all(self.buf.as_slice())?;
-        self.buf.clear();
-        Ok(())
+        Ok(self.sink.drain()?)
     }
 
     /// Bytes formatted but not yet handed to the output.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.sink.buffered()
     }
 
     /// Forgets the formatted bytes not yet handed to the output (after an error handing
     /// them over was reported).
     pub fn clear_buffer(&mut self) {
-        self.buf.clear();
+        self.sink.clear_buffer();
     }
 
     /// The output.
     pub fn get_mut(&mut self) -> &mut W {
-        &mut self.out
+        &mut self.sink.out
     }
+}
+
+impl<W: Write> crate::log::FrameWriter for Writer<W> {
+    /// The frame goes on interface `name`, else `can<channel>`.
+    fn write_frame(&mut self, frame: &CanFrame, name: Option<&[u8]>) -> crate::Result<bool> {
+        let mut buf = [0u8; 16];
+        let name = match name {
+            Some(n) => n,
+            None => crate::log::interface_name(&mut buf, frame.channel),
+        };
+        Writer::write_frame(self, frame, name).map_err(log_err)?;
+        Ok(true)
+    }
+
+    fn drain(&mut self) -> crate::Result<()> {
+        Writer::drain(self).map_err(log_err)
+    }
+
+    fn flush(&mut self) -> crate::Result<()> {
+        Writer::flush(self).map_err(log_err)
+    }
+
+    /// A candump log has no end: finishing flushes.
+    fn finish(&mut self) -> crate::Result<bool> {
+        Writer::flush(self).map_err(log_err)?;
+        Ok(true)
+    }
+
+    fn buffered(&self) -> usize {
+        Writer::buffered(self)
+    }
+
+    fn clear_buffer(&mut self) {
+        Writer::clear_buffer(self);
+    }
+}
+
+fn log_err(e: Error) -> crate::Error {
+    crate::Error::text(e, crate::log::Format::Log)
 }
 
 #[cfg(test)]
@@ -627,7 +618,7 @@ mod tests {
             w.write_frame(f, ch.as_bytes()).unwrap();
         }
         w.flush().unwrap();
-        assert_eq!(String::from_utf8(w.out).unwrap(), text);
+        assert_eq!(String::from_utf8(w.sink.out).unwrap(), text);
     }
 
     #[test]
@@ -640,7 +631,7 @@ mod tests {
         w.write_frame_at(&f, Some(0.0), b"can0").unwrap();
         w.write_frame_at(&f, Some(6.5), b"can0").unwrap();
         w.flush().unwrap();
-        let out = String::from_utf8(w.out).unwrap();
+        let out = String::from_utf8(w.sink.out).unwrap();
         let times: Vec<&str> = out.lines().map(|l| &l[..l.find(' ').unwrap()]).collect();
         assert_eq!(
             times,
@@ -665,7 +656,7 @@ mod tests {
             let mut w = Writer::new(Vec::new());
             w.write_frame(&f, b"can0").unwrap();
             w.flush().unwrap();
-            let back = frames_of(&w.out);
+            let back = frames_of(&w.sink.out);
             assert_eq!(back[0].timestamp, t);
         }
     }
@@ -688,6 +679,6 @@ mod tests {
         let mut w = Writer::new(Vec::new());
         w.write_frame(&f, b"can0").unwrap();
         w.flush().unwrap();
-        assert_eq!(w.out, b"(0.000000) can0 20000080#\n");
+        assert_eq!(w.sink.out, b"(0.000000) can0 20000080#\n");
     }
 }

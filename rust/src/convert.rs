@@ -23,64 +23,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::asc::{self, LocalTime};
-use crate::blf::{self, Record};
+use crate::blf;
 use crate::candump;
 use crate::filter::FilterSet;
 use crate::frame::CanFrame;
+use crate::log::{Event, FrameReader, FrameWriter, ReadSummary};
 use crate::trc;
 
-/// A log file format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Blf,
-    Asc,
-    Log,
-    Trc,
-}
+pub use crate::log::Format;
 
-impl Format {
-    /// The format of a file name's suffix (`.blf`, `.asc`, `.log`, any case).
-    pub fn from_name(name: &str) -> Option<Format> {
-        let ext = name.rsplit_once('.')?.1;
-        if ext.eq_ignore_ascii_case("blf") {
-            Some(Format::Blf)
-        } else if ext.eq_ignore_ascii_case("asc") {
-            Some(Format::Asc)
-        } else if ext.eq_ignore_ascii_case("log") {
-            Some(Format::Log)
-        } else if ext.eq_ignore_ascii_case("trc") {
-            Some(Format::Trc)
-        } else {
-            None
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Blf => "BLF",
-            Format::Asc => "ASC",
-            Format::Log => "candump log",
-            Format::Trc => "PEAK TRC",
-        }
-    }
-}
-
-/// Why a conversion failed.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Blf(#[from] blf::Error),
-    /// A text input or output failed; `format` says which.
-    #[error("{0}")]
-    Text(crate::lines::Error, Format),
-    /// The progress callback asked to stop.
-    #[error("conversion interrupted")]
-    Interrupted(String),
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
-}
-
-pub type Result<T> = std::result::Result<T, Error>;
+pub use crate::error::{Error, Result};
 
 /// How to convert.
 pub struct Options {
@@ -157,19 +109,13 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-enum Source<R: Read> {
-    Blf(Box<blf::Reader<Counted<R>>>),
-    Asc(Box<asc::Reader<Counted<R>>>),
-    Log(Box<candump::Reader<Counted<R>>>),
-    Trc(Box<trc::Reader<Counted<R>>>),
-}
-
 /// What the reading side hands to the writing side, in order.
 enum Item {
-    /// A frame and the index of its interface name (candump input; 0 otherwise).
+    /// A frame and the index of its interface name (a source that names interfaces;
+    /// `u32::MAX` otherwise).
     Frame(CanFrame, u32),
     Marker(blf::GlobalMarker),
-    /// The next interface name (candump input), announced before its first frame.
+    /// The next interface name, announced before its first frame.
     Name(Vec<u8>),
 }
 
@@ -177,8 +123,8 @@ enum Item {
 const BATCH: usize = 4096;
 
 /// The reading side: a source and the interface names it has announced.
-struct Producer<R: Read> {
-    source: Source<R>,
+struct Producer<'a> {
+    source: Box<dyn FrameReader + Send + 'a>,
     names: Vec<Vec<u8>>,
     last_name: u32,
 }
@@ -186,104 +132,63 @@ struct Producer<R: Read> {
 /// What the reading side knows at the end.
 #[derive(Default)]
 struct SourceEnd {
-    skipped_lines: u64,
-    first_skipped: Option<String>,
-    truncation: Option<String>,
+    summary: ReadSummary,
     warnings: Vec<String>,
 }
 
-impl<R: Read> Producer<R> {
+impl Producer<'_> {
     /// Appends up to [`BATCH`] items; false once the source is exhausted.
     fn fill(&mut self, batch: &mut Vec<Item>) -> Result<bool> {
         while batch.len() < BATCH {
-            match &mut self.source {
-                Source::Blf(r) => match r.next_record()? {
-                    Some(Record::Frame(f)) => batch.push(Item::Frame(f, 0)),
-                    Some(Record::Marker(m)) => batch.push(Item::Marker(m)),
-                    None => return Ok(false),
-                },
-                Source::Asc(r) => match r.next_frame().map_err(|e| Error::Text(e, Format::Asc))? {
-                    Some(f) => batch.push(Item::Frame(f, 0)),
-                    None => return Ok(false),
-                },
-                Source::Trc(r) => match r.next_frame().map_err(|e| Error::Text(e, Format::Trc))? {
-                    Some(f) => batch.push(Item::Frame(f, 0)),
-                    None => return Ok(false),
-                },
-                Source::Log(r) => match r.next_frame().map_err(|e| Error::Text(e, Format::Log))? {
-                    Some(f) => {
-                        let name = r.channel_name();
-                        let last = self.names.get(self.last_name as usize);
-                        if last.is_none_or(|n| n.as_slice() != name) {
-                            self.last_name = match self.names.iter().position(|n| n == name) {
-                                Some(i) => i as u32,
-                                None => {
-                                    self.names.push(name.to_vec());
-                                    batch.push(Item::Name(name.to_vec()));
-                                    (self.names.len() - 1) as u32
-                                }
-                            };
+            match self.source.next_event()? {
+                Some(Event::Frame(f)) => {
+                    let name = match self.source.channel_name() {
+                        Some(name) => {
+                            let last = self.names.get(self.last_name as usize);
+                            if last.is_none_or(|n| n.as_slice() != name) {
+                                self.last_name = match self.names.iter().position(|n| n == name) {
+                                    Some(i) => i as u32,
+                                    None => {
+                                        self.names.push(name.to_vec());
+                                        batch.push(Item::Name(name.to_vec()));
+                                        (self.names.len() - 1) as u32
+                                    }
+                                };
+                            }
+                            self.last_name
                         }
-                        batch.push(Item::Frame(f, self.last_name));
-                    }
-                    None => return Ok(false),
-                },
+                        None => u32::MAX,
+                    };
+                    batch.push(Item::Frame(f, name));
+                }
+                Some(Event::Marker(m)) => batch.push(Item::Marker(m)),
+                None => return Ok(false),
             }
         }
         Ok(true)
     }
 
     fn end(&mut self) -> SourceEnd {
-        match &mut self.source {
-            Source::Blf(r) => SourceEnd {
-                truncation: r.truncation().map(|t| t.to_string()),
-                ..SourceEnd::default()
-            },
-            Source::Asc(r) => SourceEnd {
-                skipped_lines: r.skipped(),
-                first_skipped: r.first_skipped().map(|e| e.to_string()),
-                warnings: r.take_warnings(),
-                ..SourceEnd::default()
-            },
-            Source::Log(r) => SourceEnd {
-                skipped_lines: r.skipped(),
-                first_skipped: r.first_skipped().map(|e| e.to_string()),
-                ..SourceEnd::default()
-            },
-            Source::Trc(r) => SourceEnd {
-                skipped_lines: r.skipped(),
-                first_skipped: r.first_skipped().map(|e| e.to_string()),
-                warnings: r.take_warnings(),
-                ..SourceEnd::default()
-            },
+        SourceEnd {
+            summary: self.source.summary(),
+            warnings: self.source.take_warnings(),
         }
     }
 }
 
-enum Sink<W: Write + Seek> {
-    Blf(Box<blf::Writer<W>>),
-    Asc(Box<asc::Writer<W>>),
-    Log(Box<candump::Writer<W>>),
-    Trc(Box<trc::Writer<W>>),
-}
-
 /// The writing side: a sink, the filters, the interface names and the counts.
-struct Consumer<'a, W: Write + Seek> {
-    sink: Sink<W>,
+struct Consumer<'a> {
+    sink: Box<dyn FrameWriter + 'a>,
     options: &'a Options,
-    /// Interface names announced by a candump source.
+    /// Interface names announced by the source.
     names: Vec<Vec<u8>>,
-    /// `can<n>` for frame channel n, made once per channel.
-    channel_names: Vec<(i32, Vec<u8>)>,
-    log_input: bool,
     stats: Stats,
     bytes: Arc<AtomicU64>,
     progress: &'a mut dyn FnMut(u64, u64) -> std::result::Result<(), String>,
 }
 
-impl<W: Write + Seek> Consumer<'_, W> {
+impl Consumer<'_> {
     fn take(&mut self, batch: &mut Vec<Item>) -> Result<()> {
-        let text_err = |e, f| Error::Text(e, f);
         let every = self.options.progress_every.max(1);
         for item in batch.drain(..) {
             let (frame, name) = match item {
@@ -293,18 +198,7 @@ impl<W: Write + Seek> Consumer<'_, W> {
                 }
                 Item::Marker(m) => {
                     self.stats.markers += 1;
-                    match &mut self.sink {
-                        Sink::Blf(w) => w.write_marker(
-                            m.timestamp,
-                            &m.group_name,
-                            &m.marker_name,
-                            &m.description,
-                        )?,
-                        Sink::Asc(w) => w
-                            .log_event(&m.group_name, Some(m.timestamp))
-                            .map_err(|e| text_err(e, Format::Asc))?,
-                        Sink::Log(_) | Sink::Trc(_) => {}
-                    }
+                    self.sink.write_marker(&m)?;
                     continue;
                 }
                 Item::Frame(f, name) => (f, name),
@@ -321,59 +215,60 @@ impl<W: Write + Seek> Consumer<'_, W> {
             {
                 continue;
             }
-            match &mut self.sink {
-                Sink::Blf(w) => w.write_frame(&frame)?,
-                Sink::Asc(w) => w
-                    .write_frame(&frame)
-                    .map_err(|e| text_err(e, Format::Asc))?,
-                Sink::Trc(w) => {
-                    // False: the version cannot hold the frame (2.1 holds every frame).
-                    if !w
-                        .write_frame(&frame)
-                        .map_err(|e| text_err(e, Format::Trc))?
-                    {
-                        continue;
-                    }
-                }
-                Sink::Log(w) => {
-                    let channel: &[u8] = if self.log_input {
-                        self.names.get(name as usize).map_or(b"can0", |n| n)
-                    } else {
-                        let at = match self
-                            .channel_names
-                            .iter()
-                            .position(|(c, _)| *c == frame.channel)
-                        {
-                            Some(i) => i,
-                            None => {
-                                let text = format!("can{}", frame.channel).into_bytes();
-                                self.channel_names.push((frame.channel, text));
-                                self.channel_names.len() - 1
-                            }
-                        };
-                        &self.channel_names[at].1
-                    };
-                    w.write_frame(&frame, channel)
-                        .map_err(|e| text_err(e, Format::Log))?;
-                }
+            let name = self.names.get(name as usize).map(Vec::as_slice);
+            // False: the output cannot hold the frame.
+            if self.sink.write_frame(&frame, name)? {
+                self.stats.frames_written += 1;
             }
-            self.stats.frames_written += 1;
         }
         Ok(())
     }
+}
 
-    fn finish(&mut self) -> Result<()> {
-        let text_err = |e, f| Error::Text(e, f);
-        match &mut self.sink {
-            Sink::Blf(w) => {
-                w.finish()?;
-            }
-            Sink::Asc(w) => w.finish().map_err(|e| text_err(e, Format::Asc))?,
-            Sink::Log(w) => w.flush().map_err(|e| text_err(e, Format::Log))?,
-            Sink::Trc(w) => w.finish(0.0).map_err(|e| text_err(e, Format::Trc))?,
+/// A reader of `input` in `format` (`strict` false: malformed text lines are skipped and
+/// counted); ASC dates are read as local time through `tz`, so that times are Unix times.
+pub fn reader<'a, R: Read + Send + 'a>(
+    input: R,
+    format: Format,
+    strict: bool,
+    tz: Box<dyn LocalTime>,
+) -> Result<Box<dyn FrameReader + Send + 'a>> {
+    Ok(match format {
+        Format::Blf => Box::new(blf::Reader::new(input)?),
+        Format::Asc => {
+            let opts = asc::ReaderOptions {
+                relative_timestamp: false,
+                strict,
+                ..asc::ReaderOptions::default()
+            };
+            Box::new(asc::Reader::new(input, opts, tz))
         }
-        Ok(())
-    }
+        Format::Log => Box::new(candump::Reader::new(input, strict)),
+        Format::Trc => Box::new(trc::Reader::new(input, strict)),
+    })
+}
+
+/// A writer of `output` in `format`, with the conversion's options (a BLF output's
+/// compression; TRC is written as version 2.1).
+pub fn writer<'a, W: Write + Seek + 'a>(
+    output: W,
+    format: Format,
+    options: &Options,
+    tz: Box<dyn LocalTime>,
+) -> Result<Box<dyn FrameWriter + 'a>> {
+    Ok(match format {
+        Format::Blf => Box::new(blf::Writer::new(
+            output,
+            options.compression_level,
+            options.max_container_size,
+        )?),
+        Format::Asc => Box::new(asc::Writer::new(output, tz)),
+        Format::Log => Box::new(candump::Writer::new(output)),
+        Format::Trc => Box::new(
+            trc::Writer::new(output, trc::Version::V2_1)
+                .map_err(|e| Error::text(e, Format::Trc))?,
+        ),
+    })
 }
 
 /// Converts `input` (in `from` format) to `output` (in `to` format).
@@ -397,32 +292,8 @@ where
     W: Write + Seek,
 {
     let (input, bytes) = Counted::new(input);
-    let source = match from {
-        Format::Blf => Source::Blf(Box::new(blf::Reader::new(input)?)),
-        Format::Asc => {
-            let opts = asc::ReaderOptions {
-                relative_timestamp: false,
-                strict: options.strict,
-                ..asc::ReaderOptions::default()
-            };
-            Source::Asc(Box::new(asc::Reader::new(input, opts, tz())))
-        }
-        Format::Log => Source::Log(Box::new(candump::Reader::new(input, options.strict))),
-        Format::Trc => Source::Trc(Box::new(trc::Reader::new(input, options.strict))),
-    };
-    let sink = match to {
-        Format::Blf => Sink::Blf(Box::new(blf::Writer::new(
-            output,
-            options.compression_level,
-            options.max_container_size,
-        )?)),
-        Format::Asc => Sink::Asc(Box::new(asc::Writer::new(output, tz()))),
-        Format::Log => Sink::Log(Box::new(candump::Writer::new(output))),
-        Format::Trc => Sink::Trc(Box::new(
-            trc::Writer::new(output, trc::Version::V2_1)
-                .map_err(|e| Error::Text(e, Format::Trc))?,
-        )),
-    };
+    let source = reader(input, from, options.strict, tz())?;
+    let sink = writer(output, to, options, tz())?;
     let mut producer = Producer {
         source,
         names: Vec::new(),
@@ -432,8 +303,6 @@ where
         sink,
         options,
         names: Vec::new(),
-        channel_names: Vec::new(),
-        log_input: from == Format::Log,
         stats: Stats::default(),
         bytes: bytes.clone(),
         progress,
@@ -451,11 +320,11 @@ where
         }
         producer.end()
     };
-    consumer.finish()?;
+    consumer.sink.finish()?;
     let mut stats = consumer.stats;
-    stats.skipped_lines = end.skipped_lines;
-    stats.first_skipped = end.first_skipped;
-    stats.truncation = end.truncation;
+    stats.skipped_lines = end.summary.skipped_lines;
+    stats.first_skipped = end.summary.first_skipped;
+    stats.truncation = end.summary.truncation;
     stats.warnings = end.warnings;
     stats.bytes_read = bytes.load(Ordering::Relaxed);
     (consumer.progress)(stats.bytes_read, stats.frames_read).map_err(Error::Interrupted)?;
@@ -464,10 +333,7 @@ where
 
 /// Reads on a scoped thread, writes on this one; batches travel through a bounded channel
 /// and come back empty for reuse.
-fn run_threaded<R: Read + Send, W: Write + Seek>(
-    mut producer: Producer<R>,
-    consumer: &mut Consumer<'_, W>,
-) -> Result<SourceEnd> {
+fn run_threaded(mut producer: Producer<'_>, consumer: &mut Consumer<'_>) -> Result<SourceEnd> {
     use std::sync::mpsc::{channel, sync_channel};
     let (full_tx, full_rx) = sync_channel::<Result<(Vec<Item>, bool)>>(4);
     let (empty_tx, empty_rx) = channel::<Vec<Item>>();
@@ -578,6 +444,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_empty_input_gives_a_trc_file_that_starts_now() {
+        // As TRCWriter does for a recording without messages (the FrameWriter's finish); the
+        // converter used to date it 1970-01-01.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        let (out, stats) = run(b"", Format::Log, Format::Trc, &Options::default());
+        assert_eq!(stats.frames_written, 0);
+        let text = String::from_utf8(out).unwrap();
+        let ole: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix(";$STARTTIME="))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let start = crate::trc::ole_to_unix(ole).unwrap();
+        assert!((start - now).abs() < 60.0, "{start} vs {now}");
     }
 
     #[test]
@@ -706,7 +593,11 @@ mod tests {
         .unwrap_err();
         assert!(matches!(
             err,
-            Error::Text(crate::lines::Error::Malformed { line: 2, .. }, Format::Log)
+            Error::Parse {
+                format: Format::Log,
+                at: crate::error::Position::Line(2),
+                ..
+            }
         ));
         let lenient = Options {
             strict: false,

@@ -10,12 +10,16 @@ pub mod candump;
 pub mod convert;
 pub mod cyclic;
 pub mod dlc;
+pub mod error;
 pub mod filter;
 pub mod fmt;
 pub mod frame;
 pub mod lines;
+pub mod log;
 pub mod socketcan;
 pub mod trc;
+
+pub use error::{Error, Result};
 
 #[cfg(feature = "python")]
 mod python;

@@ -239,6 +239,258 @@ impl<R: Read> LineReader<R> {
     }
 }
 
+/// What a text log format does with the lines [`TextReader`] splits its input into.
+///
+/// The reader owns everything the text formats share (line splitting with `\n`, `\r\n` and
+/// lone `\r`, the line length limit, strict or lenient reading, counting and remembering
+/// skipped lines); the format only parses.
+pub trait LineFormat {
+    /// Which format this is (for its errors).
+    const FORMAT: crate::log::Format;
+
+    /// Things the user should know that are no error (a date that could not be read),
+    /// handed out once.
+    fn take_warnings(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The interface name of the line parsed last, for a format that names interfaces.
+    fn channel_name(&self) -> Option<&[u8]> {
+        None
+    }
+
+    /// A line before the first record: `Ok(true)` if it belongs to the header (and was
+    /// taken in), `Ok(false)` if the header ended before it (it is then parsed as a record).
+    /// Formats without a header keep the default.
+    fn header_line(&mut self, line: &[u8], line_no: u64) -> Result<bool> {
+        let _ = (line, line_no);
+        Ok(false)
+    }
+
+    /// Parses line `line_no`: a frame, `None` for a line that holds none, or an error. A
+    /// line error ([`Error::is_line_error`]) is skipped and counted when reading leniently;
+    /// any other error ends the reading.
+    fn parse_line(&mut self, line: &[u8], line_no: u64) -> Result<Option<crate::frame::CanFrame>>;
+
+    /// A line too long to be read (it never reaches [`parse_line`](Self::parse_line)).
+    fn unreadable_line(&mut self) {}
+
+    /// The end of the input: an error if what was read is not in this format at all.
+    fn at_end(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A streaming reader of a text log: [`LineReader`] lines parsed by a [`LineFormat`].
+pub struct TextReader<R, F> {
+    lines: LineReader<R>,
+    /// The format's state (its header, the interface of the last line, ...).
+    pub format: F,
+    strict: bool,
+    skipped: u64,
+    first_skipped: Option<Error>,
+    header_done: bool,
+    /// The line that ended the header, and its number, parsed next.
+    pending: Option<(Vec<u8>, u64)>,
+}
+
+impl<R: Read, F: LineFormat> TextReader<R, F> {
+    /// A reader of `src` in `format`; with `strict` false, malformed lines are skipped and
+    /// counted; lines may be at most `max_line_len` bytes long.
+    pub fn with_format(src: R, format: F, strict: bool, max_line_len: usize) -> Self {
+        TextReader {
+            lines: LineReader::with_max_len(src, max_line_len),
+            format,
+            strict,
+            skipped: 0,
+            first_skipped: None,
+            header_done: false,
+            pending: None,
+        }
+    }
+
+    /// Reads the header (see [`LineFormat::header_line`]), keeping the line that ended it
+    /// for [`next_frame`](Self::next_frame); called by it if not called before.
+    pub fn read_header(&mut self) -> Result<()> {
+        while !self.header_done {
+            let no = self.lines.line_no() + 1;
+            let error = match self.lines.next_line() {
+                Ok(None) => break,
+                Ok(Some(line)) => match self.format.header_line(line, no) {
+                    Ok(true) => continue,
+                    Ok(false) => {
+                        self.pending = Some((line.to_vec(), no));
+                        break;
+                    }
+                    Err(e) if e.is_line_error() => e,
+                    Err(e) => return Err(e),
+                },
+                Err(e) if e.is_line_error() => {
+                    self.format.unreadable_line();
+                    e
+                }
+                Err(e) => return Err(e),
+            };
+            self.skip_or_fail(error)?;
+        }
+        self.header_done = true;
+        Ok(())
+    }
+
+    /// The next frame, `None` at the end of the input.
+    #[inline]
+    pub fn next_frame(&mut self) -> Result<Option<crate::frame::CanFrame>> {
+        if !self.header_done {
+            self.read_header()?;
+        }
+        if let Some((line, no)) = self.pending.take() {
+            match self.format.parse_line(&line, no) {
+                Ok(Some(f)) => return Ok(Some(f)),
+                Ok(None) => {}
+                Err(e) if e.is_line_error() => self.skip_or_fail(e)?,
+                Err(e) => return Err(e),
+            }
+        }
+        loop {
+            // A line read without error is the next one.
+            let no = self.lines.line_no() + 1;
+            let error = match self.lines.next_line() {
+                Ok(None) => {
+                    self.format.at_end()?;
+                    return Ok(None);
+                }
+                Ok(Some(line)) => match self.format.parse_line(line, no) {
+                    Ok(Some(f)) => return Ok(Some(f)),
+                    Ok(None) => continue,
+                    Err(e) if e.is_line_error() => e,
+                    Err(e) => return Err(e),
+                },
+                Err(e) if e.is_line_error() => {
+                    self.format.unreadable_line();
+                    e
+                }
+                Err(e) => return Err(e),
+            };
+            self.skip_or_fail(error)?;
+        }
+    }
+
+    fn skip_or_fail(&mut self, error: Error) -> Result<()> {
+        if self.strict {
+            return Err(error);
+        }
+        self.skipped += 1;
+        if self.first_skipped.is_none() {
+            self.first_skipped = Some(error);
+        }
+        Ok(())
+    }
+
+    /// Number of malformed lines skipped (only when not strict).
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    /// The first malformed line skipped, if any.
+    pub fn first_skipped(&self) -> Option<&Error> {
+        self.first_skipped.as_ref()
+    }
+
+    /// Number of the line read last.
+    pub fn line_no(&self) -> u64 {
+        self.lines.line_no()
+    }
+
+    /// Bytes of the input consumed so far.
+    pub fn bytes_consumed(&self) -> u64 {
+        self.lines.bytes_consumed()
+    }
+
+    /// Things the user should know that are no error, handed out once.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        self.format.take_warnings()
+    }
+}
+
+impl<R: Read, F: LineFormat> crate::log::FrameReader for TextReader<R, F> {
+    fn next_event(&mut self) -> crate::Result<Option<crate::log::Event>> {
+        match self.next_frame() {
+            Ok(f) => Ok(f.map(crate::log::Event::Frame)),
+            Err(e) => Err(crate::Error::text(e, F::FORMAT)),
+        }
+    }
+
+    fn channel_name(&self) -> Option<&[u8]> {
+        self.format.channel_name()
+    }
+
+    fn take_warnings(&mut self) -> Vec<String> {
+        self.format.take_warnings()
+    }
+
+    fn summary(&self) -> crate::log::ReadSummary {
+        crate::log::ReadSummary {
+            skipped_lines: self.skipped,
+            first_skipped: self.first_skipped.as_ref().map(ToString::to_string),
+            truncation: None,
+        }
+    }
+}
+
+/// Formatted bytes a text log writer hands to its output in blocks of [`LineSink::FLUSH_AT`]:
+/// the buffer and the output that the ASC, candump and TRC writers share.
+pub struct LineSink<W> {
+    pub out: W,
+    /// Formatted lines not yet handed to `out`.
+    pub buf: LineBuf,
+}
+
+impl<W: std::io::Write> LineSink<W> {
+    /// Bytes formatted before they are handed to the output.
+    pub const FLUSH_AT: usize = 64 << 10;
+
+    pub fn new(out: W) -> Self {
+        LineSink {
+            out,
+            buf: LineBuf::with_capacity(Self::FLUSH_AT + 4 * LINE_BUF_CAP),
+        }
+    }
+
+    /// Hands the buffer to the output once it holds [`FLUSH_AT`](Self::FLUSH_AT) bytes, so
+    /// that a whole line always fits after it.
+    #[inline]
+    pub fn make_room(&mut self) -> io::Result<()> {
+        if self.buf.len() >= Self::FLUSH_AT {
+            self.drain()?;
+        }
+        Ok(())
+    }
+
+    /// Hands buffered lines to the output (without flushing it).
+    pub fn drain(&mut self) -> io::Result<()> {
+        self.out.write_all(self.buf.as_slice())?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Hands buffered lines to the output and flushes it.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.drain()?;
+        self.out.flush()
+    }
+
+    /// Bytes formatted but not yet handed to the output.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Forgets the formatted bytes not yet handed to the output (after an error handing
+    /// them over was reported).
+    pub fn clear_buffer(&mut self) {
+        self.buf.clear();
+    }
+}
+
 /// Position of the first line terminator byte (`\n` or `\r`) in `hay`.
 ///
 /// The bit trick of [`find_byte`] for both bytes at once: the lowest flagged byte of either

@@ -10,7 +10,6 @@ without a bus column).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from enum import Enum
@@ -19,7 +18,15 @@ from typing import Any, Optional, Union
 from can import _core
 from can.exceptions import CanError
 from can.io.asc import _file_name, _is_text
-from can.io.generic import FileIOMessageWriter, FileLike, MessageReader, PathLike, _disk_size
+from can.io.generic import (
+    FileIOMessageWriter,
+    FileLike,
+    MessageReader,
+    PathLike,
+    _disk_size,
+    _finalize_writer,
+    _stop_writer,
+)
 from can.message import Message
 
 __all__ = ["TRCFileVersion", "TRCParseError", "TRCReader", "TRCWriter"]
@@ -211,6 +218,7 @@ class TRCWriter(FileIOMessageWriter):
         except BaseException:
             super().stop()
             raise
+        self._finalizer = _finalize_writer(self, self._writer)
         self._stopped = False
         if type(self).on_message_received is TRCWriter.on_message_received:
             # The hot path: each message goes straight to the native writer.
@@ -246,12 +254,12 @@ class TRCWriter(FileIOMessageWriter):
 
     def stop(self) -> None:
         """Flushes and closes the file (a file-like object passed in is flushed and left
-        open); a file without messages gets the header, starting now. Safe to call twice."""
+        open); a file without messages gets the header, starting now. Safe to call twice;
+        writing afterwards raises :class:`ValueError`."""
         if self._stopped:
             return
         self._stopped = True
         try:
-            if self.file is not None and not getattr(self.file, "closed", False):
-                self._writer.finish(time.time())
+            _stop_writer(self.file, self._writer, self._finalizer)
         finally:
             super().stop()

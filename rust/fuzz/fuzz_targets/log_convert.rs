@@ -8,14 +8,14 @@ use _core::asc::{LocalTime, Utc};
 use _core::convert::{convert, Format, Options};
 use libfuzzer_sys::fuzz_target;
 
-const FORMATS: [Format; 3] = [Format::Blf, Format::Asc, Format::Log];
-
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, input)) = data.split_first() else {
         return;
     };
-    let from = FORMATS[usize::from(selector % 3)];
-    let to = FORMATS[usize::from(selector / 3 % 3)];
+    // Every format the converter knows (four: the low four bits pick the pair).
+    let n = Format::ALL.len();
+    let from = Format::ALL[usize::from(selector) % n];
+    let to = Format::ALL[usize::from(selector) / n % n];
     let options = Options {
         strict: selector & 0x10 != 0,
         threads: selector & 0x20 != 0,

@@ -32,7 +32,7 @@ mod tests;
 pub mod writer;
 
 pub use crate::lines::{Error, Result};
-pub use reader::{Base, Reader, ReaderOptions};
+pub use reader::{AscLines, Base, Reader, ReaderOptions};
 pub use writer::Writer;
 
 /// `Flags` field of a `CANFD` line: remote frame (classic CAN in the CANFD format).

@@ -6,7 +6,8 @@ use super::{parse_date, LocalTime, ASC_F_FDF, ASC_F_RTR};
 use crate::frame::CAN_RTR_FLAG;
 use crate::frame::{CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF, CAN_EFF_FLAG, CAN_ERR_FLAG};
 use crate::lines::{
-    hex_val, parse_dec_u32, parse_decimal_f64, parse_hex_u32, Error, LineReader, Result, Tokens,
+    hex_val, parse_dec_u32, parse_decimal_f64, parse_hex_u32, Error, LineFormat, Result,
+    TextReader, Tokens,
 };
 
 /// Number base of identifiers and data bytes (`base hex|dec` header line).
@@ -72,119 +73,84 @@ struct State {
 /// last line is read, in strict and lenient mode alike; so does a file that starts with a
 /// UTF-16 byte order mark, at once. A file without any non-blank line (an empty file) holds
 /// no frames and is no error.
-pub struct Reader<R> {
-    lines: LineReader<R>,
-    state: State,
-    strict: bool,
-    skipped: u64,
-    first_skipped: Option<Error>,
-}
+pub type Reader<R> = TextReader<R, AscLines>;
+
+/// The ASC format as a [`LineFormat`] (its header lines are parsed where they stand, among
+/// the events).
+pub struct AscLines(State);
 
 type LineResult = std::result::Result<Option<CanFrame>, String>;
 
 impl<R: Read> Reader<R> {
     /// A reader of `src`; `tz` turns the file's local dates into Unix time.
     pub fn new(src: R, options: ReaderOptions, tz: Box<dyn LocalTime>) -> Self {
-        Reader {
-            lines: LineReader::with_max_len(src, options.max_line_len),
-            state: State {
-                base: options.base,
-                deltas: false,
-                elapsed: 0.0,
-                relative_timestamp: options.relative_timestamp,
-                start_time: 0.0,
-                tz,
-                warnings: Vec::new(),
-                content_lines: 0,
-                seen_asc: false,
-                flags_conflict: None,
-                flags_conflict_reported: false,
-            },
-            strict: options.strict,
-            skipped: 0,
-            first_skipped: None,
-        }
+        let format = AscLines::new(options, tz);
+        TextReader::with_format(src, format, options.strict, options.max_line_len)
+    }
+}
+
+impl AscLines {
+    /// The format's state before the first line (`options.strict` and `max_line_len` are
+    /// the reader's).
+    pub fn new(options: ReaderOptions, tz: Box<dyn LocalTime>) -> Self {
+        AscLines(State {
+            base: options.base,
+            deltas: false,
+            elapsed: 0.0,
+            relative_timestamp: options.relative_timestamp,
+            start_time: 0.0,
+            tz,
+            warnings: Vec::new(),
+            content_lines: 0,
+            seen_asc: false,
+            flags_conflict: None,
+            flags_conflict_reported: false,
+        })
+    }
+}
+
+impl LineFormat for AscLines {
+    const FORMAT: crate::log::Format = crate::log::Format::Asc;
+
+    /// Warnings collected so far (a date that could not be parsed).
+    fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.0.warnings)
     }
 
-    /// The next CAN frame, `None` at the end of the file.
-    pub fn next_frame(&mut self) -> Result<Option<CanFrame>> {
-        loop {
-            let first_line = self.lines.line_no() == 0;
-            let error = match self.lines.next_line() {
-                Ok(None) => return self.at_end(),
-                Ok(Some(line)) => {
-                    if first_line {
-                        check_not_utf16(line)?;
-                    }
-                    let parsed = self.state.parse(line);
-                    if let Some(what) = self.state.flags_conflict.take() {
-                        self.state.warnings.push(format!(
-                            "line {}: {what}; the explicit fields were used (further such \
-                             lines are not reported)",
-                            self.lines.line_no()
-                        ));
-                    }
-                    match parsed {
-                        Ok(Some(frame)) => return Ok(Some(frame)),
-                        Ok(None) => continue,
-                        Err(what) => Error::Malformed {
-                            line: self.lines.line_no(),
-                            what,
-                        },
-                    }
-                }
-                Err(e) if e.is_line_error() => {
-                    // A line too long to read is content too (it never reaches the parser).
-                    self.state.content_lines += 1;
-                    e
-                }
-                Err(e) => return Err(e),
-            };
-            if self.strict {
-                return Err(error);
-            }
-            self.skipped += 1;
-            if self.first_skipped.is_none() {
-                self.first_skipped = Some(error);
-            }
+    #[inline]
+    fn parse_line(&mut self, line: &[u8], line_no: u64) -> Result<Option<CanFrame>> {
+        let state = &mut self.0;
+        if line_no == 1 {
+            check_not_utf16(line)?;
         }
+        let parsed = state.parse(line);
+        if let Some(what) = state.flags_conflict.take() {
+            state.warnings.push(format!(
+                "line {line_no}: {what}; the explicit fields were used (further such lines \
+                 are not reported)"
+            ));
+        }
+        parsed.map_err(|what| Error::Malformed {
+            line: line_no,
+            what,
+        })
     }
 
-    /// The end of the file: no more frames, or the error of a file that held no ASC line.
-    fn at_end(&self) -> Result<Option<CanFrame>> {
-        let content = self.state.content_lines;
-        if self.state.seen_asc || content == 0 {
-            return Ok(None);
+    /// A line too long to read is content too (it never reaches the parser).
+    fn unreadable_line(&mut self) {
+        self.0.content_lines += 1;
+    }
+
+    /// The error of a file that held no ASC line.
+    fn at_end(&mut self) -> Result<()> {
+        let content = self.0.content_lines;
+        if self.0.seen_asc || content == 0 {
+            return Ok(());
         }
         Err(Error::NotThisFormat(format!(
             "not an ASC file: none of its {content} non-blank line(s) is an ASC header line \
              (date, base, Begin Triggerblock, ...) or an event line starting with a timestamp"
         )))
-    }
-
-    /// Number of malformed lines skipped (only when not strict).
-    pub fn skipped(&self) -> u64 {
-        self.skipped
-    }
-
-    /// The first malformed line skipped, if any.
-    pub fn first_skipped(&self) -> Option<&Error> {
-        self.first_skipped.as_ref()
-    }
-
-    /// Warnings collected so far (a date that could not be parsed), emptied by the call.
-    pub fn take_warnings(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.state.warnings)
-    }
-
-    /// Number of the line read last.
-    pub fn line_no(&self) -> u64 {
-        self.lines.line_no()
-    }
-
-    /// Bytes of the file consumed so far.
-    pub fn bytes_consumed(&self) -> u64 {
-        self.lines.bytes_consumed()
     }
 }
 

@@ -11,22 +11,17 @@ use std::io::Write;
 use super::{format_date, Civil, LocalTime, Utc, ASC_F_BRS, ASC_F_ESI, ASC_F_FDF, ASC_F_RTR};
 use crate::dlc::len_to_dlc;
 use crate::frame::CanFrame;
-use crate::lines::{Error, LineBuf, Result, LINE_BUF_CAP};
+use crate::lines::{Error, LineSink, Result, LINE_BUF_CAP};
 
 /// Lower-case hex digits (DLCs are written in lower case, as Vector tools do).
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
-
-/// Bytes buffered before they are handed to the output.
-const FLUSH_AT: usize = 64 << 10;
 
 /// The largest channel number an ASC file can hold as the reader reads it (nine digits).
 pub const MAX_CHANNEL: i64 = 999_999_999;
 
 /// Writes CAN frames and text events to an ASC file.
 pub struct Writer<W: Write> {
-    out: W,
-    /// Formatted lines not yet handed to `out`.
-    buf: LineBuf,
+    sink: LineSink<W>,
     tz: Box<dyn LocalTime>,
     /// Unix time of the start of the measurement, once the header is written.
     started: Option<f64>,
@@ -38,8 +33,7 @@ impl<W: Write> Writer<W> {
     /// A writer to `out`; `tz` gives the local time for the header's dates.
     pub fn new(out: W, tz: Box<dyn LocalTime>) -> Self {
         Writer {
-            out,
-            buf: LineBuf::with_capacity(FLUSH_AT + 4 * LINE_BUF_CAP),
+            sink: LineSink::new(out),
             tz,
             started: None,
             last: 0.0,
@@ -64,7 +58,7 @@ impl<W: Write> Writer<W> {
 
     fn write_header(&mut self, start: f64) {
         let date = format_date(&self.local(start));
-        let b = &mut self.buf;
+        let b = &mut self.sink.buf;
         b.bytes(b"date ");
         b.bytes(date.as_bytes());
         b.bytes(b"\nbase hex  timestamps absolute\ninternal events logged\n// version 9.0.0\n");
@@ -75,14 +69,9 @@ impl<W: Write> Writer<W> {
         self.last = start;
     }
 
-    /// Hands the buffer to the output when it holds [`FLUSH_AT`] bytes, so that a whole
-    /// line always fits after it.
+    /// See [`LineSink::make_room`].
     fn make_room(&mut self) -> Result<()> {
-        if self.buf.len() >= FLUSH_AT {
-            self.out.write_all(self.buf.as_slice())?;
-            self.buf.clear();
-        }
-        Ok(())
+        Ok(self.sink.make_room()?)
     }
 
     /// Starts an event line: writes the header if needed, then the event's time, relative to
@@ -114,7 +103,7 @@ impl<W: Write> Writer<W> {
             _ => self.last,
         };
         self.last = t;
-        let b = &mut self.buf;
+        let b = &mut self.sink.buf;
         let at = b.len();
         b.fixed6(t - started);
         b.pad_from(at, 11);
@@ -123,7 +112,7 @@ impl<W: Write> Writer<W> {
     }
 
     fn end_line(&mut self) -> Result<()> {
-        self.buf.byte(b'\n');
+        self.sink.buf.byte(b'\n');
         self.make_room()
     }
 
@@ -155,7 +144,7 @@ impl<W: Write> Writer<W> {
             )));
         }
         self.begin_event(timestamp)?;
-        let l = &mut self.buf;
+        let l = &mut self.sink.buf;
         if frame.is_error() {
             l.i64(channel);
             l.bytes(b"  ErrorFrame");
@@ -254,45 +243,40 @@ impl<W: Write> Writer<W> {
         self.begin_event(timestamp)?;
         let clean = |c: u8| if c == b'\n' || c == b'\r' { b' ' } else { c };
         if text.len() <= LINE_BUF_CAP {
-            let at = self.buf.len();
-            self.buf.bytes(text.as_bytes());
-            for c in self.buf.tail_mut(at) {
+            let at = self.sink.buf.len();
+            self.sink.buf.bytes(text.as_bytes());
+            for c in self.sink.buf.tail_mut(at) {
                 *c = clean(*c);
             }
         } else {
             // A long text goes around the buffer.
-            self.out.write_all(self.buf.as_slice())?;
-            self.buf.clear();
+            self.sink.out.write_all(self.sink.buf.as_slice())?;
+            self.sink.buf.clear();
             let text: Vec<u8> = text.bytes().map(clean).collect();
-            self.out.write_all(&text)?;
+            self.sink.out.write_all(&text)?;
         }
         self.end_line()
     }
 
     /// Hands buffered lines to the output (without flushing it).
     pub fn drain(&mut self) -> Result<()> {
-        self.out.write_all(self.buf.as_slice())?;
-        self.buf.clear();
-        Ok(())
+        Ok(self.sink.drain()?)
     }
 
     /// Bytes formatted but not yet handed to the output.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.sink.buffered()
     }
 
     /// Forgets the formatted bytes not yet handed to the output (after an error handing
     /// them over was reported).
     pub fn clear_buffer(&mut self) {
-        self.buf.clear();
+        self.sink.clear_buffer();
     }
 
     /// Hands buffered lines to the output and flushes it.
     pub fn flush(&mut self) -> Result<()> {
-        self.out.write_all(self.buf.as_slice())?;
-        self.buf.clear();
-        self.out.flush()?;
-        Ok(())
+        Ok(self.sink.flush()?)
     }
 
     /// Ends the file (`End TriggerBlock`; a file without events still gets its header, dated
@@ -310,7 +294,7 @@ impl<W: Write> Writer<W> {
             self.write_header(now);
         }
         self.make_room()?;
-        self.buf.bytes(b"End TriggerBlock\n");
+        self.sink.buf.bytes(b"End TriggerBlock\n");
         self.flush()
     }
 
@@ -321,6 +305,45 @@ impl<W: Write> Writer<W> {
 
     /// The output.
     pub fn get_mut(&mut self) -> &mut W {
-        &mut self.out
+        &mut self.sink.out
     }
+}
+
+impl<W: Write> crate::log::FrameWriter for Writer<W> {
+    fn write_frame(&mut self, frame: &CanFrame, _name: Option<&[u8]>) -> crate::Result<bool> {
+        Writer::write_frame(self, frame).map_err(asc_err)?;
+        Ok(true)
+    }
+
+    /// A marker becomes a text event (its group name).
+    fn write_marker(&mut self, m: &crate::blf::GlobalMarker) -> crate::Result<bool> {
+        self.log_event(&m.group_name, Some(m.timestamp))
+            .map_err(asc_err)?;
+        Ok(true)
+    }
+
+    fn drain(&mut self) -> crate::Result<()> {
+        Writer::drain(self).map_err(asc_err)
+    }
+
+    fn flush(&mut self) -> crate::Result<()> {
+        Writer::flush(self).map_err(asc_err)
+    }
+
+    fn finish(&mut self) -> crate::Result<bool> {
+        Writer::finish(self).map_err(asc_err)?;
+        Ok(true)
+    }
+
+    fn buffered(&self) -> usize {
+        Writer::buffered(self)
+    }
+
+    fn clear_buffer(&mut self) {
+        Writer::clear_buffer(self);
+    }
+}
+
+fn asc_err(e: Error) -> crate::Error {
+    crate::Error::text(e, crate::log::Format::Asc)
 }

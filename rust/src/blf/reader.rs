@@ -1101,3 +1101,20 @@ fn fd_bits(edl: bool, brs: bool, esi: bool) -> u8 {
 fn dlc_len(dlc: u8) -> u8 {
     DLC_TO_LEN.get(usize::from(dlc)).copied().unwrap_or(64)
 }
+
+impl<R: Read> crate::log::FrameReader for Reader<R> {
+    fn next_event(&mut self) -> crate::Result<Option<crate::log::Event>> {
+        Ok(match self.next_record()? {
+            Some(Record::Frame(f)) => Some(crate::log::Event::Frame(f)),
+            Some(Record::Marker(m)) => Some(crate::log::Event::Marker(m)),
+            None => None,
+        })
+    }
+
+    fn summary(&self) -> crate::log::ReadSummary {
+        crate::log::ReadSummary {
+            truncation: self.truncation().map(ToString::to_string),
+            ..crate::log::ReadSummary::default()
+        }
+    }
+}

@@ -897,3 +897,41 @@ fn compress(encoder: Option<&mut Encoder>, raw: Vec<u8>) -> Compressed {
         data,
     }
 }
+
+impl<W: Write + Seek> crate::log::FrameWriter for Writer<W> {
+    fn write_frame(&mut self, frame: &CanFrame, _name: Option<&[u8]>) -> crate::Result<bool> {
+        Writer::write_frame(self, frame)?;
+        Ok(true)
+    }
+
+    fn write_marker(&mut self, m: &super::GlobalMarker) -> crate::Result<bool> {
+        Writer::write_marker(
+            self,
+            m.timestamp,
+            &m.group_name,
+            &m.marker_name,
+            &m.description,
+        )?;
+        Ok(true)
+    }
+
+    /// Containers are written as they fill: nothing to hand over before.
+    fn drain(&mut self) -> crate::Result<()> {
+        Ok(())
+    }
+
+    fn flush(&mut self) -> crate::Result<()> {
+        Ok(Writer::flush(self)?)
+    }
+
+    fn finish(&mut self) -> crate::Result<bool> {
+        Ok(Writer::finish(self)?)
+    }
+
+    fn buffered(&self) -> usize {
+        Writer::buffered(self)
+    }
+
+    /// Buffered objects are only dropped with the writer.
+    fn clear_buffer(&mut self) {}
+}

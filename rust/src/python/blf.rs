@@ -6,65 +6,26 @@
 //! object's `read`/`write`/`seek` in large blocks (one per container or 256 KiB).
 
 use std::cell::UnsafeCell;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyString, PyType};
-use pyo3::{Borrowed, PyTraverseError, PyVisit};
+use pyo3::types::{PyByteArray, PyDict, PyFloat, PyInt, PyString, PyType};
+use pyo3::{PyTraverseError, PyVisit};
 
+use super::error::io_error;
+use super::file::PyFile;
 use super::message::{self, MessageFactory, NFIELDS};
-use super::textlog::{
-    bound_c_function, c_call, flush_file, io_to_pyerr, is_raw, message_frame_channel,
-    written_count, Channel, MethodDef,
-};
-use super::writer_cell::{self, close_on_drop, stopped, WriterCell};
+use super::textlog::{message_frame_channel, Channel};
+use super::writer::{writer_class, WriteMessage, WriterCore};
 use crate::blf::reader::Next;
 use crate::blf::{self, Reader, Writer};
 use crate::frame::{CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF};
 
-/// Converts a core error: format errors become `can.io.blf.BLFParseError` (a `CanError` and a
-/// `ValueError`), bad values `ValueError`, I/O errors the `OSError` they came from.
-fn to_pyerr(py: Python<'_>, e: blf::Error) -> PyErr {
-    match e {
-        blf::Error::Io(e) => io_to_pyerr(e),
-        blf::Error::Value(msg) => PyValueError::new_err(msg),
-        other => {
-            let msg = other.to_string();
-            match py
-                .import("can.io.blf")
-                .and_then(|m| m.getattr("BLFParseError"))
-                .and_then(|c| c.call1((msg.clone(),)))
-            {
-                Ok(exc) => PyErr::from_value(exc),
-                Err(_) => PyValueError::new_err(msg),
-            }
-        }
-    }
-}
-
-/// [`to_pyerr`] for a reader: a parse error's message starts with the file's name (when it
-/// has one), before the byte offset the core error names.
-fn reader_err(py: Python<'_>, e: blf::Error, name: &str) -> PyErr {
-    match e {
-        blf::Error::NotBlf(_) | blf::Error::Corrupt { .. } if !name.is_empty() => {
-            let msg = format!("{name}: {e}");
-            match py
-                .import("can.io.blf")
-                .and_then(|m| m.getattr("BLFParseError"))
-                .and_then(|c| c.call1((msg.clone(),)))
-            {
-                Ok(exc) => PyErr::from_value(exc),
-                Err(_) => PyValueError::new_err(msg),
-            }
-        }
-        other => to_pyerr(py, other),
-    }
-}
-
-fn py_io(e: PyErr) -> io::Error {
-    io::Error::other(e)
+/// A reader's error, naming its file.
+fn blf_err(e: blf::Error, name: &str) -> PyErr {
+    crate::Error::from(e).in_file(name).into()
 }
 
 /// Whether the interpreter has a GIL that serialises every call into this module: true
@@ -158,173 +119,6 @@ impl<T> std::ops::DerefMut for GilRef<'_, T> {
 impl<T> Drop for GilRef<'_, T> {
     fn drop(&mut self) {
         self.cell.busy.store(false, Ordering::Release);
-    }
-}
-
-/// `PyBUF_READ` / `PyBUF_WRITE` of CPython's `Include/object.h` (not exported by pyo3-ffi under
-/// the stable ABI): the access of a memoryview made from memory.
-const PY_BUF_READ: std::ffi::c_int = 0x100;
-const PY_BUF_WRITE: std::ffi::c_int = 0x200;
-
-/// `Read`/`Write`/`Seek` over a Python binary file object.
-struct PyFile {
-    file: Py<PyAny>,
-    /// The file is one of the `io` module's own binary files (`FileIO`, `BufferedReader`,
-    /// `BufferedWriter`, `BufferedRandom`, `BytesIO`), which copy what they are given and keep
-    /// no reference to it: our buffers are lent to them as memoryviews instead of copied into
-    /// `bytes` objects first.
-    lend: bool,
-    /// The file is an `io.RawIOBase`, whose `write()` returns None when it takes nothing.
-    raw: bool,
-}
-
-impl PyFile {
-    fn new(py: Python<'_>, file: Py<PyAny>) -> Self {
-        let raw = is_raw(file.bind(py));
-        let lend = py.import("io").is_ok_and(|io| {
-            let t = file.bind(py).get_type();
-            [
-                "FileIO",
-                "BufferedReader",
-                "BufferedWriter",
-                "BufferedRandom",
-                "BytesIO",
-            ]
-            .iter()
-            .any(|name| io.getattr(*name).is_ok_and(|c| c.is(&t)))
-        });
-        PyFile { file, lend, raw }
-    }
-
-    /// A memoryview of `buf` (`flags`: PY_BUF_READ or PY_BUF_WRITE) for `f`, released when
-    /// `f` returns whatever it did with it, so that even a file that kept a reference could
-    /// not reach the memory afterwards.
-    fn with_view<'py, T>(
-        py: Python<'py>,
-        ptr: *mut u8,
-        len: usize,
-        flags: std::ffi::c_int,
-        f: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<T>,
-    ) -> PyResult<T> {
-        let n = pyo3::ffi::Py_ssize_t::try_from(len)?;
-        // SAFETY: `ptr..ptr+len` is a live buffer of the caller's (writable when PY_BUF_WRITE
-        // is asked), borrowed for this call; the view is released below before returning.
-        let view = unsafe {
-            Bound::from_owned_ptr_or_err(
-                py,
-                pyo3::ffi::PyMemoryView_FromMemory(ptr.cast(), n, flags),
-            )
-        }?;
-        let result = f(&view);
-        view.call_method0(pyo3::intern!(py, "release"))?;
-        result
-    }
-}
-
-impl Read for PyFile {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Python::attach(|py| {
-            let f = self.file.bind(py);
-            if self.lend {
-                let n = PyFile::with_view(py, buf.as_mut_ptr(), buf.len(), PY_BUF_WRITE, |v| {
-                    f.call_method1(pyo3::intern!(py, "readinto"), (v,))
-                })
-                .map_err(py_io)?;
-                // None: a non-blocking stream with no data yet, taken as the end.
-                return if n.is_none() {
-                    Ok(0)
-                } else {
-                    Ok(n.extract::<usize>().map_err(py_io)?.min(buf.len()))
-                };
-            }
-            let data = f
-                .call_method1(pyo3::intern!(py, "read"), (buf.len(),))
-                .map_err(py_io)?;
-            if let Ok(b) = data.cast::<PyBytes>() {
-                let b = b.as_bytes();
-                let n = b.len().min(buf.len());
-                buf[..n].copy_from_slice(&b[..n]);
-                Ok(n)
-            } else if let Ok(b) = data.cast::<PyByteArray>() {
-                let v = b.to_vec();
-                let n = v.len().min(buf.len());
-                buf[..n].copy_from_slice(&v[..n]);
-                Ok(n)
-            } else if data.is_none() {
-                // A non-blocking stream with no data yet: treat as the end.
-                Ok(0)
-            } else {
-                Err(py_io(PyTypeError::new_err(format!(
-                    "BLF files must be opened in binary mode: read() returned {}, not bytes",
-                    data.get_type()
-                        .name()
-                        .map(|n| n.to_string())
-                        .unwrap_or_default()
-                ))))
-            }
-        })
-    }
-}
-
-impl Write for PyFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.write_all(buf)?;
-        Ok(buf.len())
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        Python::attach(|py| {
-            let f = self.file.bind(py);
-            let write = pyo3::intern!(py, "write");
-            let mut rest = buf;
-            while !rest.is_empty() {
-                let n = if self.lend {
-                    // The view is read-only: the file cannot write to our buffer.
-                    let ptr = rest.as_ptr().cast_mut();
-                    PyFile::with_view(py, ptr, rest.len(), PY_BUF_READ, |v| {
-                        f.call_method1(write, (v,))
-                    })
-                } else {
-                    f.call_method1(write, (PyBytes::new(py, rest),))
-                }
-                .map_err(py_io)?;
-                // Raw files may write less than asked (or nothing, returning None).
-                let n = written_count(&n, rest.len(), self.raw)?;
-                rest = &rest[n..];
-            }
-            Ok(())
-        })
-    }
-
-    /// Flushes the Python file object.
-    fn flush(&mut self) -> io::Result<()> {
-        Python::attach(|py| flush_file(py, &self.file))
-    }
-}
-
-impl Seek for PyFile {
-    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        Python::attach(|py| {
-            let f = self.file.bind(py);
-            let seekable = match f.call_method0(pyo3::intern!(py, "seekable")) {
-                Ok(s) => s.is_truthy().map_err(py_io)?,
-                Err(_) => false,
-            };
-            if !seekable {
-                return Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    "the file is not seekable",
-                ));
-            }
-            let (off, whence) = match pos {
-                SeekFrom::Start(n) => (n as i64, 0),
-                SeekFrom::Current(n) => (n, 1),
-                SeekFrom::End(n) => (n, 2),
-            };
-            f.call_method1(pyo3::intern!(py, "seek"), (off, whence))
-                .and_then(|r| r.extract::<u64>())
-                .map_err(py_io)
-        })
     }
 }
 
@@ -423,7 +217,7 @@ impl BlfReader {
     ) -> PyResult<Self> {
         let factory = MessageFactory::new(message_class)?;
         let file_ref = file.clone_ref(py);
-        let mut inner = Reader::new(PyFile::new(py, file)).map_err(|e| reader_err(py, e, name))?;
+        let mut inner = Reader::new(PyFile::binary(py, file)).map_err(|e| blf_err(e, name))?;
         // Containers inflate on a second thread while Python consumes the messages.
         inner.set_threaded(threaded);
         Ok(BlfReader {
@@ -489,7 +283,7 @@ impl BlfReader {
                     s.finished = true;
                     let cb = s.on_end.take();
                     drop(s);
-                    let err = reader_err(py, e, &self.name);
+                    let err = blf_err(e, &self.name);
                     if let Some(cb) = cb {
                         cb.bind(py).call1((None::<String>,))?;
                     }
@@ -533,27 +327,16 @@ impl BlfReader {
     }
 }
 
-/// Writer of BLF files; `write_message` takes a `can.Message`.
-///
-/// Threads may share it (their calls take turns, see [`WriterCell`]). `close()` writes what
-/// is buffered and completes the header; a writer dropped without it is closed then, an
-/// error on the way being reported as unraisable.
+/// Writer of BLF files; `write_message` takes a `can.Message` (see [`WriterCore`]).
+/// `close()` writes what is buffered and completes the header.
 #[pyclass(module = "can._core", frozen)]
 pub struct BlfWriter {
-    state: WriterCell<WriterState>,
+    /// The extra state: the statistics at the time the writer closed.
+    core: WriterCore<Writer<PyFile>, Option<Stats>>,
     /// Channel (1-based, as stored) for messages whose channel is None or not a number.
     default_channel: i64,
     /// The file is the caller's, who may close it: every write first checks it is open.
     check_closed: bool,
-}
-
-struct WriterState {
-    /// None once closed.
-    inner: Option<Writer<PyFile>>,
-    /// The frame of the message being written (reused).
-    frame: CanFrame,
-    /// The statistics at the time the writer closed.
-    closed_stats: Option<Stats>,
 }
 
 /// python-can's `channel2int` for a channel that is neither None nor an exact int: an int
@@ -601,79 +384,59 @@ fn out_of_range(ch: &dyn std::fmt::Display) -> PyErr {
 }
 
 impl BlfWriter {
-    fn with(inner: Writer<PyFile>, default_channel: i64, check_closed: bool) -> Self {
-        BlfWriter {
-            state: WriterCell::new(WriterState {
-                inner: Some(inner),
-                frame: CanFrame::default(),
-                closed_stats: None,
-            }),
-            default_channel,
-            check_closed,
-        }
-    }
-
-    /// The open writer, or the error of a write to a stopped one (or to a closed file).
+    /// The error of a write to a file the caller closed.
     #[inline]
-    fn open<'a>(
-        &self,
-        py: Python<'_>,
-        inner: &'a mut Option<Writer<PyFile>>,
-    ) -> PyResult<&'a mut Writer<PyFile>> {
-        let Some(w) = inner.as_mut() else {
-            return Err(stopped("BLFWriter"));
-        };
+    fn check_open(&self, py: Python<'_>, w: &mut Writer<PyFile>) -> PyResult<()> {
         if self.check_closed && file_closed(py, &w.get_mut().file) {
             return Err(PyValueError::new_err(
                 "I/O operation on closed file: the file given to BLFWriter was closed",
             ));
         }
-        Ok(w)
+        Ok(())
     }
 
-    /// Converts and appends one message.
-    #[inline]
-    fn write(&self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
-        let mut s = self.state.get(py)?;
-        let WriterState { inner, frame, .. } = &mut *s;
-        let inner = self.open(py, inner)?;
-        let (timestamp, channel) = message_frame_channel(msg, frame)?;
-        if timestamp.is_none() {
-            return Err(PyValueError::new_err(
-                "cannot write a message whose timestamp is None: not a number",
-            ));
-        }
-        // The shared conversion reads a dlc of None as 0 (as the text logs do); a BLF object
-        // needs a real one, as python-can's writer does.
-        if frame.dlc == 0 && dlc_is_none(msg)? {
-            return Err(PyValueError::new_err(
-                "cannot write a message whose dlc is None: not an int in 0..=255",
-            ));
-        }
-        let number = match &channel {
-            Channel::Int(v) => Some(*v),
-            Channel::None => None,
-            Channel::Object(obj) => channel_number(obj)?,
-        };
-        let number = number.unwrap_or(self.default_channel - 1);
-        frame.channel = i32::try_from(number).map_err(|_| match &channel {
-            Channel::Object(obj) => {
-                out_of_range(&obj.repr().map(|r| r.to_string()).unwrap_or_default())
-            }
-            _ => out_of_range(&number),
-        })?;
-        inner.write_frame(frame).map_err(|e| to_pyerr(py, e))
+    fn stats(&self, py: Python<'_>) -> PyResult<Stats> {
+        let s = self.core.state(py)?;
+        Ok(match &s.writer {
+            Some(w) => Stats::of(w),
+            None => s.extra.unwrap_or_default(),
+        })
     }
 }
 
-impl Drop for BlfWriter {
-    fn drop(&mut self) {
-        let s = self.state.get_mut();
-        if let Some(mut w) = s.inner.take() {
-            close_on_drop("BLFWriter", |py| {
-                w.finish().map(drop).map_err(|e| to_pyerr(py, e))
-            });
-        }
+impl WriteMessage for BlfWriter {
+    /// Converts and appends one message.
+    #[inline]
+    fn write(&self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.core.with(py, |w, frame, _| {
+            self.check_open(py, w)?;
+            let (timestamp, channel) = message_frame_channel(msg, frame)?;
+            if timestamp.is_none() {
+                return Err(PyValueError::new_err(
+                    "cannot write a message whose timestamp is None: not a number",
+                ));
+            }
+            // The shared conversion reads a dlc of None as 0 (as the text logs do); a BLF
+            // object needs a real one, as python-can's writer does.
+            if frame.dlc == 0 && dlc_is_none(msg)? {
+                return Err(PyValueError::new_err(
+                    "cannot write a message whose dlc is None: not an int in 0..=255",
+                ));
+            }
+            let number = match &channel {
+                Channel::Int(v) => Some(*v),
+                Channel::None => None,
+                Channel::Object(obj) => channel_number(obj)?,
+            };
+            let number = number.unwrap_or(self.default_channel - 1);
+            frame.channel = i32::try_from(number).map_err(|_| match &channel {
+                Channel::Object(obj) => {
+                    out_of_range(&obj.repr().map(|r| r.to_string()).unwrap_or_default())
+                }
+                _ => out_of_range(&number),
+            })?;
+            Ok(w.write_frame(frame).map_err(crate::Error::from)?)
+        })
     }
 }
 
@@ -685,7 +448,7 @@ fn prepare_append(
     header_size: u64,
     name: &str,
 ) -> PyResult<blf::writer::AppendPoint> {
-    let point = blf::writer::append_point(src, header_size).map_err(|e| to_pyerr(py, e))?;
+    let point = blf::writer::append_point(src, header_size).map_err(crate::Error::from)?;
     if point.offset < point.file_len {
         let f = src.file.bind(py);
         f.call_method1(pyo3::intern!(py, "truncate"), (point.offset,))?;
@@ -710,161 +473,130 @@ fn prepare_append(
     Ok(point)
 }
 
-#[pymethods]
-impl BlfWriter {
-    /// Starts a BLF file on `file` (a binary file object opened for writing), or continues
-    /// one when `append_file` is given (the same file, opened for reading and writing): after
-    /// its last complete object, the tail of a file cut short being truncated (with a
-    /// warning). `owned`: the file was opened for the writer; otherwise every write first
-    /// checks that the caller has not closed it.
-    #[new]
-    #[pyo3(signature = (file, channel=1, compression_level=-1, max_container_size=131072, append_file=None, threaded=true, owned=false))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        file: Py<PyAny>,
-        channel: i64,
-        compression_level: i32,
-        max_container_size: usize,
-        append_file: Option<Py<PyAny>>,
-        threaded: bool,
-        owned: bool,
-    ) -> PyResult<Self> {
-        writer_cell::init(py);
-        let out = PyFile::new(py, file);
-        let mut inner = match append_file {
-            None => Writer::new(out, compression_level, max_container_size),
-            Some(file) => {
-                let name = file
-                    .bind(py)
-                    .getattr("name")
-                    .ok()
-                    .and_then(|n| n.extract::<String>().ok())
-                    .map(|n| format!("{n}: "))
-                    .unwrap_or_default();
-                // Re-read the header through the same file object; an empty file is new, as
-                // is one cut inside its header (it holds no object).
-                let mut src = PyFile::new(py, file);
-                let len = src.seek(SeekFrom::End(0)).map_err(io_to_pyerr)?;
-                src.seek(SeekFrom::Start(0)).map_err(io_to_pyerr)?;
-                let mut head = [0u8; blf::FILE_HEADER_SIZE];
-                let n = (&mut src)
-                    .take(head.len() as u64)
-                    .read(&mut head)
-                    .map_err(io_to_pyerr)?;
-                let cut_header = len > 0
-                    && len < blf::FILE_HEADER_SIZE as u64
-                    && head[..n.min(4)] == blf::FILE_SIGNATURE[..n.min(4)];
-                if len == 0 || cut_header {
-                    if cut_header {
-                        src.file
-                            .bind(py)
-                            .call_method1(pyo3::intern!(py, "truncate"), (0,))?;
-                        super::textlog::warn(
-                            py,
-                            &format!(
-                                "{name}the BLF file ends inside its header ({len} of {} \
+writer_class!(
+    BlfWriter,
+    close_hook = |w: &Writer<PyFile>, s: &mut Option<Stats>| {
+        *s = Some(Stats::of(w));
+    },
+    {
+        /// Starts a BLF file on `file` (a binary file object opened for writing), or continues
+        /// one when `append_file` is given (the same file, opened for reading and writing): after
+        /// its last complete object, the tail of a file cut short being truncated (with a
+        /// warning). `owned`: the file was opened for the writer; otherwise every write first
+        /// checks that the caller has not closed it.
+        #[new]
+        #[pyo3(signature = (file, channel=1, compression_level=-1, max_container_size=131072, append_file=None, threaded=true, owned=false))]
+        #[allow(clippy::too_many_arguments)]
+        fn new(
+            py: Python<'_>,
+            file: Py<PyAny>,
+            channel: i64,
+            compression_level: i32,
+            max_container_size: usize,
+            append_file: Option<Py<PyAny>>,
+            threaded: bool,
+            owned: bool,
+        ) -> PyResult<Self> {
+            let out = PyFile::binary(py, file);
+            let mut inner = match append_file {
+                None => Writer::new(out, compression_level, max_container_size),
+                Some(file) => {
+                    let name = file
+                        .bind(py)
+                        .getattr("name")
+                        .ok()
+                        .and_then(|n| n.extract::<String>().ok())
+                        .map(|n| format!("{n}: "))
+                        .unwrap_or_default();
+                    // Re-read the header through the same file object; an empty file is new, as
+                    // is one cut inside its header (it holds no object).
+                    let mut src = PyFile::binary(py, file);
+                    let len = src.seek(SeekFrom::End(0)).map_err(|e| io_error(e, ""))?;
+                    src.seek(SeekFrom::Start(0)).map_err(|e| io_error(e, ""))?;
+                    let mut head = [0u8; blf::FILE_HEADER_SIZE];
+                    let n = (&mut src)
+                        .take(head.len() as u64)
+                        .read(&mut head)
+                        .map_err(|e| io_error(e, ""))?;
+                    let cut_header = len > 0
+                        && len < blf::FILE_HEADER_SIZE as u64
+                        && head[..n.min(4)] == blf::FILE_SIGNATURE[..n.min(4)];
+                    if len == 0 || cut_header {
+                        if cut_header {
+                            src.file
+                                .bind(py)
+                                .call_method1(pyo3::intern!(py, "truncate"), (0,))?;
+                            super::textlog::warn(
+                                py,
+                                &format!(
+                                    "{name}the BLF file ends inside its header ({len} of {} \
                                  bytes) and holds no object: it is started again",
-                                blf::FILE_HEADER_SIZE
-                            ),
-                        )?;
+                                    blf::FILE_HEADER_SIZE
+                                ),
+                            )?;
+                        }
+                        src.seek(SeekFrom::Start(0)).map_err(|e| io_error(e, ""))?;
+                        Writer::new(src, compression_level, max_container_size)
+                    } else {
+                        src.seek(SeekFrom::Start(0)).map_err(|e| io_error(e, ""))?;
+                        let header = {
+                            let r = Reader::new(&mut src).map_err(crate::Error::from)?;
+                            *r.header()
+                        };
+                        let point =
+                            prepare_append(py, &mut src, u64::from(header.header_size), &name)?;
+                        Writer::append(src, header, point, compression_level, max_container_size)
                     }
-                    src.seek(SeekFrom::Start(0)).map_err(io_to_pyerr)?;
-                    Writer::new(src, compression_level, max_container_size)
-                } else {
-                    src.seek(SeekFrom::Start(0)).map_err(io_to_pyerr)?;
-                    let header = {
-                        let r = Reader::new(&mut src).map_err(|e| to_pyerr(py, e))?;
-                        *r.header()
-                    };
-                    let point = prepare_append(py, &mut src, u64::from(header.header_size), &name)?;
-                    Writer::append(src, header, point, compression_level, max_container_size)
                 }
             }
+            .map_err(crate::Error::from)?;
+            // Containers compress on a second thread while Python hands over messages.
+            inner.set_threaded(threaded);
+            Ok(BlfWriter {
+                core: WriterCore::new(py, "BLFWriter", inner, None, false),
+                default_channel: channel,
+                check_closed: !owned,
+            })
         }
-        .map_err(|e| to_pyerr(py, e))?;
-        // Containers compress on a second thread while Python hands over messages.
-        inner.set_threaded(threaded);
-        Ok(BlfWriter::with(inner, channel, !owned))
-    }
 
-    /// Appends one message.
-    fn write_message(&self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.write(py, msg)
-    }
+        /// Appends a GLOBAL_MARKER.
+        fn write_marker(
+            &self,
+            py: Python<'_>,
+            timestamp: f64,
+            group: &str,
+            marker: &str,
+            description: &str,
+        ) -> PyResult<()> {
+            self.core.with(py, |w, _, _| {
+                self.check_open(py, w)?;
+                Ok(w.write_marker(timestamp, group, marker, description)
+                    .map_err(crate::Error::from)?)
+            })
+        }
 
-    /// `write_message` as a one-argument C function bound to this writer (the fast path
-    /// for `on_message_received`).
-    fn message_sink<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        bound_c_function(slf.as_any(), &WRITE_DEF)
+        #[getter]
+        fn object_count(&self, py: Python<'_>) -> PyResult<u32> {
+            Ok(self.stats(py)?.object_count)
+        }
+        #[getter]
+        fn start_timestamp(&self, py: Python<'_>) -> PyResult<Option<f64>> {
+            Ok(self.stats(py)?.start_timestamp)
+        }
+        #[getter]
+        fn stop_timestamp(&self, py: Python<'_>) -> PyResult<Option<f64>> {
+            Ok(self.stats(py)?.stop_timestamp)
+        }
+        #[getter]
+        fn uncompressed_size(&self, py: Python<'_>) -> PyResult<u64> {
+            Ok(self.stats(py)?.uncompressed_size)
+        }
+        /// Bytes written so far plus those still buffered.
+        fn size_estimate(&self, py: Python<'_>) -> PyResult<u64> {
+            Ok(self.stats(py)?.size_estimate)
+        }
     }
-
-    /// Appends a GLOBAL_MARKER.
-    fn write_marker(
-        &self,
-        py: Python<'_>,
-        timestamp: f64,
-        group: &str,
-        marker: &str,
-        description: &str,
-    ) -> PyResult<()> {
-        let mut s = self.state.get(py)?;
-        self.open(py, &mut s.inner)?
-            .write_marker(timestamp, group, marker, description)
-            .map_err(|e| to_pyerr(py, e))
-    }
-
-    /// Writes buffered objects as containers, rewrites the header and closes the writer:
-    /// later writes raise `ValueError`. Returns False when the file cannot seek (the header
-    /// then keeps its placeholder values). Later calls do nothing (and return True).
-    fn close(&self, py: Python<'_>) -> PyResult<bool> {
-        let mut s = self.state.get(py)?;
-        let Some(mut w) = s.inner.take() else {
-            return Ok(true);
-        };
-        let done = w.finish().map_err(|e| to_pyerr(py, e));
-        s.closed_stats = Some(Stats::of(&w));
-        done
-    }
-
-    /// Closes the writer without writing anything more (its file was closed); returns how
-    /// many uncompressed bytes of objects that left unwritten.
-    fn discard(&self, py: Python<'_>) -> PyResult<usize> {
-        let mut s = self.state.get(py)?;
-        let Some(w) = s.inner.take() else {
-            return Ok(0);
-        };
-        s.closed_stats = Some(Stats::of(&w));
-        Ok(w.buffered())
-    }
-
-    /// Whether the writer is closed.
-    #[getter]
-    fn closed(&self, py: Python<'_>) -> PyResult<bool> {
-        Ok(self.state.get(py)?.inner.is_none())
-    }
-
-    #[getter]
-    fn object_count(&self, py: Python<'_>) -> PyResult<u32> {
-        Ok(self.state.get(py)?.stats().object_count)
-    }
-    #[getter]
-    fn start_timestamp(&self, py: Python<'_>) -> PyResult<Option<f64>> {
-        Ok(self.state.get(py)?.stats().start_timestamp)
-    }
-    #[getter]
-    fn stop_timestamp(&self, py: Python<'_>) -> PyResult<Option<f64>> {
-        Ok(self.state.get(py)?.stats().stop_timestamp)
-    }
-    #[getter]
-    fn uncompressed_size(&self, py: Python<'_>) -> PyResult<u64> {
-        Ok(self.state.get(py)?.stats().uncompressed_size)
-    }
-    /// Bytes written so far plus those still buffered.
-    fn size_estimate(&self, py: Python<'_>) -> PyResult<u64> {
-        Ok(self.state.get(py)?.stats().size_estimate)
-    }
-}
+);
 
 /// What the statistics getters report (kept when the writer closes).
 #[derive(Clone, Copy, Default)]
@@ -888,15 +620,6 @@ impl Stats {
     }
 }
 
-impl WriterState {
-    fn stats(&self) -> Stats {
-        match &self.inner {
-            Some(w) => Stats::of(w),
-            None => self.closed_stats.unwrap_or_default(),
-        }
-    }
-}
-
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // A free-threaded build says so in its config (PEP 703); anything unknown counts as one.
     let py = m.py();
@@ -908,30 +631,4 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<BlfReader>()?;
     m.add_class::<BlfWriter>()?;
     Ok(())
-}
-
-/// `write_message` as a METH_O C function.
-static WRITE_DEF: MethodDef = MethodDef(pyo3::ffi::PyMethodDef {
-    ml_name: c"write_message".as_ptr(),
-    ml_meth: pyo3::ffi::PyMethodDefPointer {
-        PyCFunction: blf_write_o,
-    },
-    ml_flags: pyo3::ffi::METH_O,
-    ml_doc: c"write_message(msg): appends one message".as_ptr(),
-});
-
-unsafe extern "C" fn blf_write_o(
-    slf: *mut pyo3::ffi::PyObject,
-    msg: *mut pyo3::ffi::PyObject,
-) -> *mut pyo3::ffi::PyObject {
-    // SAFETY: CPython calls this METH_O function with the GIL held, `slf` being the writer
-    // the function was bound to (only `message_sink` binds it, always to a `BlfWriter`, so
-    // the unchecked cast is right) and `msg` the argument, both borrowed for the call.
-    unsafe {
-        c_call(|py| {
-            let writer = Borrowed::from_ptr(py, slf).cast_unchecked::<BlfWriter>();
-            let msg = Borrowed::from_ptr(py, msg);
-            writer.get().write(py, &msg)
-        })
-    }
 }

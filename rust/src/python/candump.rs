@@ -3,43 +3,45 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyString, PyType};
-use pyo3::{Borrowed, PyTraverseError, PyVisit};
 
-use super::message::MessageFactory;
-use super::textlog::{
-    bound_c_function, c_call, frame_fields, message_frame, to_pyerr, warn, MethodDef, PyReadFile,
-    PyWriteFile,
-};
-use super::writer_cell::{self, close_on_drop, stopped, WriterCell};
-use crate::candump::{Reader, Writer};
+use super::file::PyFile;
+use super::reader::{reader_class, MessageChannel, ReaderCore};
+use super::textlog::message_frame;
+use super::writer::{writer_class, WriteMessage, WriterCore};
+use crate::candump::{LogLines, Writer};
 use crate::frame::CanFrame;
 use crate::lines::Error;
+use crate::lines::LineFormat;
+use crate::log::Format;
 
-fn log_err(py: Python<'_>, e: Error, name: &str) -> PyErr {
-    to_pyerr(py, e, name, "can.io.canutils", "CanutilsLogParseError")
+fn log_err(e: Error) -> crate::Error {
+    crate::Error::text(e, Format::Log)
 }
 
 /// Interface names seen: each becomes one Python object, shared by its messages.
 const MAX_CACHED_CHANNELS: usize = 64;
 
-/// Iterator of the messages of a candump log.
+/// Iterator of the messages of a candump log (see [`ReaderCore`]).
 #[pyclass(module = "can._core")]
 pub struct CanutilsLogReader {
-    inner: Reader<PyReadFile>,
-    factory: MessageFactory,
-    name: String,
-    on_end: Option<Py<PyAny>>,
-    finished: bool,
-    channels: Vec<(Vec<u8>, Py<PyAny>)>,
+    core: ReaderCore<LogLines, LogChannels>,
 }
 
-impl CanutilsLogReader {
-    /// The channel object of an interface name: an int for an all-digit name (as python-can
-    /// does), else the str.
-    fn channel<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let name = self.inner.channel_name();
+/// Interface names seen: each becomes one Python object, shared by its messages (an int
+/// for an all-digit name, as python-can does, else the str).
+#[derive(Default)]
+struct LogChannels(Vec<(Vec<u8>, Py<PyAny>)>);
+
+impl MessageChannel<LogLines> for LogChannels {
+    fn channel<'py>(
+        &mut self,
+        py: Python<'py>,
+        format: &LogLines,
+        _: &CanFrame,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let name = format.channel_name().unwrap_or_default();
         // Logs have a few interfaces: a short list beats hashing every name.
-        if let Some((_, obj)) = self.channels.iter().find(|(n, _)| n.as_slice() == name) {
+        if let Some((_, obj)) = self.0.iter().find(|(n, _)| n.as_slice() == name) {
             return Ok(obj.bind(py).clone());
         }
         let text = String::from_utf8_lossy(name);
@@ -51,141 +53,52 @@ impl CanutilsLogReader {
         } else {
             PyString::new(py, &text).into_any()
         };
-        if self.channels.len() >= MAX_CACHED_CHANNELS {
-            self.channels.clear();
+        if self.0.len() >= MAX_CACHED_CHANNELS {
+            self.0.clear();
         }
-        self.channels.push((name.to_vec(), obj.clone().unbind()));
+        self.0.push((name.to_vec(), obj.clone().unbind()));
         Ok(obj)
-    }
-
-    fn end(&mut self, py: Python<'_>) -> PyResult<()> {
-        if self.finished {
-            return Ok(());
-        }
-        self.finished = true;
-        if let Some(first) = self.inner.first_skipped() {
-            let where_ = if self.name.is_empty() {
-                String::new()
-            } else {
-                format!("{}: ", self.name)
-            };
-            warn(
-                py,
-                &format!(
-                    "{where_}skipped {} malformed line(s); the first: {first}",
-                    self.inner.skipped()
-                ),
-            )?;
-        }
-        if let Some(cb) = self.on_end.take() {
-            cb.bind(py).call0()?;
-        }
-        Ok(())
     }
 }
 
-#[pymethods]
-impl CanutilsLogReader {
+reader_class!(CanutilsLogReader, {
     /// Reads `file` (a file object, text or binary); `message_class` is `can.Message` or a
     /// subclass; `name` names the file in error messages; `on_end()` is called once when the
     /// iteration ends.
     #[new]
     #[pyo3(signature = (file, message_class, name="", strict=true, on_end=None))]
     fn new(
+        py: Python<'_>,
         file: Py<PyAny>,
         message_class: &Bound<'_, PyType>,
         name: &str,
         strict: bool,
         on_end: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        Ok(CanutilsLogReader {
-            inner: Reader::new(PyReadFile::new(file), strict),
-            factory: MessageFactory::new(message_class)?,
-            name: name.to_owned(),
+        let core = ReaderCore::new(
+            PyFile::text_source(py, file),
+            LogLines::default(),
+            LogChannels::default(),
+            message_class,
+            name,
+            strict,
             on_end,
-            finished: false,
-            channels: Vec::new(),
-        })
+        )?;
+        Ok(CanutilsLogReader { core })
     }
+});
 
-    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        if let Some(cb) = &self.on_end {
-            visit.call(cb)?;
-        }
-        Ok(())
-    }
-
-    fn __clear__(&mut self) {
-        self.on_end = None;
-    }
-
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        if self.finished {
-            return Ok(None);
-        }
-        match self.inner.next_frame() {
-            Ok(Some(f)) => {
-                let channel = self.channel(py)?;
-                self.factory
-                    .build(py, frame_fields(py, &f, channel))
-                    .map(Some)
-            }
-            Ok(None) => {
-                self.end(py)?;
-                Ok(None)
-            }
-            Err(e) => {
-                // The iteration ends here too: the file is closed before the error is raised.
-                self.finished = true;
-                let err = log_err(py, e, &self.name);
-                if let Some(cb) = self.on_end.take() {
-                    cb.bind(py).call0()?;
-                }
-                Err(err)
-            }
-        }
-    }
-
-    /// Malformed lines skipped so far (with strict=False).
-    #[getter]
-    fn skipped_lines(&self) -> u64 {
-        self.inner.skipped()
-    }
-
-    /// Number of the line read last.
-    #[getter]
-    fn line_no(&self) -> u64 {
-        self.inner.line_no()
-    }
-}
-
-/// Writer of candump logs; `write_message` takes a `can.Message`.
-///
-/// Threads may share it (their calls take turns, see [`WriterCell`]). Lines are buffered
-/// until 64 KiB are formatted when `lend` is set (a file the Python side opened for it),
-/// else handed to the file after every call (a file the caller passed in, which they may
-/// read or close at any time). `close()` flushes and closes the writer; a writer dropped
-/// without it is closed then, an error on the way being reported as unraisable.
+/// Writer of candump logs; `write_message` takes a `can.Message` (see [`WriterCore`]).
+/// Lines are buffered until 64 KiB are formatted when `lend` is set (a file the Python side
+/// opened for it), else handed to the file after every call.
 #[pyclass(module = "can._core", frozen)]
 pub struct CanutilsLogWriter {
-    state: WriterCell<LogState>,
+    core: WriterCore<Writer<PyFile>, Names>,
     default_channel: String,
-    /// Lines go to the file after every call instead of being buffered.
-    through: bool,
 }
 
-struct LogState {
-    /// None once closed.
-    inner: Option<Writer<PyWriteFile>>,
-    /// Channel objects seen (held, so that identity stays meaningful) and their names.
-    names: Vec<(Py<PyAny>, Vec<u8>)>,
-    /// The frame of the message being written (reused).
-    frame: CanFrame,
-}
+/// Channel objects seen (held, so that identity stays meaningful) and their names.
+type Names = Vec<(Py<PyAny>, Vec<u8>)>;
 
 impl CanutilsLogWriter {
     /// The interface name of a message's channel: an int (or a str of digits) n is "can<n>",
@@ -206,148 +119,50 @@ impl CanutilsLogWriter {
             channel.str()?.to_cow()?.into_owned()
         })
     }
+}
 
+impl WriteMessage for CanutilsLogWriter {
     #[inline]
     fn write(&self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
-        let mut s = self.state.get(py)?;
-        let LogState {
-            inner,
-            names,
-            frame,
-        } = &mut *s;
-        let Some(w) = inner.as_mut() else {
-            return Err(stopped("CanutilsLogWriter"));
-        };
-        let (timestamp, channel) = message_frame(msg, frame)?;
-        let at = match names
-            .iter()
-            .position(|(obj, _)| obj.as_ptr() == channel.as_ptr())
-        {
-            Some(i) => i,
-            None => {
-                let name = self.interface_name(&channel)?;
-                if names.len() >= MAX_CACHED_CHANNELS {
-                    names.clear();
+        self.core.with(py, |w, frame, names| {
+            let (timestamp, channel) = message_frame(msg, frame)?;
+            let at = match names
+                .iter()
+                .position(|(obj, _)| obj.as_ptr() == channel.as_ptr())
+            {
+                Some(i) => i,
+                None => {
+                    let name = self.interface_name(&channel)?;
+                    if names.len() >= MAX_CACHED_CHANNELS {
+                        names.clear();
+                    }
+                    names.push((channel.unbind(), name.into_bytes()));
+                    names.len() - 1
                 }
-                names.push((channel.unbind(), name.into_bytes()));
-                names.len() - 1
-            }
-        };
-        w.write_frame_at(frame, timestamp, &names[at].1)
-            .map_err(|e| log_err(py, e, ""))?;
-        if self.through {
-            if let Err(e) = w.drain() {
-                // The caller hears of this message's failure now, not again at stop().
-                w.clear_buffer();
-                return Err(log_err(py, e, ""));
-            }
-        }
-        Ok(())
+            };
+            w.write_frame_at(frame, timestamp, &names[at].1)
+                .map_err(|e| log_err(e).into())
+        })
     }
 }
 
-impl Drop for CanutilsLogWriter {
-    fn drop(&mut self) {
-        if let Some(mut w) = self.state.get_mut().inner.take() {
-            close_on_drop("CanutilsLogWriter", |py| {
-                w.flush().map_err(|e| log_err(py, e, ""))
-            });
-        }
-    }
-}
-
-#[pymethods]
-impl CanutilsLogWriter {
+writer_class!(CanutilsLogWriter, close_hook = |_, _| {}, {
     /// Writes to `file` (a file object; `text` says whether it takes str or bytes; `lend`
     /// that it is a buffered binary file the Python side opened, which may be lent bytes and
     /// to which lines are handed in 64 KiB blocks).
     #[new]
     #[pyo3(signature = (file, text, channel="vcan0", lend=false))]
     fn new(py: Python<'_>, file: Py<PyAny>, text: bool, channel: &str, lend: bool) -> Self {
-        writer_cell::init(py);
+        let writer = Writer::new(PyFile::text_sink(py, file, text, lend));
         CanutilsLogWriter {
-            state: WriterCell::new(LogState {
-                inner: Some(Writer::new(PyWriteFile::new(py, file, text, lend))),
-                names: Vec::new(),
-                frame: CanFrame::default(),
-            }),
+            core: WriterCore::new(py, "CanutilsLogWriter", writer, Vec::new(), !lend),
             default_channel: channel.to_owned(),
-            through: !lend,
         }
     }
-
-    /// Appends one message.
-    fn write_message(&self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.write(py, msg)
-    }
-
-    /// `write_message` as a one-argument C function bound to this writer (the fast path
-    /// for `on_message_received`).
-    fn message_sink<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        bound_c_function(slf.as_any(), &WRITE_DEF)
-    }
-
-    /// Hands buffered lines to the file and flushes it.
-    fn flush(&self, py: Python<'_>) -> PyResult<()> {
-        let mut s = self.state.get(py)?;
-        let Some(w) = s.inner.as_mut() else {
-            return Err(stopped("CanutilsLogWriter"));
-        };
-        w.flush().map_err(|e| log_err(py, e, ""))
-    }
-
-    /// Flushes and closes the writer: later writes raise `ValueError`. Later calls do
-    /// nothing.
-    fn close(&self, py: Python<'_>) -> PyResult<()> {
-        let mut s = self.state.get(py)?;
-        match s.inner.take() {
-            Some(mut w) => w.flush().map_err(|e| log_err(py, e, "")),
-            None => Ok(()),
-        }
-    }
-
-    /// Closes the writer without writing anything more (its file was closed); returns how
-    /// many formatted bytes that left unwritten.
-    fn discard(&self, py: Python<'_>) -> PyResult<usize> {
-        Ok(self.state.get(py)?.inner.take().map_or(0, |w| w.buffered()))
-    }
-
-    /// Whether the writer is closed.
-    #[getter]
-    fn closed(&self, py: Python<'_>) -> PyResult<bool> {
-        Ok(self.state.get(py)?.inner.is_none())
-    }
-}
+});
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CanutilsLogReader>()?;
     m.add_class::<CanutilsLogWriter>()?;
     Ok(())
-}
-
-/// `write_message` as a METH_O C function.
-static WRITE_DEF: MethodDef = MethodDef(pyo3::ffi::PyMethodDef {
-    ml_name: c"write_message".as_ptr(),
-    ml_meth: pyo3::ffi::PyMethodDefPointer {
-        PyCFunction: log_write_o,
-    },
-    ml_flags: pyo3::ffi::METH_O,
-    ml_doc: c"write_message(msg): appends one message".as_ptr(),
-});
-
-unsafe extern "C" fn log_write_o(
-    slf: *mut pyo3::ffi::PyObject,
-    msg: *mut pyo3::ffi::PyObject,
-) -> *mut pyo3::ffi::PyObject {
-    // SAFETY: CPython calls this METH_O function with the GIL held, `slf` being the writer
-    // the function was bound to (only `message_sink` binds it, always to a
-    // `CanutilsLogWriter`, so the unchecked cast is right) and `msg` the argument, both
-    // borrowed for the call.
-    unsafe {
-        c_call(|py| {
-            let writer = Borrowed::from_ptr(py, slf).cast_unchecked::<CanutilsLogWriter>();
-            let msg = Borrowed::from_ptr(py, msg);
-            writer.get().write(py, &msg)
-        })
-    }
 }

@@ -3,14 +3,15 @@
 use std::fs::File;
 use std::path::PathBuf;
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::PyDict;
 
-use super::textlog::{io_to_pyerr, to_pyerr, PyLocalTime};
+use super::error::io_error;
+use super::filter::parse_filters;
+use super::textlog::PyLocalTime;
 use crate::asc::LocalTime;
 use crate::convert::{convert, Error, Format, Options};
-use crate::filter::{Filter, FilterSet};
 
 fn format_of(path: &std::path::Path, given: Option<&str>) -> PyResult<Format> {
     let name = match given {
@@ -30,87 +31,16 @@ fn format_of(path: &std::path::Path, given: Option<&str>) -> PyResult<Format> {
     })
 }
 
-fn parse_filters(filters: Option<&Bound<'_, PyAny>>) -> PyResult<FilterSet> {
-    let mut out = Vec::new();
-    if let Some(filters) = filters {
-        if filters.is_instance_of::<PyDict>() || filters.is_instance_of::<PyString>() {
-            return Err(PyTypeError::new_err(
-                "filters must be an iterable of dicts, not a single dict or string",
-            ));
-        }
-        for (i, item) in filters.try_iter()?.enumerate() {
-            let item = item?;
-            let d = item.cast::<PyDict>().map_err(|_| {
-                PyTypeError::new_err(format!(
-                    "filter #{i} must be a dict with can_id and can_mask"
-                ))
-            })?;
-            let get = |key: &str| -> PyResult<u64> {
-                d.get_item(key)?
-                    .ok_or_else(|| {
-                        PyValueError::new_err(format!("filter #{i} has no {key:?} key"))
-                    })?
-                    .extract::<u64>()
-                    .map_err(|_| {
-                        PyValueError::new_err(format!(
-                            "filter #{i}: {key} must be a non-negative integer"
-                        ))
-                    })
-            };
-            let extended = match d.get_item("extended")? {
-                Some(v) if !v.is_none() => Some(v.is_truthy()?),
-                _ => None,
-            };
-            out.push(Filter::new(get("can_id")?, get("can_mask")?, extended));
-        }
-    }
-    Ok(FilterSet::new(out))
-}
-
-/// `OSError(errno, strerror, filename)`: Python picks the subclass (FileNotFoundError, ...).
-fn os_error(e: std::io::Error, name: &str) -> PyErr {
-    match e.raw_os_error() {
-        Some(code) => {
-            let text = e.to_string();
-            // Rust appends " (os error N)" to the C library's message.
-            let text = text
-                .split(" (os error")
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            pyo3::exceptions::PyOSError::new_err((code, text, name.to_owned()))
-        }
-        None => pyo3::exceptions::PyOSError::new_err(format!("{name}: {e}")),
-    }
-}
-
-fn convert_err(py: Python<'_>, e: Error, input: &str, from: Format, output: &str) -> PyErr {
+/// A conversion's error, naming the file it is about: a parse error the input (or, from
+/// the output's writer, the output), an I/O error opening a file that file.
+fn convert_err(e: Error, input: &str, from: Format, output: &str) -> PyErr {
+    let name = match e.format() {
+        Some(f) if f != from => output,
+        _ => input,
+    };
     match e {
-        Error::Io(e) => io_to_pyerr(e),
-        Error::Interrupted(why) => pyo3::exceptions::PyKeyboardInterrupt::new_err(why),
-        Error::Text(e, fmt) => {
-            // Parse errors are the input's; value errors come from the output's writer.
-            let name = if fmt == from { input } else { output };
-            let (module, class) = match fmt {
-                Format::Asc => ("can.io.asc", "ASCParseError"),
-                Format::Trc => ("can.io.trc", "TRCParseError"),
-                _ => ("can.io.canutils", "CanutilsLogParseError"),
-            };
-            to_pyerr(py, e, name, module, class)
-        }
-        Error::Blf(crate::blf::Error::Io(e)) => io_to_pyerr(e),
-        Error::Blf(crate::blf::Error::Value(msg)) => PyValueError::new_err(msg),
-        Error::Blf(other) => {
-            let msg = format!("{input}: {other}");
-            match py
-                .import("can.io.blf")
-                .and_then(|m| m.getattr("BLFParseError"))
-                .and_then(|c| c.call1((msg.clone(),)))
-            {
-                Ok(exc) => PyErr::from_value(exc),
-                Err(_) => PyValueError::new_err(msg),
-            }
-        }
+        Error::Parse { .. } => e.in_file(name).into(),
+        other => other.into(),
     }
 }
 
@@ -150,7 +80,7 @@ fn convert_log<'py>(
     };
     let in_name = input.display().to_string();
     let out_name = output.display().to_string();
-    let src = File::open(&input).map_err(|e| os_error(e, &in_name))?;
+    let src = File::open(&input).map_err(|e| io_error(e, &in_name))?;
     if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize()) {
         if a == b {
             return Err(PyValueError::new_err(format!(
@@ -158,7 +88,7 @@ fn convert_log<'py>(
             )));
         }
     }
-    let dst = File::create(&output).map_err(|e| os_error(e, &out_name))?;
+    let dst = File::create(&output).map_err(|e| io_error(e, &out_name))?;
     let mut callback_error: Option<PyErr> = None;
     let result = py.detach(|| {
         let tz = || -> Box<dyn LocalTime> { Box::new(PyLocalTime) };
@@ -192,7 +122,7 @@ fn convert_log<'py>(
             return Err(callback_error
                 .unwrap_or_else(|| pyo3::exceptions::PyKeyboardInterrupt::new_err(why)))
         }
-        Err(e) => return Err(convert_err(py, e, &in_name, from, &out_name)),
+        Err(e) => return Err(convert_err(e, &in_name, from, &out_name)),
     };
     let d = PyDict::new(py);
     d.set_item("frames_read", stats.frames_read)?;

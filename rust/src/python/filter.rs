@@ -28,6 +28,40 @@ fn filter_value(f: &Bound<'_, PyDict>, key: &str, index: usize) -> PyResult<u64>
     })
 }
 
+/// Compiles python-can filter dicts (`can_id`, `can_mask`, optional `extended`): the one
+/// parser of filters, for buses and the log converter alike. `None` or an empty iterable
+/// passes every frame.
+pub fn parse_filters(filters: Option<&Bound<'_, PyAny>>) -> PyResult<FilterSet> {
+    let mut compiled = Vec::new();
+    if let Some(filters) = filters {
+        if filters.is_instance_of::<PyDict>() || filters.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err(
+                "filters must be an iterable of dicts, not a single dict or string",
+            ));
+        }
+        for (index, item) in filters.try_iter()?.enumerate() {
+            let item = item?;
+            let f = item.cast::<PyDict>().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "filter #{index} must be a dict with can_id and can_mask, got {}",
+                    item.get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                ))
+            })?;
+            let can_id = filter_value(f, "can_id", index)?;
+            let can_mask = filter_value(f, "can_mask", index)?;
+            let extended = match f.get_item("extended")? {
+                Some(v) if !v.is_none() => Some(v.is_truthy()?),
+                _ => None,
+            };
+            compiled.push(Filter::new(can_id, can_mask, extended));
+        }
+    }
+    Ok(FilterSet::new(compiled))
+}
+
 #[pymethods]
 impl PyFilterSet {
     /// Compiles `filters`, an iterable of dicts with `can_id`, `can_mask` and optional
@@ -35,35 +69,8 @@ impl PyFilterSet {
     #[new]
     #[pyo3(signature = (filters=None))]
     fn new(filters: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let mut compiled = Vec::new();
-        if let Some(filters) = filters {
-            if filters.is_instance_of::<PyDict>() || filters.is_instance_of::<PyString>() {
-                return Err(PyTypeError::new_err(
-                    "filters must be an iterable of dicts, not a single dict or string",
-                ));
-            }
-            for (index, item) in filters.try_iter()?.enumerate() {
-                let item = item?;
-                let f = item.cast::<PyDict>().map_err(|_| {
-                    PyTypeError::new_err(format!(
-                        "filter #{index} must be a dict with can_id and can_mask, got {}",
-                        item.get_type()
-                            .name()
-                            .map(|n| n.to_string())
-                            .unwrap_or_default()
-                    ))
-                })?;
-                let can_id = filter_value(f, "can_id", index)?;
-                let can_mask = filter_value(f, "can_mask", index)?;
-                let extended = match f.get_item("extended")? {
-                    Some(v) if !v.is_none() => Some(v.is_truthy()?),
-                    _ => None,
-                };
-                compiled.push(Filter::new(can_id, can_mask, extended));
-            }
-        }
         Ok(PyFilterSet {
-            inner: FilterSet::new(compiled),
+            inner: parse_filters(filters)?,
         })
     }
 

@@ -10,11 +10,15 @@ mod blf;
 mod candump;
 mod convert;
 mod cyclic;
+mod error;
+mod file;
 mod filter;
 pub(crate) mod message;
+mod reader;
 mod socketcan;
 mod textlog;
 mod trc;
+mod writer;
 mod writer_cell;
 
 /// The native module `can._core`.

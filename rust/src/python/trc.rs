@@ -7,67 +7,44 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyType};
-use pyo3::{PyTraverseError, PyVisit};
 
-use super::message::MessageFactory;
-use super::textlog::{
-    bound_c_function, c_call, channel_number, frame_fields, message_frame_channel, to_pyerr, warn,
-    Channel, MethodDef, PyReadFile, PyWriteFile,
-};
+use super::file::PyFile;
+use super::reader::{reader_class, MessageChannel, ReaderCore};
+use super::textlog::{channel_number, message_frame_channel, warn, Channel};
+use super::writer::{writer_class, WriteMessage, WriterCore};
 use crate::frame::CanFrame;
 use crate::lines::Error;
-use crate::trc::{Reader, Version, Writer};
+use crate::log::Format;
+use crate::trc::{TrcLines, Version, Writer};
 
-fn trc_err(py: Python<'_>, e: Error, name: &str) -> PyErr {
-    to_pyerr(py, e, name, "can.io.trc", "TRCParseError")
+fn trc_err(e: Error) -> crate::Error {
+    crate::Error::text(e, Format::Trc)
 }
 
 /// Largest bus number a record holds (three digits).
 const MAX_BUS: i64 = 999;
 
-/// Iterator of the messages of a TRC file.
+/// Iterator of the messages of a TRC file (see [`ReaderCore`]).
 #[pyclass(module = "can._core")]
 pub struct TrcReader {
-    inner: Reader<PyReadFile>,
-    factory: MessageFactory,
-    name: String,
-    on_end: Option<Py<PyAny>>,
-    finished: bool,
+    core: ReaderCore<TrcLines, TrcChannels>,
 }
 
-impl TrcReader {
-    fn where_(&self) -> String {
-        if self.name.is_empty() {
-            String::new()
-        } else {
-            format!("{}: ", self.name)
-        }
-    }
+/// A message's channel is the TRC bus number (frame channel + 1).
+struct TrcChannels;
 
-    fn end(&mut self, py: Python<'_>) -> PyResult<()> {
-        if self.finished {
-            return Ok(());
-        }
-        self.finished = true;
-        if let Some(first) = self.inner.first_skipped() {
-            warn(
-                py,
-                &format!(
-                    "{}skipped {} malformed line(s); the first: {first}",
-                    self.where_(),
-                    self.inner.skipped()
-                ),
-            )?;
-        }
-        if let Some(cb) = self.on_end.take() {
-            cb.bind(py).call0()?;
-        }
-        Ok(())
+impl MessageChannel<TrcLines> for TrcChannels {
+    fn channel<'py>(
+        &mut self,
+        py: Python<'py>,
+        _: &TrcLines,
+        f: &CanFrame,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Ok(PyInt::new(py, i64::from(f.channel) + 1).into_any())
     }
 }
 
-#[pymethods]
-impl TrcReader {
+reader_class!(TrcReader, {
     /// Reads `file` (a file object, text or binary) from its header on; `message_class` is
     /// `can.Message` or a subclass; `name` names the file in error messages; `on_end()` is
     /// called once when the iteration ends.
@@ -81,98 +58,44 @@ impl TrcReader {
         strict: bool,
         on_end: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let mut inner = Reader::new(PyReadFile::new(file), strict);
-        inner.read_header().map_err(|e| trc_err(py, e, name))?;
-        let mut reader = TrcReader {
-            inner,
-            factory: MessageFactory::new(message_class)?,
-            name: name.to_owned(),
+        let mut core = ReaderCore::new(
+            PyFile::text_source(py, file),
+            TrcLines::default(),
+            TrcChannels,
+            message_class,
+            name,
+            strict,
             on_end,
-            finished: false,
-        };
-        for w in reader.inner.take_warnings() {
-            warn(py, &format!("{}{w}", reader.where_()))?;
-        }
-        Ok(reader)
-    }
-
-    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        if let Some(cb) = &self.on_end {
-            visit.call(cb)?;
-        }
-        Ok(())
-    }
-
-    fn __clear__(&mut self) {
-        self.on_end = None;
-    }
-
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        if self.finished {
-            return Ok(None);
-        }
-        match self.inner.next_frame() {
-            Ok(Some(f)) => {
-                let channel = PyInt::new(py, i64::from(f.channel) + 1).into_any();
-                self.factory
-                    .build(py, frame_fields(py, &f, channel))
-                    .map(Some)
-            }
-            Ok(None) => {
-                self.end(py)?;
-                Ok(None)
-            }
-            Err(e) => {
-                // The iteration ends here too: the file is closed before the error is raised.
-                self.finished = true;
-                let err = trc_err(py, e, &self.name);
-                if let Some(cb) = self.on_end.take() {
-                    cb.bind(py).call0()?;
-                }
-                Err(err)
-            }
-        }
-    }
-
-    /// Malformed lines skipped so far (with strict=False).
-    #[getter]
-    fn skipped_lines(&self) -> u64 {
-        self.inner.skipped()
+        )?;
+        core.read_header(py)?;
+        Ok(TrcReader { core })
     }
 
     /// Records skipped so far because they are not frames (warnings, status, events).
     #[getter]
     fn skipped_records(&self) -> u64 {
-        self.inner.skipped_records()
-    }
-
-    /// Number of the line read last.
-    #[getter]
-    fn line_no(&self) -> u64 {
-        self.inner.line_no()
+        self.core.inner.format.skipped_records()
     }
 
     /// The file version as python-can's `TRCFileVersion` value (101 for 1.1).
     #[getter]
     fn file_version(&self) -> u32 {
-        self.inner.version().code()
+        self.core.inner.format.version().code()
     }
 
     /// The start of the recording as Unix time, if the file gives it.
     #[getter]
     fn start_time(&self) -> Option<f64> {
-        self.inner.start_time()
+        self.core.inner.format.start_time()
     }
 
     /// The column letters of the records (`"NOTBIdRLD"`).
     #[getter]
     fn columns(&self) -> String {
         use crate::trc::Column::*;
-        self.inner
+        self.core
+            .inner
+            .format
             .columns()
             .iter()
             .map(|c| match c {
@@ -189,47 +112,58 @@ impl TrcReader {
             })
             .collect()
     }
-}
+});
 
-/// Writer of TRC files; `write_message` takes a `can.Message`.
-#[pyclass(module = "can._core")]
+/// Writer of TRC files; `write_message` takes a `can.Message` (see [`WriterCore`]). Lines
+/// are buffered until 64 KiB are formatted when `lend` is set (a file the Python side opened
+/// for it), else handed to the file after every call.
+#[pyclass(module = "can._core", frozen)]
 pub struct TrcWriter {
-    inner: Writer<PyWriteFile>,
+    core: WriterCore<Writer<PyFile>, TrcState>,
     /// Bus of messages without a channel number.
     default_bus: i64,
-    frame: Box<CanFrame>,
-    /// Messages this version cannot hold (CAN FD in 1.1), not written.
-    skipped: u64,
 }
 
-impl TrcWriter {
-    fn write(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
-        let (_, channel) = message_frame_channel(msg, &mut self.frame)?;
-        let bus = match channel {
-            Channel::None => self.default_bus,
-            Channel::Int(v) => v,
-            Channel::Object(obj) => channel_number(&obj)?.unwrap_or(self.default_bus),
-        };
-        if !(0..=MAX_BUS).contains(&bus) {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "cannot write a message on channel {bus}: TRC bus numbers are 0 to {MAX_BUS}"
-            )));
-        }
-        // ok: 0..=999 fits an i32.
-        self.frame.channel = bus as i32 - 1;
-        let written = self
-            .inner
-            .write_frame(&self.frame)
-            .map_err(|e| trc_err(py, e, ""))?;
-        if !written {
-            self.skipped += 1;
-            if self.skipped == 1 {
-                warn(
-                    py,
-                    "TRC file version 1.1 cannot hold CAN FD frames: they are not written \
-                     (see TRCWriter.skipped_messages)",
-                )?;
+/// What a TRC writer keeps besides the core writer.
+#[derive(Clone, Copy)]
+struct TrcState {
+    /// Messages this version cannot hold (CAN FD in 1.1), not written.
+    skipped: u64,
+    /// The version and whether the header was written, as they were when the writer closed.
+    closed: Option<(Version, bool)>,
+}
+
+impl WriteMessage for TrcWriter {
+    #[inline]
+    fn write(&self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
+        let first_skip = self.core.with(py, |w, frame, state| {
+            let (_, channel) = message_frame_channel(msg, frame)?;
+            let bus = match channel {
+                Channel::None => self.default_bus,
+                Channel::Int(v) => v,
+                Channel::Object(obj) => channel_number(&obj)?.unwrap_or(self.default_bus),
+            };
+            if !(0..=MAX_BUS).contains(&bus) {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "cannot write a message on channel {bus}: TRC bus numbers are 0 to {MAX_BUS}"
+                )));
             }
+            // ok: 0..=999 fits an i32.
+            frame.channel = bus as i32 - 1;
+            if w.write_frame(frame).map_err(trc_err)? {
+                return Ok(false);
+            }
+            state.skipped += 1;
+            Ok(state.skipped == 1)
+        })?;
+        if first_skip {
+            // The first message not written (the warning may run Python code: outside the
+            // writer's cell).
+            warn(
+                py,
+                "TRC file version 1.1 cannot hold CAN FD frames: they are not written \
+                 (see TRCWriter.skipped_messages)",
+            )?;
         }
         Ok(())
     }
@@ -241,106 +175,85 @@ fn version_of(code: u32) -> PyResult<Version> {
     })
 }
 
-#[pymethods]
-impl TrcWriter {
-    /// Writes to `file` (a file object; `text` says whether it takes str or bytes; `lend`
-    /// that it is a buffered binary file the caller opened). `channel` is the bus of messages
-    /// without a channel number; `version` python-can's `TRCFileVersion` value (201 or 101).
-    #[new]
-    #[pyo3(signature = (file, text, channel=1, version=201, lend=false))]
-    fn new(
-        py: Python<'_>,
-        file: Py<PyAny>,
-        text: bool,
-        channel: i64,
-        version: u32,
-        lend: bool,
-    ) -> PyResult<Self> {
-        let inner = Writer::new(PyWriteFile::new(py, file, text, lend), version_of(version)?)
-            .map_err(|e| trc_err(py, e, ""))?;
-        Ok(TrcWriter {
-            inner,
-            default_bus: channel,
-            frame: Box::default(),
-            skipped: 0,
-        })
-    }
+writer_class!(
+    TrcWriter,
+    close_hook = |w: &Writer<PyFile>, s: &mut TrcState| {
+        s.closed = Some((w.version(), w.header_written()));
+    },
+    {
+        /// Writes to `file` (a file object; `text` says whether it takes str or bytes; `lend`
+        /// that it is a buffered binary file the Python side opened, which may be lent bytes and
+        /// to which lines are handed in 64 KiB blocks). `channel` is the bus of messages
+        /// without a channel number; `version` python-can's `TRCFileVersion` value (201 or 101).
+        #[new]
+        #[pyo3(signature = (file, text, channel=1, version=201, lend=false))]
+        fn new(
+            py: Python<'_>,
+            file: Py<PyAny>,
+            text: bool,
+            channel: i64,
+            version: u32,
+            lend: bool,
+        ) -> PyResult<Self> {
+            let writer = Writer::new(
+                PyFile::text_sink(py, file, text, lend),
+                version_of(version)?,
+            )
+            .map_err(trc_err)?;
+            Ok(TrcWriter {
+                core: WriterCore::new(
+                    py,
+                    "TRCWriter",
+                    writer,
+                    TrcState {
+                        skipped: 0,
+                        closed: None,
+                    },
+                    !lend,
+                ),
+                default_bus: channel,
+            })
+        }
 
-    /// Appends one message.
-    fn write_message(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.write(py, msg)
-    }
+        /// The file version being written (python-can's `TRCFileVersion` value).
+        #[getter]
+        fn version(&self, py: Python<'_>) -> PyResult<u32> {
+            let s = self.core.state(py)?;
+            Ok(match (&s.writer, s.extra.closed) {
+                (Some(w), _) => w.version().code(),
+                (None, Some((v, _))) => v.code(),
+                (None, None) => 0,
+            })
+        }
 
-    /// `write_message` as a one-argument C function bound to this writer.
-    fn message_sink<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        bound_c_function(slf.as_any(), &WRITE_DEF)
-    }
+        /// Changes the version; only before the first message.
+        fn set_version(&self, py: Python<'_>, version: u32) -> PyResult<()> {
+            let version = version_of(version)?;
+            self.core
+                .with(py, |w, _, _| Ok(w.set_version(version).map_err(trc_err)?))
+        }
 
-    /// The file version being written (python-can's `TRCFileVersion` value).
-    #[getter]
-    fn version(&self) -> u32 {
-        self.inner.version().code()
-    }
+        /// Whether the header (written with the first message) is written.
+        #[getter]
+        fn header_written(&self, py: Python<'_>) -> PyResult<bool> {
+            let s = self.core.state(py)?;
+            Ok(match (&s.writer, s.extra.closed) {
+                (Some(w), _) => w.header_written(),
+                (None, Some((_, h))) => h,
+                (None, None) => true,
+            })
+        }
 
-    /// Changes the version; only before the first message.
-    fn set_version(&mut self, py: Python<'_>, version: u32) -> PyResult<()> {
-        self.inner
-            .set_version(version_of(version)?)
-            .map_err(|e| trc_err(py, e, ""))
+        /// Messages not written because the version cannot hold them.
+        #[getter]
+        fn skipped_messages(&self, py: Python<'_>) -> PyResult<u64> {
+            Ok(self.core.state(py)?.extra.skipped)
+        }
     }
-
-    /// Whether the header (written with the first message) is written.
-    #[getter]
-    fn header_written(&self) -> bool {
-        self.inner.header_written()
-    }
-
-    /// Messages not written because the version cannot hold them.
-    #[getter]
-    fn skipped_messages(&self) -> u64 {
-        self.skipped
-    }
-
-    /// Hands buffered lines to the file.
-    fn flush(&mut self, py: Python<'_>) -> PyResult<()> {
-        self.inner.flush().map_err(|e| trc_err(py, e, ""))
-    }
-
-    /// Writes the header if no message was (a recording that started at `start`, Unix
-    /// time) and hands buffered lines to the file.
-    fn finish(&mut self, py: Python<'_>, start: f64) -> PyResult<()> {
-        self.inner.finish(start).map_err(|e| trc_err(py, e, ""))
-    }
-}
+);
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<TrcReader>()?;
     m.add_class::<TrcWriter>()?;
     Ok(())
-}
-
-/// `write_message` as a METH_O C function.
-static WRITE_DEF: MethodDef = MethodDef(pyo3::ffi::PyMethodDef {
-    ml_name: c"write_message".as_ptr(),
-    ml_meth: pyo3::ffi::PyMethodDefPointer {
-        PyCFunction: trc_write_o,
-    },
-    ml_flags: pyo3::ffi::METH_O,
-    ml_doc: c"write_message(msg): appends one message".as_ptr(),
-});
-
-unsafe extern "C" fn trc_write_o(
-    slf: *mut pyo3::ffi::PyObject,
-    msg: *mut pyo3::ffi::PyObject,
-) -> *mut pyo3::ffi::PyObject {
-    // SAFETY: CPython calls this METH_O function with the GIL held, `slf` being the writer
-    // the function was bound to (see `message_sink`) and `msg` the argument, both borrowed.
-    unsafe {
-        c_call(|py| {
-            let writer = Bound::from_borrowed_ptr(py, slf).cast_into::<TrcWriter>()?;
-            let msg = Bound::from_borrowed_ptr(py, msg);
-            let mut writer = writer.try_borrow_mut()?;
-            writer.write(py, &msg)
-        })
-    }
 }

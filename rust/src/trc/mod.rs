@@ -54,7 +54,7 @@ mod tests;
 pub mod writer;
 
 pub use crate::lines::{Error, Result};
-pub use reader::Reader;
+pub use reader::{Reader, TrcLines};
 pub use writer::Writer;
 
 use crate::asc::days_from_civil;

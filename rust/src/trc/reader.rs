@@ -8,7 +8,7 @@ use crate::frame::{
     CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF, CAN_EFF_FLAG, CAN_EFF_MASK, CAN_ERR_FLAG,
     CAN_MAX_DLEN, CAN_RTR_FLAG,
 };
-use crate::lines::{hex_val, is_space, parse_decimal_f64, LineReader, Tokens};
+use crate::lines::{hex_val, is_space, parse_decimal_f64, LineFormat, TextReader, Tokens};
 pub use crate::lines::{Error, Result};
 
 /// Most columns a `$COLUMNS` directive may list (each letter once).
@@ -23,20 +23,17 @@ enum Record {
 }
 
 /// Reads CAN frames from a TRC file.
-pub struct Reader<R> {
-    lines: LineReader<R>,
-    strict: bool,
+pub type Reader<R> = TextReader<R, TrcLines>;
+
+/// The TRC format as a [`LineFormat`]: a header of `;` comment lines (directives, the start
+/// time), then one record per line.
+pub struct TrcLines {
     version: Version,
     columns: Vec<Column>,
     /// `$STARTTIME` as Unix time.
     start_directive: Option<f64>,
     /// The `Start time:` comment as Unix time.
     start_comment: Option<f64>,
-    header_done: bool,
-    /// The first record line, read while looking for the end of the header, and its number.
-    pending: Option<(Vec<u8>, u64)>,
-    skipped: u64,
-    first_skipped: Option<Error>,
     skipped_records: u64,
     warnings: Vec<String>,
 }
@@ -48,71 +45,109 @@ impl<R: Read> Reader<R> {
     }
 
     pub fn with_max_line_len(src: R, strict: bool, max_line_len: usize) -> Self {
-        Reader {
-            lines: LineReader::with_max_len(src, max_line_len),
-            strict,
+        TextReader::with_format(src, TrcLines::default(), strict, max_line_len)
+    }
+
+    /// The file version (1.0 until the header says otherwise).
+    pub fn version(&self) -> Version {
+        self.format.version()
+    }
+
+    /// The start of the recording as Unix time, if the header gives it.
+    pub fn start_time(&self) -> Option<f64> {
+        self.format.start_time()
+    }
+
+    /// The columns of the record lines.
+    pub fn columns(&self) -> &[Column] {
+        self.format.columns()
+    }
+
+    /// Number of records skipped because they are not frames (warnings, status, events…).
+    pub fn skipped_records(&self) -> u64 {
+        self.format.skipped_records()
+    }
+}
+
+impl LineFormat for TrcLines {
+    const FORMAT: crate::log::Format = crate::log::Format::Trc;
+
+    /// A start time that could not be read.
+    fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    /// Blank lines and `;` comments (directives, the start time) until the first record.
+    fn header_line(&mut self, line: &[u8], line_no: u64) -> Result<bool> {
+        let text = trim(line);
+        if text.is_empty() {
+            return Ok(true);
+        }
+        if text[0] != b';' {
+            return Ok(false);
+        }
+        self.comment_line(text, line_no)
+            .map(|()| true)
+            .map_err(|what| Error::Malformed {
+                line: line_no,
+                what,
+            })
+    }
+
+    #[inline]
+    fn parse_line(&mut self, line: &[u8], line_no: u64) -> Result<Option<CanFrame>> {
+        let start = self.start_directive.or(self.start_comment);
+        match parse_record(line, self.version, &self.columns, start) {
+            Ok(Record::Frame(f)) => Ok(Some(f)),
+            Ok(Record::Blank) => Ok(None),
+            Ok(Record::NotFrame) => {
+                self.skipped_records += 1;
+                Ok(None)
+            }
+            Err(what) => Err(Error::Malformed {
+                line: line_no,
+                what,
+            }),
+        }
+    }
+}
+
+impl Default for TrcLines {
+    /// A version 1.0 file until the header says otherwise.
+    fn default() -> Self {
+        TrcLines {
             version: Version::V1_0,
             columns: Version::V1_0.default_columns().to_vec(),
             start_directive: None,
             start_comment: None,
-            header_done: false,
-            pending: None,
-            skipped: 0,
-            first_skipped: None,
             skipped_records: 0,
             warnings: Vec::new(),
         }
     }
+}
 
-    /// Reads the header: the comment lines up to the first record (which is kept for
-    /// [`next_frame`](Self::next_frame)). Called by `next_frame` if not called before.
-    pub fn read_header(&mut self) -> Result<()> {
-        if self.header_done {
-            return Ok(());
-        }
-        loop {
-            let error = match self.lines.next_line() {
-                Ok(None) => break,
-                Ok(Some(line)) => {
-                    let text = trim(line);
-                    if text.is_empty() {
-                        continue;
-                    }
-                    if text[0] != b';' {
-                        self.pending = Some((line.to_vec(), self.lines.line_no()));
-                        break;
-                    }
-                    let text = text.to_vec();
-                    match self.header_line(&text) {
-                        Ok(()) => continue,
-                        Err(what) => Error::Malformed {
-                            line: self.lines.line_no(),
-                            what,
-                        },
-                    }
-                }
-                Err(e) if e.is_line_error() => e,
-                Err(e) => return Err(e),
-            };
-            self.skip_or_fail(error)?;
-        }
-        self.header_done = true;
-        Ok(())
+impl TrcLines {
+    /// The file version (1.0 until the header says otherwise).
+    pub fn version(&self) -> Version {
+        self.version
     }
 
-    fn skip_or_fail(&mut self, error: Error) -> Result<()> {
-        if self.strict {
-            return Err(error);
-        }
-        self.skipped += 1;
-        if self.first_skipped.is_none() {
-            self.first_skipped = Some(error);
-        }
-        Ok(())
+    /// The start of the recording as Unix time, if the header gives it.
+    pub fn start_time(&self) -> Option<f64> {
+        self.start_directive.or(self.start_comment)
     }
 
+    /// The columns of the record lines.
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    /// Number of records skipped because they are not frames (warnings, status, events…).
+    pub fn skipped_records(&self) -> u64 {
+        self.skipped_records
+    }
     /// A comment line of the header: a directive, the start time comment or anything else.
-    fn header_line(&mut self, text: &[u8]) -> std::result::Result<(), String> {
+    fn comment_line(&mut self, text: &[u8], line_no: u64) -> std::result::Result<(), String> {
         let body = trim(&text[1..]);
         if let Some(directive) = body.strip_prefix(b"$") {
             let Some(eq) = directive.iter().position(|&b| b == b'=') else {
@@ -153,110 +188,12 @@ impl<R: Read> Reader<R> {
             self.start_comment = parse_start_time(rest);
             if self.start_comment.is_none() && self.start_directive.is_none() {
                 self.warnings.push(format!(
-                    "line {}: cannot read the start time {:?}",
-                    self.lines.line_no(),
+                    "line {line_no}: cannot read the start time {:?}",
                     lossy(trim(rest))
                 ));
             }
         }
         Ok(())
-    }
-
-    /// The next frame, `None` at the end of the file.
-    pub fn next_frame(&mut self) -> Result<Option<CanFrame>> {
-        self.read_header()?;
-        if let Some((line, no)) = self.pending.take() {
-            match self.record(&line) {
-                Ok(Some(f)) => return Ok(Some(f)),
-                Ok(None) => {}
-                Err(what) => self.skip_or_fail(Error::Malformed { line: no, what })?,
-            }
-        }
-        loop {
-            let error = match self.lines.next_line() {
-                Ok(None) => return Ok(None),
-                Ok(Some(line)) => {
-                    let parsed = parse_record(
-                        line,
-                        self.version,
-                        &self.columns,
-                        self.start_directive.or(self.start_comment),
-                    );
-                    match parsed {
-                        Ok(Record::Frame(f)) => return Ok(Some(f)),
-                        Ok(Record::Blank) => continue,
-                        Ok(Record::NotFrame) => {
-                            self.skipped_records += 1;
-                            continue;
-                        }
-                        Err(what) => Error::Malformed {
-                            line: self.lines.line_no(),
-                            what,
-                        },
-                    }
-                }
-                Err(e) if e.is_line_error() => e,
-                Err(e) => return Err(e),
-            };
-            self.skip_or_fail(error)?;
-        }
-    }
-
-    fn record(&mut self, line: &[u8]) -> std::result::Result<Option<CanFrame>, String> {
-        let start = self.start_directive.or(self.start_comment);
-        match parse_record(line, self.version, &self.columns, start)? {
-            Record::Frame(f) => Ok(Some(f)),
-            Record::NotFrame => {
-                self.skipped_records += 1;
-                Ok(None)
-            }
-            Record::Blank => Ok(None),
-        }
-    }
-
-    /// The file version (1.0 until the header says otherwise).
-    pub fn version(&self) -> Version {
-        self.version
-    }
-
-    /// The start of the recording as Unix time, if the header gives it.
-    pub fn start_time(&self) -> Option<f64> {
-        self.start_directive.or(self.start_comment)
-    }
-
-    /// The columns of the record lines.
-    pub fn columns(&self) -> &[Column] {
-        &self.columns
-    }
-
-    /// Number of malformed lines skipped (only when not strict).
-    pub fn skipped(&self) -> u64 {
-        self.skipped
-    }
-
-    /// The first malformed line skipped, if any.
-    pub fn first_skipped(&self) -> Option<&Error> {
-        self.first_skipped.as_ref()
-    }
-
-    /// Number of records skipped because they are not frames (warnings, status, events…).
-    pub fn skipped_records(&self) -> u64 {
-        self.skipped_records
-    }
-
-    /// Things the user should know (no start time in the file), handed out once.
-    pub fn take_warnings(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.warnings)
-    }
-
-    /// Number of the line read last.
-    pub fn line_no(&self) -> u64 {
-        self.lines.line_no()
-    }
-
-    /// Bytes of the file consumed so far.
-    pub fn bytes_consumed(&self) -> u64 {
-        self.lines.bytes_consumed()
     }
 }
 

@@ -18,9 +18,7 @@ use super::{unix_to_ole, Version};
 use crate::dlc::len_to_dlc;
 use crate::frame::{CanFrame, CANFD_BRS, CANFD_ESI, CAN_MAX_DLEN};
 pub use crate::lines::{Error, Result};
-use crate::lines::{LineBuf, LINE_BUF_CAP};
-
-const FLUSH_AT: usize = 64 << 10;
+use crate::lines::{LineBuf, LineSink};
 
 /// Largest timestamp magnitude written (seconds, about the year 33658): the start time and
 /// every offset in milliseconds then stay exact enough in the file's text.
@@ -38,8 +36,7 @@ fn check_time(t: f64) -> Result<()> {
 
 /// Writes CAN frames to a TRC file.
 pub struct Writer<W: Write> {
-    out: W,
-    buf: LineBuf,
+    sink: LineSink<W>,
     version: Version,
     /// Unix time of offset 0 (known once the header is written).
     start: Option<f64>,
@@ -53,8 +50,7 @@ impl<W: Write> Writer<W> {
     pub fn new(out: W, version: Version) -> Result<Self> {
         check_version(version)?;
         Ok(Writer {
-            out,
-            buf: LineBuf::with_capacity(FLUSH_AT + 4 * LINE_BUF_CAP),
+            sink: LineSink::new(out),
             version,
             start: None,
             number: 0,
@@ -92,7 +88,7 @@ impl<W: Write> Writer<W> {
         self.start = Some(start);
         let when = start_time_text(start);
         let ole = unix_to_ole(start);
-        let h = &mut self.buf;
+        let h = &mut self.sink.buf;
         match self.version {
             Version::V1_1 => {
                 h.bytes(b";$FILEVERSION=1.1\r\n");
@@ -131,10 +127,7 @@ impl<W: Write> Writer<W> {
         if self.start.is_none() {
             self.write_header(frame.timestamp)?;
         }
-        if self.buf.len() >= FLUSH_AT {
-            self.out.write_all(self.buf.as_slice())?;
-            self.buf.clear();
-        }
+        self.sink.make_room()?;
         self.number += 1;
         let offset_ms = (frame.timestamp - self.start.unwrap_or(0.0)) * 1000.0;
         let offset_ms = if offset_ms.is_finite() {
@@ -150,7 +143,7 @@ impl<W: Write> Writer<W> {
     }
 
     fn line_2_1(&mut self, f: &CanFrame, offset_ms: f64) {
-        let l = &mut self.buf;
+        let l = &mut self.sink.buf;
         // Number (7, right), offset in ms with 3 decimals (13, right), type, bus, id (8,
         // right), direction, reserved, DLC (4, left), data: PCAN-View's 2.1 layout.
         let at = l.len();
@@ -233,7 +226,7 @@ impl<W: Write> Writer<W> {
     }
 
     fn line_1_1(&mut self, f: &CanFrame, offset_ms: f64) {
-        let l = &mut self.buf;
+        let l = &mut self.sink.buf;
         // Number and ')' (7), offset in ms with 1 decimal (12, right), type (5, left), id
         // (8, right), DLC, data bytes each followed by a space: PCAN-View's 1.1 layout.
         let at = l.len();
@@ -294,15 +287,28 @@ impl<W: Write> Writer<W> {
 
     /// Hands buffered lines to the output and flushes it.
     pub fn flush(&mut self) -> Result<()> {
-        self.out.write_all(self.buf.as_slice())?;
-        self.buf.clear();
-        self.out.flush()?;
-        Ok(())
+        Ok(self.sink.flush()?)
+    }
+
+    /// Hands buffered lines to the output (without flushing it).
+    pub fn drain(&mut self) -> Result<()> {
+        Ok(self.sink.drain()?)
+    }
+
+    /// Bytes formatted but not yet handed to the output.
+    pub fn buffered(&self) -> usize {
+        self.sink.buffered()
+    }
+
+    /// Forgets the formatted bytes not yet handed to the output (after an error handing
+    /// them over was reported).
+    pub fn clear_buffer(&mut self) {
+        self.sink.clear_buffer();
     }
 
     /// The output.
     pub fn get_mut(&mut self) -> &mut W {
-        &mut self.out
+        &mut self.sink.out
     }
 }
 
@@ -394,3 +400,40 @@ const HEADER_1_1: [&str; 9] = [
     ";   |         |        |        |     |   |",
     ";---+--   ----+----  --+--  ----+---  +  -+ -- -- -- -- -- -- --",
 ];
+
+impl<W: Write> crate::log::FrameWriter for Writer<W> {
+    /// The frame goes on bus `channel + 1`; `Ok(false)` for a CAN FD frame in version 1.1.
+    fn write_frame(&mut self, frame: &CanFrame, _name: Option<&[u8]>) -> crate::Result<bool> {
+        Writer::write_frame(self, frame).map_err(trc_err)
+    }
+
+    fn drain(&mut self) -> crate::Result<()> {
+        Writer::drain(self).map_err(trc_err)
+    }
+
+    fn flush(&mut self) -> crate::Result<()> {
+        Writer::flush(self).map_err(trc_err)
+    }
+
+    /// A file without frames gets its header, the recording starting now.
+    fn finish(&mut self) -> crate::Result<bool> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        Writer::finish(self, now).map_err(trc_err)?;
+        Ok(true)
+    }
+
+    fn buffered(&self) -> usize {
+        Writer::buffered(self)
+    }
+
+    fn clear_buffer(&mut self) {
+        Writer::clear_buffer(self);
+    }
+}
+
+fn trc_err(e: Error) -> crate::Error {
+    crate::Error::text(e, crate::log::Format::Trc)
+}
