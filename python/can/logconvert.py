@@ -101,10 +101,10 @@ def convert(
         )
     if stats["truncation"]:
         from can.io.blf import BLFTruncatedWarning
+        from can.io.generic import TruncatedLogWarning
 
-        warnings.warn(
-            f"{os.fspath(input)}: {stats['truncation']}", BLFTruncatedWarning, stacklevel=2
-        )
+        category = BLFTruncatedWarning if split_suffix(input)[0] == ".blf" else TruncatedLogWarning
+        warnings.warn(f"{os.fspath(input)}: {stats['truncation']}", category, stacklevel=2)
     return stats
 
 

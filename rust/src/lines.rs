@@ -72,6 +72,8 @@ pub struct LineReader<R> {
     line_no: u64,
     max_len: usize,
     bytes_consumed: u64,
+    /// The line returned last had no terminator: it ended the input.
+    unterminated: bool,
 }
 
 impl<R: Read> LineReader<R> {
@@ -92,7 +94,14 @@ impl<R: Read> LineReader<R> {
             line_no: 0,
             max_len: max_len.max(1),
             bytes_consumed: 0,
+            unterminated: false,
         }
+    }
+
+    /// Whether the line returned last ended the input without a line terminator (in a log a
+    /// writer ends every line, so that line may have been cut).
+    pub fn last_line_unterminated(&self) -> bool {
+        self.unterminated
     }
 
     /// Number of the line most recently returned (1-based; 0 before the first).
@@ -187,6 +196,7 @@ impl<R: Read> LineReader<R> {
             if let Some(i) = find_eol(&self.buf[self.scanned..self.end]) {
                 let nl = self.scanned + i;
                 let line_start = self.start;
+                self.unterminated = false;
                 let next = self.after_terminator(nl);
                 self.line_no += 1;
                 self.bytes_consumed += (next - line_start) as u64;
@@ -219,6 +229,7 @@ impl<R: Read> LineReader<R> {
                     return Ok(None);
                 }
                 // The last line, without a terminator.
+                self.unterminated = true;
                 let line_start = self.start;
                 let end = self.end;
                 self.line_no += 1;
@@ -292,6 +303,8 @@ pub struct TextReader<R, F> {
     header_done: bool,
     /// The line that ended the header, and its number, parsed next.
     pending: Option<(Vec<u8>, u64)>,
+    /// Set when the input ended inside a line that does not parse (a cut file).
+    truncation: Option<String>,
 }
 
 impl<R: Read, F: LineFormat> TextReader<R, F> {
@@ -306,6 +319,7 @@ impl<R: Read, F: LineFormat> TextReader<R, F> {
             first_skipped: None,
             header_done: false,
             pending: None,
+            truncation: None,
         }
     }
 
@@ -371,8 +385,22 @@ impl<R: Read, F: LineFormat> TextReader<R, F> {
                 }
                 Err(e) => return Err(e),
             };
+            if self.lines.last_line_unterminated() {
+                // The input ends inside this line: a file cut while it was written. What came
+                // before it is read; the cut line is left out and reported, not an error.
+                self.truncation = Some(format!(
+                    "the file ends inside line {no}, which is left out ({error})"
+                ));
+                self.format.at_end()?;
+                return Ok(None);
+            }
             self.skip_or_fail(error)?;
         }
+    }
+
+    /// Where the input ended inside a line that does not parse, if it did (a cut file).
+    pub fn truncation(&self) -> Option<&str> {
+        self.truncation.as_deref()
     }
 
     fn skip_or_fail(&mut self, error: Error) -> Result<()> {
@@ -432,7 +460,7 @@ impl<R: Read, F: LineFormat> crate::log::FrameReader for TextReader<R, F> {
         crate::log::ReadSummary {
             skipped_lines: self.skipped,
             first_skipped: self.first_skipped.as_ref().map(ToString::to_string),
-            truncation: None,
+            truncation: self.truncation.clone(),
         }
     }
 }

@@ -797,3 +797,22 @@ def test_we_read_log2asc_output_of_our_log(tmp_path: pathlib.Path) -> None:
             assert b.is_error_frame
             continue
         assert row(b)[1:5] + row(b)[6:] == row(s)[1:5] + row(s)[6:], (row(b), row(s))
+
+
+@pytest.mark.parametrize(("base", "length"), [("hex", "40"), ("hex", "0C"), ("dec", "64")])
+def test_classic_line_with_an_fd_length_reads_every_byte(base: str, length: str) -> None:
+    # "d 40" with 64 bytes (a CAN FD length where a DLC is expected, as some tools write FD
+    # frames): every byte the line carries is read, and the frame is CAN FD
+    n = int(length, 16 if base == "hex" else 10)
+    data = " ".join(f"{i:02X}" if base == "hex" else str(i) for i in range(n))
+    got = list(
+        ASCReader(
+            asc(
+                f"""\
+                base {base}  timestamps absolute
+                   1.500000 1  123             Rx   d {length} {data}
+                """
+            )
+        )
+    )
+    assert [(m.dlc, bytes(m.data), m.is_fd) for m in got] == [(n, bytes(range(n)), True)]

@@ -769,3 +769,57 @@ def test_reader_and_writer_work_from_other_threads() -> None:
     t.start()
     t.join()
     assert_rows_equal(got, expected_rows(msgs))
+
+
+def repack_with_padding(blob: bytes, per_container: int, padding: int) -> tuple[bytes, int]:
+    """``blob``'s objects repacked ``per_container`` to a zlib LOG_CONTAINER, each container's
+    data followed by ``padding`` zero bytes that its declared size includes, as Vector's own
+    converter leaves them; returns the file and its number of containers. Layout: the file
+    header's size at byte 4; each object "LOBJ", header size (u16), version (u16), object
+    size (u32), type (u32); a container's compression method (u16) and 6 reserved bytes after
+    that 16-byte header, its uncompressed size (u32) at +24, 4 reserved, its data at +32."""
+    header_size = struct.unpack_from("<I", blob, 4)[0]
+    stream = bytearray()
+    pos = header_size
+    while pos + 16 <= len(blob):
+        _, _, _, size, kind = struct.unpack_from("<4sHHII", blob, pos)
+        assert kind == 10
+        method = struct.unpack_from("<H", blob, pos + 16)[0]
+        data = blob[pos + 32 : pos + size]
+        stream += zlib.decompress(data) if method == 2 else data
+        pos += size + size % 4
+    objects = []
+    pos = 0
+    while pos < len(stream):
+        size = struct.unpack_from("<I", stream, pos + 8)[0]
+        size += size % 4
+        objects.append(bytes(stream[pos : pos + size]))
+        pos += size
+    out = bytearray(blob[:header_size])
+    count = 0
+    for k in range(0, len(objects), per_container):
+        raw = b"".join(objects[k : k + per_container]) + bytes(padding)
+        data = zlib.compress(raw, 6)
+        head = struct.pack("<4sHHIIHHIII", b"LOBJ", 16, 1, 32 + len(data), 10, 2, 0, 0, len(raw), 0)
+        obj = head + data
+        out += obj + bytes(len(obj) % 4)
+        count += 1
+    return bytes(out), count
+
+
+@pytest.mark.parametrize("padding", [3, 8, 40])
+def test_containers_with_zero_padding_after_their_last_object_read_cleanly(
+    tmp_path: pathlib.Path, padding: int
+) -> None:
+    out = io.BytesIO()
+    with can.BLFWriter(out) as writer:
+        for i in range(40):
+            writer(can.Message(timestamp=1.0 + i, arbitration_id=i, data=[i] * 8))
+    padded, containers = repack_with_padding(out.getvalue(), 7, padding)
+    assert containers == 6
+    path = tmp_path / "padded.blf"
+    path.write_bytes(padded)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = [m.arbitration_id for m in can.BLFReader(path)]
+    assert got == list(range(40))

@@ -361,6 +361,20 @@ impl State {
     }
 
     /// A DLC 0..=15: one hex digit, or in a decimal file up to two decimal digits.
+    /// The length field of a classic `d` line that is a CAN FD data length beyond 8 rather than
+    /// a DLC: two hex digits (`0C` to `40`), or in a decimal file 16 to 64 (12 is DLC 12 there).
+    fn fd_length(&self, tok: &[u8]) -> Option<u8> {
+        if tok.len() != 2 {
+            return None;
+        }
+        let value = match self.base {
+            Base::Hex => u32::from(hex_val(tok[0])?) * 16 + u32::from(hex_val(tok[1])?),
+            Base::Dec => parse_dec_u32(tok).filter(|&v| v > 15)?,
+        };
+        let len = u8::try_from(value).ok()?;
+        matches!(len, 12 | 16 | 20 | 24 | 32 | 48 | 64).then_some(len)
+    }
+
     fn parse_dlc(&self, tok: &[u8]) -> Option<u8> {
         match (tok, self.base) {
             ([d], _) => hex_val(*d),
@@ -419,6 +433,15 @@ impl State {
             ));
         }
         let dlc_tok = tok.next().unwrap_or_default();
+        if let Some(len) = self.fd_length(dlc_tok) {
+            // A CAN FD length in a classic `d` line (`d 40` and 64 bytes), as some tools
+            // write FD frames: every byte the line carries is read, and the frame is CAN FD
+            // (more than 8 bytes exist only there).
+            self.read_data(&mut f, usize::from(len), tok)?;
+            f.dlc = len;
+            f.flags |= CANFD_FDF;
+            return Ok(Some(f));
+        }
         let dlc = self
             .parse_dlc(dlc_tok)
             .ok_or_else(|| format!("{:?} is not a DLC (0-F)", String::from_utf8_lossy(dlc_tok)))?;

@@ -330,6 +330,9 @@ impl<R: Read> Reader<R> {
             let p = match find_signature(&self.buf, pos) {
                 Some(p) => p,
                 None if len - pos < 8 => return Ok(None),
+                // Zero padding after the last object of a container (Vector's converter
+                // declares it in the container's size): dropped when the next data comes.
+                None if self.buf[pos..].iter().all(|&b| b == 0) => return Ok(None),
                 None => {
                     let end = (pos + 8).min(len);
                     return Err(self.corrupt_at(
@@ -581,6 +584,10 @@ impl<R: Read> Reader<R> {
 
     /// Drops the consumed part of the working buffer before new bytes are appended.
     fn compact(&mut self, new_origin: u64, container: bool) {
+        // What is left unread is zero padding (no object starts with a zero byte): drop it.
+        if self.buf[self.pos..].iter().all(|&b| b == 0) {
+            self.buf.truncate(self.pos);
+        }
         let consumed = self.pos;
         self.buf.drain(..consumed);
         self.pos = 0;

@@ -16,7 +16,7 @@ use pyo3::{PyTraverseError, PyVisit};
 
 use super::file::PyFile;
 use super::message::MessageFactory;
-use super::textlog::{frame_fields, warn};
+use super::textlog::{frame_fields, warn, warn_truncated};
 use crate::frame::CanFrame;
 use crate::lines::{LineFormat, TextReader};
 
@@ -94,6 +94,9 @@ impl<F: LineFormat, C: MessageChannel<F>> ReaderCore<F, C> {
             return Ok(());
         }
         self.finished = true;
+        if let Some(cut) = self.inner.truncation() {
+            warn_truncated(py, &format!("{}{cut}", self.where_()))?;
+        }
         if let Some(first) = self.inner.first_skipped() {
             warn(
                 py,

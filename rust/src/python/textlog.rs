@@ -370,6 +370,20 @@ pub fn warn(py: Python<'_>, text: &str) -> PyResult<()> {
     )
 }
 
+/// A `can.io.TruncatedLogWarning`: the log ends inside a record, the records before it were read.
+pub fn warn_truncated(py: Python<'_>, text: &str) -> PyResult<()> {
+    let category = py
+        .import("can.io.generic")?
+        .getattr("TruncatedLogWarning")?
+        .cast_into::<pyo3::types::PyType>()?;
+    PyErr::warn(
+        py,
+        &category,
+        &std::ffi::CString::new(text.replace('\0', " "))?,
+        1,
+    )
+}
+
 /// A `PyMethodDef` that CPython only reads.
 pub struct MethodDef(pub pyo3::ffi::PyMethodDef);
 
