@@ -57,7 +57,7 @@ def _check_sample_point(name: str, value: float) -> None:
 def _split(bit_time: int, sample_point: float, min_tseg2: int) -> tuple[int, int]:
     """``(tseg1, tseg2)`` for a bit of ``bit_time`` quanta sampled near ``sample_point`` %,
     keeping at least ``min_tseg2`` quanta after the sample point."""
-    tseg1 = min(int(round(sample_point / 100 * bit_time)) - 1, bit_time - 1 - min_tseg2)
+    tseg1 = min(round(sample_point / 100 * bit_time) - 1, bit_time - 1 - min_tseg2)
     return tseg1, bit_time - 1 - tseg1
 
 
@@ -84,7 +84,7 @@ def _check_same_sample_point(f_clock: int, old: float, new: float) -> None:
 
 def _scaled_sjw(sjw: int, old_bit_time: int, new_bit_time: int, tseg2: int) -> int:
     """``sjw`` for a bit of ``new_bit_time`` quanta: the same share of the bit, 1 to ``tseg2``."""
-    return min(max(int(round(sjw * new_bit_time / old_bit_time)), 1), tseg2)
+    return min(max(round(sjw * new_bit_time / old_bit_time), 1), tseg2)
 
 
 def _propagation_segment(tq_ns: float, node_loop_delay_ns: float, bus_length_m: float) -> int:
@@ -233,7 +233,7 @@ class BitTiming(_Timing):
         1
         """
         try:
-            brp = int(round(f_clock / (bitrate * (1 + tseg1 + tseg2))))
+            brp = round(f_clock / (bitrate * (1 + tseg1 + tseg2)))
         except ZeroDivisionError:
             raise ValueError(
                 f"no prescaler for bitrate={bitrate} with tseg1={tseg1}, tseg2={tseg2}"
@@ -284,9 +284,7 @@ class BitTiming(_Timing):
                 continue
 
     @classmethod
-    def from_sample_point(
-        cls, f_clock: int, bitrate: int, sample_point: float = 69.0
-    ) -> BitTiming:
+    def from_sample_point(cls, f_clock: int, bitrate: int, sample_point: float = 69.0) -> BitTiming:
         """The timing for ``bitrate`` whose sample point is closest to ``sample_point`` percent
         (the lowest prescaler among equally close ones).
 
@@ -333,7 +331,7 @@ class BitTiming(_Timing):
     @property
     def bitrate(self) -> int:
         """The bit rate in bit/s, rounded."""
-        return int(round(self.f_clock / (self.brp * self.nbt)))
+        return round(self.f_clock / (self.brp * self.nbt))
 
     @property
     def sample_point(self) -> float:
@@ -343,7 +341,7 @@ class BitTiming(_Timing):
     @property
     def tq(self) -> int:
         """The time quantum in nanoseconds, rounded."""
-        return int(round(self.brp / self.f_clock * 1e9))
+        return round(self.brp / self.f_clock * 1e9)
 
     @property
     def btr0(self) -> int:
@@ -527,8 +525,8 @@ class BitTimingFd(_Timing):
             or the timing is not valid.
         """
         try:
-            nom_brp = int(round(f_clock / (nom_bitrate * (1 + nom_tseg1 + nom_tseg2))))
-            data_brp = int(round(f_clock / (data_bitrate * (1 + data_tseg1 + data_tseg2))))
+            nom_brp = round(f_clock / (nom_bitrate * (1 + nom_tseg1 + nom_tseg2)))
+            data_brp = round(f_clock / (data_bitrate * (1 + data_tseg1 + data_tseg2)))
         except ZeroDivisionError:
             raise ValueError(
                 f"no prescalers for nom_bitrate={nom_bitrate} and data_bitrate={data_bitrate} "
@@ -687,12 +685,12 @@ class BitTimingFd(_Timing):
     @property
     def nom_bitrate(self) -> int:
         """The nominal bit rate in bit/s, rounded."""
-        return int(round(self.f_clock / (self.nom_brp * self.nbt)))
+        return round(self.f_clock / (self.nom_brp * self.nbt))
 
     @property
     def data_bitrate(self) -> int:
         """The data bit rate in bit/s, rounded."""
-        return int(round(self.f_clock / (self.data_brp * self.dbt)))
+        return round(self.f_clock / (self.data_brp * self.dbt))
 
     @property
     def nom_sample_point(self) -> float:
@@ -707,12 +705,12 @@ class BitTimingFd(_Timing):
     @property
     def nom_tq(self) -> int:
         """The nominal time quantum in nanoseconds, rounded."""
-        return int(round(self.nom_brp / self.f_clock * 1e9))
+        return round(self.nom_brp / self.f_clock * 1e9)
 
     @property
     def data_tq(self) -> int:
         """The data-phase time quantum in nanoseconds, rounded."""
-        return int(round(self.data_brp / self.f_clock * 1e9))
+        return round(self.data_brp / self.f_clock * 1e9)
 
     def oscillator_tolerance(
         self, node_loop_delay_ns: float = 250.0, bus_length_m: float = 10.0
