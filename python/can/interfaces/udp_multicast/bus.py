@@ -264,7 +264,7 @@ class UdpMulticastBus(BusABC):
         for level, kind, data in ancillary:
             if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
                 seconds, nanoseconds = _TIMESPEC.unpack_from(data)
-                return seconds + nanoseconds / 1e9
+                return float(seconds + nanoseconds / 1e9)
         return time.time()
 
     def send(self, msg: Message, timeout: Optional[float] = None) -> None:
