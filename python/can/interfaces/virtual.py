@@ -17,15 +17,12 @@ import queue
 import threading
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import Any, Optional, Union
 
 from can import _core
 from can.bus import BusABC, CanFilters, CanProtocol
 from can.exceptions import CanOperationError, CanTimeoutError
 from can.message import Message
-
-if TYPE_CHECKING:
-    from can.bit_timing import BitTiming, BitTimingFd
 
 __all__ = ["ReceiveQueueFullError", "VirtualBus"]
 
@@ -100,8 +97,9 @@ class VirtualBus(BusABC):
     :param protocol: what :attr:`~can.BusABC.protocol` reports (python-can 4.x): a
         :class:`can.CanProtocol` or its name (``"CAN_FD"``). Like python-can's, the virtual bus
         carries classic and CAN FD frames whatever it says.
-    :param timing: a :class:`can.BitTiming` or :class:`can.BitTimingFd`, accepted and ignored
-        as in python-can 4.x (a virtual bus has no bit rate), like ``bitrate``.
+    :param kwargs: ``timing`` (a :class:`can.BitTiming` or :class:`can.BitTimingFd`),
+        ``bitrate`` and other settings of real interfaces are accepted and ignored, as in
+        python-can 4.x: a virtual bus has no bit rate.
     """
 
     def __init__(
@@ -112,7 +110,6 @@ class VirtualBus(BusABC):
         preserve_timestamps: bool = False,
         protocol: Union[CanProtocol, str] = CanProtocol.CAN_20,
         can_filters: Optional[CanFilters] = None,
-        timing: Optional[Union[BitTiming, BitTimingFd]] = None,
         **kwargs: Any,
     ) -> None:
         self._can_protocol = _as_protocol(protocol)
