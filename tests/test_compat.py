@@ -461,3 +461,76 @@ rec("task.thread", thread_join)
 
 def test_lifetime_matches_python_can(tmp_path: pathlib.Path) -> None:
     assert_same(LIFETIME, tmp_path)
+
+
+# -- item 10: BitTiming and BitTimingFd (the arithmetic: tests/test_bit_timing.py) -------------
+
+BIT_TIMING = """
+import argparse, contextlib, copy, io, pickle
+import can.cli, can.util
+B, F = can.BitTiming, can.BitTimingFd
+t = B(f_clock=8_000_000, brp=1, tseg1=5, tseg2=2, sjw=1)
+fd = F(f_clock=80_000_000, nom_brp=1, nom_tseg1=119, nom_tseg2=40, nom_sjw=40, data_brp=1,
+       data_tseg1=29, data_tseg2=10, data_sjw=10)
+rec("names", lambda: [can.BitTiming.__name__, can.BitTimingFd.__name__,
+                      can.bit_timing.BitTiming is B])
+for name, x in (("classic", t), ("fd", fd)):
+    rec(f"{name} str", lambda: str(x))
+    rec(f"{name} repr", lambda: repr(x))
+    rec(f"{name} mapping", lambda: [dict(x), len(x), list(x), isinstance(x, dict)])
+    rec(f"{name} equality", lambda: [x == type(x)(**x), x == dict(x), x != type(x)(**x),
+                                    hash(x) == hash(type(x)(**x)), t == fd])
+    rec(f"{name} pickle and copy", lambda: [pickle.loads(pickle.dumps(x)) == x,
+                                           copy.copy(x) == x, copy.deepcopy(x) == x])
+    rec(f"{name} immutable", lambda: setattr(x, "f_clock", 1))
+    rec(f"{name} unknown key", lambda: x["nope"])
+    rec(f"{name} get", lambda: [x.get("f_clock"), x.get("nope", 5), "f_clock" in x])
+rec("keyword names", lambda: repr(B.from_sample_point(f_clock=8_000_000, bitrate=500_000,
+                                                      sample_point=87.5)))
+rec("fd keyword names", lambda: repr(F.from_sample_point(
+    f_clock=80_000_000, nom_bitrate=500_000, nom_sample_point=80.0, data_bitrate=2_000_000,
+    data_sample_point=80.0)))
+rec("iterate is lazy", lambda: type(B.iterate_from_sample_point(8_000_000, 500_000)).__name__)
+rec("refused sample point, lazily", lambda: B.iterate_from_sample_point(8_000_000, 500_000, 40)
+    is not None)
+def adjust(timing, clocks):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = can.util.check_or_adjust_timing_clock(timing, clocks)
+    return [repr(result), [w.category.__name__ for w in caught]]
+rec("adjust: valid clock", lambda: adjust(t, [8_000_000, 16_000_000]))
+rec("adjust: other clock", lambda: adjust(t, [7_000_000, 16_000_000]))
+rec("adjust: none", lambda: adjust(t, [7_000_000]))
+rec("adjust: fd", lambda: adjust(fd, [40_000_000]))
+keys = {"interface": "virtual", "channel": "x", "f_clock": "8000000", "brp": "1", "tseg1": "5",
+        "tseg2": "2", "sjw": "1", "nof_samples": "1"}
+rec("config: timing from keys", lambda: repr(can.util.load_config(config=keys)["timing"]))
+rec("config: incomplete keys", lambda: "timing" in can.util.load_config(
+    config={k: v for k, v in keys.items() if k != "nof_samples"}))
+rec("config: fd keys", lambda: repr(can.util.load_config(config={
+    "interface": "virtual", "channel": "x", **{k: str(v) for k, v in fd.items()}})["timing"]))
+rec("config: timing given", lambda: can.util.load_config(config={**keys, "timing": None})["timing"])
+def virtual(timing):
+    with can.Bus(interface="virtual", channel="bt", timing=timing) as bus:
+        with can.Bus(interface="virtual", channel="bt") as other:
+            bus.send(can.Message(arbitration_id=1))
+            return other.recv(1).arbitration_id
+rec("virtual takes timing", lambda: virtual(t))
+rec("virtual takes fd timing", lambda: virtual(fd))
+def cli(*argv):
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    can.cli.add_bus_arguments(parser)
+    # python-can 4.x prints the timing while parsing it; this library does not
+    with contextlib.redirect_stdout(io.StringIO()):
+        args = parser.parse_args(list(argv))
+    with can.cli.create_bus_from_namespace(args) as bus:
+        return [repr(args.timing), bus.channel_info]
+rec("cli --timing", lambda: cli("-i", "virtual", "-c", "c", "--timing", "f_clock=8000000",
+                                "brp=1", "tseg1=5", "tseg2=2", "sjw=1", "nof_samples=3"))
+rec("cli --timing fd", lambda: cli("-i", "virtual", "-c", "c", "--timing",
+                                   *[f"{k}={v}" for k, v in fd.items()]))
+"""
+
+
+def test_bit_timing_matches_python_can(tmp_path: pathlib.Path) -> None:
+    assert_same(BIT_TIMING, tmp_path)

@@ -174,6 +174,41 @@ def test_logger_bus_options_reach_the_bus(env: Env) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["f_clock=8000000", "brp=2", "tseg1=13", "tseg2=2", "sjw=1", "nof_samples=3"],
+            can.BitTiming(f_clock=8_000_000, brp=2, tseg1=13, tseg2=2, sjw=1, nof_samples=3),
+        ),
+        (
+            ["f_clock=8M", "brp=1", "tseg1=5", "tseg2=2", "sjw=1"],
+            can.BitTiming(f_clock=8_000_000, brp=1, tseg1=5, tseg2=2, sjw=1),
+        ),
+        (
+            "f_clock=80000000 nom_brp=1 nom_tseg1=119 nom_tseg2=40 nom_sjw=40 data_brp=1 "
+            "data_tseg1=29 data_tseg2=10 data_sjw=10".split(),
+            can.BitTimingFd(
+                f_clock=80_000_000,
+                nom_brp=1,
+                nom_tseg1=119,
+                nom_tseg2=40,
+                nom_sjw=40,
+                data_brp=1,
+                data_tseg1=29,
+                data_tseg2=10,
+                data_sjw=10,
+            ),
+        ),
+    ],
+)
+def test_logger_timing_reaches_the_bus(env: Env, args: list[str], expected: Any) -> None:
+    # python-can 4.x's scripts take --timing and pass the bit timing as timing=
+    proc, report = env.log(1, "--timing", *args)
+    assert proc.returncode == 0, proc.stderr
+    assert report["kwargs"] == {"timing": repr(expected)}
+
+
 def test_logger_active_is_the_default_state(env: Env) -> None:
     _, report = env.log(1, "--active")
     assert report["state"] == "ACTIVE"
@@ -212,6 +247,13 @@ def test_logger_passes_writer_options(env: Env) -> None:
         (["-i", "testgen", "--filter", "12:zz"], 2, "'12:zz' is not a filter"),
         (["-i", "testgen", "-b", "fast"], 2, "'fast'"),
         (["-i", "testgen", "--bus-kwargs", "novalue"], 2, "is not key=value"),
+        (["-i", "testgen", "--timing", "f_clock=8000000", "brp=1"], 2, "--timing needs the keys"),
+        (["-i", "testgen", "--timing", "brp=x"], 2, "'brp=x' is not key=integer"),
+        (
+            ["-i", "testgen", "--timing", "f_clock=8M", "brp=0", "tseg1=5", "tseg2=2", "sjw=1"],
+            2,
+            "bit rate prescaler (=0)",
+        ),
         (["-i", "testgen", "-s", "100"], 1, "--file_size needs a file"),
         (["-i", "testgen", "-f", "/nonexistent/dir/x.asc"], 1, "No such file or directory"),
         (["-i", "testgen", "-f", "x.asc", "stray"], 2, "unrecognized argument 'stray'"),
@@ -230,7 +272,7 @@ def test_logger_help_lists_every_option(env: Env) -> None:
     out = env.run("can-logger", "--help").stdout
     for option in (
         "--file_name", "--append", "--file_size", "-v", "--active", "--passive", "--channel",
-        "--interface", "--bitrate", "--fd", "--data-bitrate", "--filter", "--bus-kwargs",
+        "--interface", "--bitrate", "--fd", "--data-bitrate", "--filter", "--bus-kwargs", "--timing",
     ):  # fmt: skip
         assert option in out, option
 

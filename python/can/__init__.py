@@ -17,6 +17,7 @@ log = logging.getLogger("can")
 rc: dict[str, Any] = {}
 
 from can import interface, typechecking, util  # noqa: E402
+from can.bit_timing import BitTiming, BitTimingFd  # noqa: E402
 from can.broadcastmanager import (  # noqa: E402
     CyclicSendTaskABC,
     CyclicTask,
@@ -70,6 +71,8 @@ __all__ = [
     "AsyncBufferedReader",
     "BLFReader",
     "BLFWriter",
+    "BitTiming",
+    "BitTimingFd",
     "BufferedReader",
     "Bus",
     "BusABC",

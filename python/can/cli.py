@@ -39,6 +39,7 @@ __all__ = [
     "create_bus_from_namespace",
     "parse_bus_kwarg",
     "parse_filter",
+    "parse_timing",
     "run",
     "set_logging_level_from_namespace",
 ]
@@ -145,6 +146,57 @@ def _filter(text: str) -> dict[str, Any]:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def parse_timing(pairs: Sequence[str]) -> Any:
+    """The bit timing ``--timing`` describes: ``key=value`` pairs with every argument of
+    :class:`can.BitTiming` (``nof_samples`` may be left out) or of :class:`can.BitTimingFd`.
+
+    >>> parse_timing(["f_clock=8M", "brp=1", "tseg1=5", "tseg2=2", "sjw=1"])
+    can.BitTiming(f_clock=8000000, brp=1, tseg1=5, tseg2=2, sjw=1, nof_samples=1)
+
+    :raises ValueError: naming the pair or the arguments, if they are not a valid bit timing.
+    """
+    from can.bit_timing import BitTiming, BitTimingFd
+    from can.typechecking import BitTimingDict, BitTimingFdDict
+    from can.util import _parse_rate
+
+    values: dict[str, int] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            values[key.strip()] = _parse_rate(text) if key.strip() == "f_clock" else int(text)
+        except ValueError:
+            raise ValueError(f"{pair!r} is not key=integer (e.g. tseg1=5)") from None
+    classic = list(BitTimingDict.__annotations__)
+    fd = list(BitTimingFdDict.__annotations__)
+    kind: Any = None
+    if set(values) == set(fd):
+        kind = BitTimingFd
+    elif set(values) in (set(classic), set(classic) - {"nof_samples"}):
+        kind = BitTiming
+    if kind is not None:
+        return kind(**values)
+    raise ValueError(
+        f"--timing needs the keys {' '.join(classic)} (nof_samples may be left out) for CAN or "
+        f"{' '.join(fd)} for CAN FD, got {' '.join(values)}"
+    )
+
+
+class _TimingAction(argparse.Action):
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: Optional[str] = None,
+    ) -> None:
+        try:
+            setattr(namespace, self.dest, parse_timing(values))
+        except ValueError as e:
+            raise argparse.ArgumentError(self, str(e)) from None
+
+
 def add_bus_arguments(
     parser: argparse.ArgumentParser,
     *,
@@ -155,7 +207,8 @@ def add_bus_arguments(
     """Adds the options that say which bus to open to ``parser``.
 
     ``-c/--channel``, ``-i/--interface``, ``-b/--bitrate``, ``--fd``, ``--data-bitrate``,
-    ``--bus-kwargs KEY=VALUE ...`` and, with ``filter_arg``, ``--filter ID:MASK|ID~MASK ...``.
+    ``--timing KEY=VALUE ...`` (see :func:`parse_timing`), ``--bus-kwargs KEY=VALUE ...``
+    and, with ``filter_arg``, ``--filter ID:MASK|ID~MASK ...``.
     Options left out are left to the configuration files and environment variables, as
     :func:`can.Bus` reads them.
 
@@ -206,6 +259,17 @@ def add_bus_arguments(
         metavar="DATA_BITRATE",
         help="the bit rate of the CAN FD data phase, e.g. 2M",
     )
+    group.add_argument(
+        *_flags(prefix, None, "timing"),
+        dest=_dest(prefix, "timing"),
+        action=_TimingAction,
+        nargs="+",
+        metavar="KEY=VALUE",
+        help="the bit timing, passed to the bus as timing=: f_clock=8000000 brp=1 tseg1=5 "
+        "tseg2=2 sjw=1 [nof_samples=1] for CAN (a can.BitTiming), or f_clock nom_brp nom_tseg1 "
+        "nom_tseg2 nom_sjw data_brp data_tseg1 data_tseg2 data_sjw for CAN FD (a "
+        "can.BitTimingFd). Interfaces that set the bit rate elsewhere (socketcan) ignore it",
+    )
     if filter_arg:
         group.add_argument(
             *_flags(prefix, None, "filter"),
@@ -244,7 +308,8 @@ def create_bus_from_namespace(
     import can
 
     config: dict[str, Any] = dict(kwargs)
-    for name in ("channel", "interface", "bitrate", "fd", "data_bitrate", "can_filters"):
+    names = ("channel", "interface", "bitrate", "fd", "data_bitrate", "timing", "can_filters")
+    for name in names:
         value = getattr(namespace, _dest(prefix, name), None)
         if value is not None:
             config[name] = value

@@ -700,7 +700,29 @@ def _finish(merged: _Layer) -> dict[str, Any]:
     config: dict[str, Any] = {"interface": interface, "channel": channel}
     for key, (value, source) in merged.items():
         config[key] = _convert(key, value, source)
+    if "timing" not in config:
+        config.update(_timing_from_keys(config))
     return config
+
+
+def _timing_from_keys(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"timing": ...}`` when ``config`` has every argument of a bit timing (python-can 4.x
+    builds one from them), else ``{}``; CAN FD when it has both kinds."""
+    from can.bit_timing import BitTiming, BitTimingFd
+    from can.typechecking import BitTimingDict, BitTimingFdDict
+
+    kinds: tuple[tuple[Any, Any], ...] = (
+        (BitTimingFd, BitTimingFdDict),
+        (BitTiming, BitTimingDict),
+    )
+    for cls, keys in kinds:
+        if all(key in config for key in keys.__annotations__):
+            args = {key: int(config[key]) for key in keys.__annotations__}
+            try:
+                return {"timing": cls(**args)}
+            except ValueError as e:
+                raise ValueError(f"the bit timing settings {args} are not valid: {e}") from None
+    return {}
 
 
 def _merge(layers: Iterable[_Layer]) -> _Layer:

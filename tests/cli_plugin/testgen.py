@@ -51,6 +51,8 @@ class GenBus(BusABC):
                     "sent": self.sent,
                 },
                 f,
+                # a bit timing (timing=) is reported as its repr
+                default=repr,
             )
         os.replace(tmp, self.report)
 

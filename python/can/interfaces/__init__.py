@@ -1,11 +1,12 @@
 """The interface registry: which ``interface`` name selects which bus class.
 
 :data:`BACKENDS` maps the names of the manual's *Interface Names* table (section 2.4, plus
-python-can 4.x's ``canalystii`` and ``systec``) to ``(module, class name)``. Installed packages
-add names through the ``can.interface`` entry-point group (``name = module:Class``, manual
-section 4.16). Backend modules are imported only when a bus of that interface is created, and
-the entry points are read only when a name that is not built in is asked for, or when
-:data:`VALID_INTERFACES` is first used, so ``import can`` stays fast.
+python-can 4.x's ``canalystii``, ``systec`` and ``udp_multicast``) to ``(module, class
+name)``. Installed packages add names through the ``can.interface`` entry-point group
+(``name = module:Class``, manual section 4.16). Backend modules are imported only when a bus
+of that interface is created, and the entry points are read only when a name that is not
+built in is asked for, or when :data:`VALID_INTERFACES` is first used, so ``import can``
+stays fast.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ BACKENDS: dict[str, tuple[str, str]] = {
     "virtual": ("can.interfaces.virtual", "VirtualBus"),
     "canalystii": ("can.interfaces.canalystii", "CANalystIIBus"),
     "systec": ("can.interfaces.systec", "UcanBus"),
+    "udp_multicast": ("can.interfaces.udp_multicast", "UdpMulticastBus"),
 }
 
 #: Old names that still work, with a :class:`DeprecationWarning`: old name -> current name.

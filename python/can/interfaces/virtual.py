@@ -97,6 +97,9 @@ class VirtualBus(BusABC):
     :param protocol: what :attr:`~can.BusABC.protocol` reports (python-can 4.x): a
         :class:`can.CanProtocol` or its name (``"CAN_FD"``). Like python-can's, the virtual bus
         carries classic and CAN FD frames whatever it says.
+    :param kwargs: ``timing`` (a :class:`can.BitTiming` or :class:`can.BitTimingFd`),
+        ``bitrate`` and other settings of real interfaces are accepted and ignored, as in
+        python-can 4.x: a virtual bus has no bit rate.
     """
 
     def __init__(

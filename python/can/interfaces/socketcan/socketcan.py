@@ -202,8 +202,9 @@ class SocketcanBus(BusABC):
         where the driver provides one (``SO_TIMESTAMPING``); such timestamps count in the
         device's clock, not necessarily in Unix time. Frames without one keep the kernel's
         software timestamp.
-    :param kwargs: other settings (such as ``bitrate``) are accepted and ignored: the bit rate
-        of a SocketCAN interface is set with ``ip link``.
+    :param kwargs: other settings (such as ``bitrate`` and ``timing``, a :class:`can.BitTiming`
+        or :class:`can.BitTimingFd`) are accepted and ignored, as in python-can 4.x: the bit rate
+        and timing of a SocketCAN interface are set with ``ip link``.
     """
 
     def __init__(
@@ -227,12 +228,14 @@ class SocketcanBus(BusABC):
         self.receive_own_messages = bool(receive_own_messages)
         self.fd = bool(fd)
         self._can_protocol = CanProtocol.CAN_FD if self.fd else CanProtocol.CAN_20
-        if kwargs.get("bitrate") is not None:
-            LOG.debug(
-                "bitrate=%s ignored: set the bit rate of %s with `ip link`",
-                kwargs["bitrate"],
-                channel or "the interfaces",
-            )
+        for ignored in ("bitrate", "timing"):
+            if kwargs.get(ignored) is not None:
+                LOG.debug(
+                    "%s=%s ignored: set the bit rate of %s with `ip link`",
+                    ignored,
+                    kwargs[ignored],
+                    channel or "the interfaces",
+                )
         self._sock = native.SocketcanRaw(
             channel,
             Message,
