@@ -163,6 +163,8 @@ class FdTiming:
 def test_timing_objects(adapter: Adapter, pty_device: Any) -> None:
     with open_bus(pty_device.path, timing=ClassicTiming()):
         assert wait_lines(adapter, 3)[:3] == [b"C", b"s0014", b"O"]
+    # the close ("C") of that bus arrives before the next bus opens
+    assert wait_lines(adapter, 4)[3:] == [b"C"]
     adapter.lines.clear()
     with open_bus(pty_device.path, timing=FdTiming()):
         assert wait_lines(adapter, 4)[:4] == [b"C", b"S6", b"Y2", b"O"]

@@ -490,7 +490,16 @@ def test_canfd_flags_contradicting_the_explicit_fields_lose_to_them_with_a_warni
 
 
 def test_truncated_file_yields_every_complete_frame() -> None:
+    # the input ends inside line 2 (a writer killed mid-line): no error, a warning (issue 11)
     reader = iter(ASCReader(asc(" 1.0 1 1 Rx d 2 01 02\n 2.0 1 2 Rx d 8 01 02 0")))
+    assert next(reader).arbitration_id == 1
+    with pytest.warns(
+        can.io.TruncatedLogWarning,
+        match="ends inside line 2, which is left out .*8 data bytes expected, found 3",
+    ):
+        assert next(reader, None) is None
+    # the same line with its line break is a malformed line, an error
+    reader = iter(ASCReader(asc(" 1.0 1 1 Rx d 2 01 02\n 2.0 1 2 Rx d 8 01 02 0\n")))
     assert next(reader).arbitration_id == 1
     with pytest.raises(ASCParseError, match="line 2: 8 data bytes expected, found 3"):
         next(reader)
