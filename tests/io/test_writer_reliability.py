@@ -31,6 +31,7 @@ FORMATS: dict[str, tuple[Any, Any]] = {
     "asc": (can.ASCWriter, can.ASCReader),
     "log": (can.CanutilsLogWriter, can.CanutilsLogReader),
     "blf": (can.BLFWriter, can.BLFReader),
+    "trc": (can.TRCWriter, can.TRCReader),
 }
 
 
