@@ -30,7 +30,7 @@ BENCH_ARGS ?=
 PYTEST_ARGS ?=
 
 .PHONY: help build package lint fmt-check clippy ruff mypy stubtest test test-rust test-python \
-	test-venv test-socketcan ref-venv \
+	test-venv test-socketcan ref-venv simlibs \
 	docs bench demo clean
 
 help: ## List the targets with a one-line description each
@@ -99,7 +99,7 @@ test-socketcan: test-venv ## The SocketCAN suite against the installed wheel, in
 # can only resolve to site-packages, never to the source tree; tests/test_packaging.py checks it
 # (CAN_TEST_INSTALLED=1). Exit status 5 (no tests collected) fails like any other. The SocketCAN
 # and slcan-kernel suites are left to test-socketcan, which runs them in a kernel that has CAN.
-test-python: test-venv ref-venv ## pytest against the release wheel installed in a fresh venv (build/venv-test)
+test-python: test-venv ref-venv simlibs ## pytest against the release wheel installed in a fresh venv (build/venv-test)
 	rm -rf $(TEST_RUN_DIR)
 	mkdir -p $(TEST_RUN_DIR)
 	cd $(TEST_RUN_DIR) && ../venv-test/bin/python -c \
@@ -109,6 +109,11 @@ test-python: test-venv ref-venv ## pytest against the release wheel installed in
 		-c $(CURDIR)/pyproject.toml -p no:cacheprovider \
 		--ignore=$(CURDIR)/tests/interfaces/test_socketcan.py \
 		--ignore=$(CURDIR)/tests/interfaces/test_slcan_kernel.py $(PYTEST_ARGS)
+
+# The simulated vendor libraries (tests/simlibs/<vendor>/ + simcore.c, compiled with cc) that
+# the vendor backends are tested against; the tests build them too when they are missing.
+simlibs: ## Compile the simulated vendor libraries into build/simlibs
+	$(PYTHON) tests/simlibs/simbuild.py $(CURDIR)/build/simlibs
 
 docs: package ## Build the Sphinx site into docs/_build/html, warnings are errors
 	PYTHONPATH=$(PKG) $(PYTHON) -m sphinx -W --keep-going -q -b html docs docs/_build/html

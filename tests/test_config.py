@@ -485,3 +485,32 @@ def test_a_channel_number_from_the_environment_or_a_file_is_an_int(
     conf = tmp_path / "x.conf"
     conf.write_text("[default]\ninterface = virtual\nchannel = 7\n")
     assert can.util.load_config(path=conf)["channel"] == 7
+
+
+def test_a_bus_class_declares_its_own_configuration_keys(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backend's CONFIG_KEYS convert its keys; the common table knows nothing of them."""
+    from can.interfaces.virtual import VirtualBus
+
+    declared = {
+        "sim_queue": "int",
+        "sim_rate": "rate",
+        "sim_gap": "float",
+        "sim_on": "bool",
+        "sim_name": "str",
+    }
+    monkeypatch.setattr(VirtualBus, "CONFIG_KEYS", declared, raising=False)
+    cfg = tmp_path / "can.ini"
+    cfg.write_text(
+        "[default]\ninterface = virtual\nchannel = x\nsim_queue = 0x10\nsim_rate = 500k\n"
+        "sim_gap = 0.5\nsim_on = yes\nsim_name = 0x10\nother_key = 12\n"
+    )
+    config = can.util.load_config(path=str(cfg))
+    assert config["sim_queue"] == 16
+    assert config["sim_rate"] == 500000
+    assert config["sim_gap"] == 0.5
+    assert config["sim_on"] is True
+    assert config["sim_name"] == "0x10"
+    # An undeclared key that is not in the common table stays a string.
+    assert config["other_key"] == "12"

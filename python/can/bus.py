@@ -8,10 +8,10 @@ import threading
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import Enum
 from types import TracebackType
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, ClassVar, Optional, Union
 
 from can import _core
 from can.broadcastmanager import (
@@ -124,6 +124,13 @@ class BusABC(metaclass=ABCMeta):
 
     #: Log level for received messages.
     RECV_LOGGING_LEVEL = 9
+
+    #: The configuration keys this interface takes beyond the common ones, by the type a
+    #: string value from a configuration file or the environment becomes: ``"int"``,
+    #: ``"rate"`` (``500k``), ``"float"``, ``"bool"``, ``"filters"`` or ``"str"`` (kept as it
+    #: is). :func:`can.util.load_config` converts by the chosen interface's declaration first,
+    #: then by the common table, so each backend declares its own keys next to its code.
+    CONFIG_KEYS: ClassVar[Mapping[str, str]] = {}
 
     _is_shutdown: bool = False
     _shutdown_running: bool = False

@@ -23,6 +23,7 @@ import re
 import sys
 import time
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union, cast
 
 from can import _core
@@ -659,11 +660,41 @@ CONVERTED_KEYS: dict[str, frozenset[str]] = {
 }
 
 
-def _convert(key: str, value: Any, source: str) -> Any:
-    """``value`` of ``key`` in its proper type, if it is a string of a known key."""
+_KINDS: dict[str, Callable[[str], Any]] = {
+    "int": _parse_int,
+    "rate": _parse_rate,
+    "float": _parse_float,
+    "bool": _parse_bool,
+    "filters": _parse_filters,
+    "str": str,
+}
+
+
+def _declared_keys(interface: str) -> Mapping[str, str]:
+    """The interface's own :attr:`can.BusABC.CONFIG_KEYS`; empty when its module cannot be
+    imported (creating the bus reports that)."""
+    from can import interfaces
+
+    try:
+        cls = interfaces.resolve_interface(interface)
+    except CanInterfaceNotImplementedError:
+        return {}
+    declared = getattr(cls, "CONFIG_KEYS", {})
+    unknown = {kind for kind in declared.values() if kind not in _KINDS}
+    if unknown:
+        raise TypeError(f"{cls.__name__}.CONFIG_KEYS uses unknown kinds {sorted(unknown)}")
+    return declared
+
+
+def _convert(
+    key: str, value: Any, source: str, declared: Mapping[str, str] = MappingProxyType({})
+) -> Any:
+    """``value`` of ``key`` in its proper type, if it is a string of a known key: by the
+    interface's declaration first, then by the common table."""
     if not isinstance(value, str):
         return value
-    parse = _CONVERTERS.get(key)
+    kind = declared.get(key)
+    parse = _KINDS[kind] if kind is not None else _CONVERTERS.get(key)
     if parse is None:
         return value
     try:
@@ -698,8 +729,9 @@ def _finish(merged: _Layer) -> dict[str, Any]:
         # or code) is that number.
         channel = int(channel)
     config: dict[str, Any] = {"interface": interface, "channel": channel}
+    declared = _declared_keys(interface)
     for key, (value, source) in merged.items():
-        config[key] = _convert(key, value, source)
+        config[key] = _convert(key, value, source, declared)
     if "timing" not in config:
         config.update(_timing_from_keys(config))
     return config

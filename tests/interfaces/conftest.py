@@ -7,7 +7,9 @@ import json
 import os
 import pathlib
 import select
+import shutil
 import subprocess
+import sys
 import threading
 import tty
 from collections.abc import Iterator
@@ -17,9 +19,35 @@ from typing import Any
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+HERE = pathlib.Path(__file__).resolve().parent
+
+# pytest imports test modules with --import-mode=importlib, which puts nothing on sys.path:
+# the shared suites here (bus_contract.py) and the simulated-library builder are imported by
+# name from this directory and tests/simlibs.
+for _path in (HERE, ROOT / "tests" / "simlibs"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 REF_PYTHON = pathlib.Path(
     os.environ.get("CAN_REF_PYTHON", ROOT / "build" / "ref-venv" / "bin" / "python")
 )
+
+
+def _has_c_compiler() -> bool:
+    return bool(os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc"))
+
+
+@pytest.fixture(scope="session")
+def simlib_path() -> Any:
+    """``simlib_path(vendor)``: the simulated library of ``vendor`` (a directory of
+    tests/simlibs), compiled into build/simlibs first if out of date."""
+    if not _has_c_compiler():
+        pytest.skip("no C compiler for the simulated vendor libraries")
+    import simbuild  # tests/simlibs/simbuild.py
+
+    def path(vendor: str) -> pathlib.Path:
+        return simbuild.build(vendor, ROOT / "build" / "simlibs")
+
+    return path
 
 
 @dataclass

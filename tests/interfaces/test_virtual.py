@@ -6,8 +6,10 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from bus_contract import BusContract  # tests/interfaces, on sys.path by conftest.py
 
 import can
 from can import Message
@@ -237,3 +239,16 @@ def test_million_frames_across_threads_complete_and_in_order(channel: str) -> No
     assert received == list(range(n))
     sender.shutdown()
     receiver.shutdown()
+
+
+class TestVirtualContract(BusContract):
+    """The generic bus suite (tests/interfaces/bus_contract.py) on the virtual interface."""
+
+    supports_fd = True
+
+    def open_pair(self, **kwargs: Any) -> tuple[can.BusABC, can.BusABC]:
+        channel = f"contract-{uuid.uuid4()}"
+        return (
+            can.Bus(channel, interface="virtual", **kwargs),
+            can.Bus(channel, interface="virtual", **kwargs),
+        )
