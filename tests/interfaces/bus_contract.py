@@ -54,6 +54,9 @@ class BusContract:
     burst: ClassVar[int] = 200
     #: Frames sent while the receiver reads concurrently.
     stream: ClassVar[int] = 5000
+    #: Timestamps record when a frame was on the bus (device or send time), not when the
+    #: receiver happened to read it; False for drivers that give no time at all.
+    timestamps_at_arrival: ClassVar[bool] = True
 
     def open_pair(self, **kwargs: Any) -> tuple[can.BusABC, can.BusABC]:
         """Two open buses on one channel; ``kwargs`` go to both constructors."""
@@ -167,8 +170,9 @@ class BusContract:
         stamps = [_recv(b).timestamp for _ in range(20)]
         assert stamps == sorted(stamps)
         assert before - 0.5 <= stamps[0] and stamps[-1] <= after + 0.5
-        # 20 sends at least 1 ms apart cannot share one timestamp.
-        assert stamps[-1] - stamps[0] >= 0.015
+        if self.timestamps_at_arrival:
+            # 20 sends at least 1 ms apart cannot share one timestamp.
+            assert stamps[-1] - stamps[0] >= 0.015
 
     def test_contract_a_blocked_recv_lets_other_threads_run(
         self, pair: tuple[can.BusABC, can.BusABC]
