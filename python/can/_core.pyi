@@ -1,4 +1,5 @@
 # Hand-written stub of the native module can._core (checked by mypy.stubtest in CI).
+import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Optional, Union, final
@@ -16,6 +17,8 @@ __all__ = [
     "CyclicLoop",
     "FilterSet",
     "MessageBase",
+    "SqliteDatabase",
+    "SqliteRows",
     "TrcReader",
     "TrcWriter",
     "__version__",
@@ -334,6 +337,22 @@ if sys.platform == "linux":
         def closed(self) -> bool: ...
 
     def socketcan_interfaces() -> list[str]: ...
+
+# -- SQLite reading (rust/src/sqlite.rs, binding rust/src/python/sqlite.rs) --------------------
+
+@final
+class SqliteDatabase:
+    def __new__(
+        cls, path: Union[str, os.PathLike[str]], file: str, table: str
+    ) -> SqliteDatabase: ...
+    def __len__(self) -> int: ...
+    def rows(self, message_class: type[MessageBase]) -> SqliteRows: ...
+    def close(self) -> None: ...
+
+@final
+class SqliteRows:
+    def __iter__(self) -> SqliteRows: ...
+    def __next__(self) -> Any: ...
 
 def convert_log(
     input: str,

@@ -39,6 +39,15 @@ pub enum Error {
     /// The file (or the Python file object behind it) failed.
     #[error("{}{source}", file_prefix(file))]
     Io { file: String, source: io::Error },
+    /// A database of messages (SQLite) that cannot be read as one: no such table, not a
+    /// database, or (`row`, counted from 1 in the table's order) a row that is no message.
+    #[error("{}", database_text(file, table, *row, what))]
+    Database {
+        file: String,
+        table: String,
+        row: Option<u64>,
+        what: String,
+    },
     /// A progress callback asked a conversion to stop.
     #[error("conversion interrupted: {0}")]
     Interrupted(String),
@@ -49,6 +58,13 @@ fn file_prefix(file: &str) -> String {
         String::new()
     } else {
         format!("{file}: ")
+    }
+}
+
+fn database_text(file: &str, table: &str, row: Option<u64>, what: &str) -> String {
+    match row {
+        Some(row) => format!("{file}, table '{table}', row {row}: {what}"),
+        None => format!("{}{what}", file_prefix(file)),
     }
 }
 
@@ -77,7 +93,9 @@ impl Error {
 
     /// The same error, naming `file` (unless it names one already, or `file` is empty).
     pub fn in_file(mut self, name: &str) -> Self {
-        if let Error::Parse { file, .. } | Error::Io { file, .. } = &mut self {
+        if let Error::Parse { file, .. } | Error::Io { file, .. } | Error::Database { file, .. } =
+            &mut self
+        {
             if file.is_empty() {
                 name.clone_into(file);
             }

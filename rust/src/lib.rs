@@ -17,6 +17,7 @@ pub mod frame;
 pub mod lines;
 pub mod log;
 pub mod socketcan;
+pub mod sqlite;
 pub mod trc;
 
 pub use error::{Error, Result};

@@ -192,7 +192,9 @@ def test_file_objects_are_refused(tmp_path: pathlib.Path) -> None:
         SqliteReader(io.BytesIO())  # type: ignore[arg-type]
 
 
-def test_bad_row_names_the_row(tmp_path: pathlib.Path) -> None:
+def test_bad_row_names_the_row_and_column_after_the_rows_before_it(
+    tmp_path: pathlib.Path,
+) -> None:
     path = tmp_path / "log.db"
     with SqliteWriter(path) as w:
         w(sample()[0])
@@ -200,8 +202,137 @@ def test_bad_row_names_the_row(tmp_path: pathlib.Path) -> None:
     conn.execute("INSERT INTO messages VALUES (1.0, 'abc', 0, 0, 0, 0, x'')")
     conn.commit()
     conn.close()
-    with pytest.raises(SqliteParseError, match="row 2"):
+    got: list[can.Message] = []
+    with pytest.raises(
+        SqliteParseError, match=r"log\.db, table 'messages', row 2: .*arbitration_id is TEXT 'abc'"
+    ):
+        got.extend(SqliteReader(path))
+    assert [held(m) for m in got] == [held(sample()[0])]
+
+
+@pytest.mark.parametrize(
+    ("values", "column"),
+    [
+        ("(NULL, 1, 0, 0, 0, 0, x'')", "ts is NULL"),
+        ("(1.0, 1, 0.5, 0, 0, 0, x'')", "extended is REAL 0.5"),
+        ("(1.0, 1, 0, 'x', 0, 0, x'')", "remote is TEXT 'x'"),
+        ("(1.0, 1, 0, 0, 0, 0, 'text')", "data is TEXT 'text'"),
+    ],
+)
+def test_each_column_has_its_type(tmp_path: pathlib.Path, values: str, column: str) -> None:
+    path = tmp_path / "log.db"
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE messages (ts REAL, arbitration_id INTEGER, extended INTEGER, "
+        "remote INTEGER, error INTEGER, dlc INTEGER, data BLOB)"
+    )
+    conn.execute(f"INSERT INTO messages VALUES {values}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(SqliteParseError, match=f"row 1: .*{column}$"):
         list(SqliteReader(path))
+
+
+def test_values_are_read_as_stored(tmp_path: pathlib.Path) -> None:
+    # what the schema holds but a frame would not (as python-can reads it): any integer id and
+    # dlc, any payload length, NULL data, an INTEGER timestamp, flags other than 0 and 1
+    path = tmp_path / "log.db"
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE messages (ts REAL, arbitration_id INTEGER, extended INTEGER, "
+        "remote INTEGER, error INTEGER, dlc INTEGER, data BLOB)"
+    )
+    conn.execute(
+        "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)", (3, 2**40, 2, 0, -1, 99, None)
+    )
+    conn.execute(
+        "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)", (0.5, 7, 0, 1, 0, 15, bytes(range(70)))
+    )
+    conn.commit()
+    conn.close()
+    first, second = SqliteReader(path)
+    assert type(first.timestamp) is float and first.timestamp == 3.0
+    assert first.arbitration_id == 2**40 and first.dlc == 99
+    assert first.is_extended_id is True and first.is_remote_frame is False
+    assert first.is_error_frame is True
+    assert type(first.data) is bytearray and first.data == b""
+    assert first.channel is None and first.is_fd is False and first.is_rx is True
+    assert second.data == bytes(range(70)) and second.is_remote_frame is True
+
+
+def test_table_without_the_columns_is_refused_at_once(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE messages (ts REAL, arbitration_id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(
+        SqliteParseError,
+        match=r"other\.db: the table 'messages' is not a table of messages .*no such column",
+    ):
+        SqliteReader(path)
+
+
+def test_reading_after_stop_is_a_value_error(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "log.db"
+    with SqliteWriter(path) as w:
+        w(sample()[0])
+    r = SqliteReader(path)
+    r.stop()
+    with pytest.raises(ValueError, match=r"log\.db: the database is closed"):
+        list(r)
+    with pytest.raises(ValueError, match="closed"):
+        len(r)
+
+
+def test_a_paused_reader_does_not_block_the_writer(tmp_path: pathlib.Path) -> None:
+    # A reader part-way through a table holds no lock between batches: the writer filling it
+    # goes on committing (before, its commit waited for the reader and failed after 5 s), and
+    # the reader goes on to the rows committed meanwhile.
+    path = tmp_path / "log.db"
+    n = 6000  # more than one batch of the native reader
+    w = SqliteWriter(path)
+    try:
+        for i in range(n):
+            w(can.Message(timestamp=float(i), arbitration_id=i & 0x7FF))
+        deadline = time.monotonic() + 10
+        while w.num_frames < n and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert w.num_frames == n
+        reader = SqliteReader(path)
+        rows = iter(reader)
+        assert next(rows).timestamp == 0.0
+        for i in range(n, n + 5):
+            w(can.Message(timestamp=float(i), arbitration_id=1))
+        deadline = time.monotonic() + 3
+        while w.num_frames < n + 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert w.num_frames == n + 5
+        assert [m.timestamp for m in rows] == [float(i) for i in range(1, n + 5)]
+        assert len(reader) == n + 5
+        reader.stop()
+    finally:
+        w.stop()
+
+
+def test_readers_in_several_threads(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "log.db"
+    with SqliteWriter(path) as w:
+        for i in range(9000):
+            w(can.Message(timestamp=float(i), arbitration_id=i & 0x7FF, data=[i & 0xFF]))
+    reader = SqliteReader(path)
+    results: list[list[float]] = []
+
+    def read() -> None:
+        results.append([m.timestamp for m in reader])
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    reader.stop()
+    assert results == [[float(i) for i in range(9000)]] * 3
 
 
 def test_python_can_reads_ours(

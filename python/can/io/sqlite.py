@@ -1,4 +1,5 @@
-"""SQLite databases of messages (manual section 3.4.6), through Python's :mod:`sqlite3`.
+"""SQLite databases of messages (manual section 3.4.6): written through Python's :mod:`sqlite3`,
+read natively (``can._core``, with the SQLite library built into it).
 
 The messages are rows of one table (``messages`` by default), created if it does not exist:
 
@@ -38,8 +39,6 @@ __all__ = ["SqliteParseError", "SqliteReader", "SqliteWriter"]
 
 StrPath = Union[str, "os.PathLike[str]"]
 
-_NUMBER = (float, int)
-_BLOB = (bytes, type(None))
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _COLUMNS = "ts, arbitration_id, extended, remote, error, dlc, data"
 
@@ -74,9 +73,20 @@ class SqliteReader(MessageReader):
     Iterate over it, or fetch every message with :meth:`read_all`; ``len()`` counts the rows
     (not in constant time). It does not accept file-like objects.
 
+    The rows are read natively, in batches, with the SQLite library built into ``can._core``
+    (not Python's :mod:`sqlite3`), and no lock is held on the database between batches: a
+    writer still filling the table can go on committing while a reader is part-way through
+    it, and the reader goes on to the rows committed since, up to the end of the table as it
+    finds it there.
+
     :param file: the path of the database file.
     :param table_name: the table holding the messages.
-    :raises SqliteParseError: naming the file and table, if the database has no such table.
+    :raises SqliteParseError: naming the file and table, if the database has no such table, is
+        no SQLite database, or the table lacks a column of the schema above; while iterating,
+        naming the row (counted from 1) whose values are not of the types above (the rows
+        before it are read).
+    :raises OSError: naming the file, if SQLite cannot read it (or a writer holds its lock for
+        more than five seconds).
 
     .. attribute:: table_name
 
@@ -92,65 +102,20 @@ class SqliteReader(MessageReader):
     """
 
     def __init__(self, file: StrPath, table_name: str = "messages", **kwargs: Any) -> None:
-        self._quoted = _table(table_name)
+        _table(table_name)
         self._file = _path(file, "SqliteReader")
         super().__init__(None)
         self.table_name = table_name
         if not os.path.exists(self._file):
             raise FileNotFoundError(2, "No such file or directory", self._file)
-        self._conn = sqlite3.connect(self._file, check_same_thread=False)
-        try:
-            found = self._conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table_name,)
-            ).fetchone()
-        except sqlite3.DatabaseError as e:
-            self._conn.close()
-            raise SqliteParseError(f"{self._file}: not an SQLite database: {e}") from None
-        if found is None:
-            self._conn.close()
-            raise SqliteParseError(f"{self._file}: the database has no table {table_name!r}")
+        self._db = _core.SqliteDatabase(self._file, self._file, table_name)
 
     def __iter__(self) -> Iterator[Message]:
-        cursor = self._conn.execute(f"SELECT {_COLUMNS} FROM {self._quoted} ORDER BY rowid")
-        make = _core.new_message_from_fields
-        cls = Message
-        for row_no, (ts, can_id, ext, rtr, err, dlc, data) in enumerate(cursor, 1):
-            # the row's types are checked, then the message is built without __init__
-            if (
-                type(ts) not in _NUMBER
-                or type(can_id) is not int
-                or type(dlc) is not int
-                or type(ext) is not int
-                or type(rtr) is not int
-                or type(err) is not int
-                or type(data) not in _BLOB
-            ):
-                raise SqliteParseError(
-                    f"{self._file}, table {self.table_name!r}, row {row_no}: expected REAL ts, "
-                    "INTEGER arbitration_id, extended, remote, error and dlc, and a BLOB data, "
-                    f"got {(ts, can_id, ext, rtr, err, dlc, data)!r}"
-                )
-            yield make(
-                cls,
-                (
-                    float(ts),
-                    can_id,
-                    ext != 0,
-                    rtr != 0,
-                    err != 0,
-                    None,
-                    dlc,
-                    bytearray(data or b""),
-                    False,
-                    True,
-                    False,
-                    False,
-                ),
-            )
+        rows: Iterator[Message] = self._db.rows(Message)
+        return rows
 
     def __len__(self) -> int:
-        count: int = self._conn.execute(f"SELECT COUNT(*) FROM {self._quoted}").fetchone()[0]
-        return count
+        return len(self._db)
 
     def read_all(self) -> Generator[Message, None, None]:
         """Fetches all messages in the database."""
@@ -158,7 +123,7 @@ class SqliteReader(MessageReader):
 
     def stop(self) -> None:
         """Closes the connection to the database."""
-        self._conn.close()
+        self._db.close()
 
 
 class SqliteWriter(MessageWriter, BufferedReader):

@@ -3,6 +3,8 @@
 //! * a parse error: the format's exception class of `can.io` (`BLFParseError`,
 //!   `ASCParseError`, `CanutilsLogParseError`, `TRCParseError`: each a `can.CanError` and a
 //!   `ValueError`), its message naming the file and the line or byte offset;
+//! * a database that is not one of messages: `can.io.sqlite.SqliteParseError` (also a
+//!   `can.CanError` and a `ValueError`), naming the file, the table and the row;
 //! * a value that cannot be written: `ValueError`;
 //! * an I/O error: the exception the Python file object raised, or the `OSError` subclass
 //!   of its errno (`FileNotFoundError`, `PermissionError`, ...) with the file's name;
@@ -24,6 +26,7 @@ static BLF_PARSE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static ASC_PARSE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static LOG_PARSE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static TRC_PARSE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static SQLITE_PARSE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// The exception class of `format`'s parse errors.
 fn parse_error_class(py: Python<'_>, format: Format) -> PyResult<&Bound<'_, PyType>> {
@@ -44,15 +47,25 @@ impl From<Error> for PyErr {
             Error::Interrupted(why) => PyKeyboardInterrupt::new_err(why),
             Error::Parse { format, .. } => {
                 let msg = e.to_string();
+                Python::attach(|py| raise(parse_error_class(py, format), msg))
+            }
+            Error::Database { .. } => {
+                let msg = e.to_string();
                 Python::attach(|py| {
-                    match parse_error_class(py, format).and_then(|c| c.call1((msg.clone(),))) {
-                        Ok(exc) => PyErr::from_value(exc),
-                        // The package is being torn down: the message still says it all.
-                        Err(_) => PyValueError::new_err(msg),
-                    }
+                    let class = SQLITE_PARSE_ERROR.import(py, "can.io.sqlite", "SqliteParseError");
+                    raise(class, msg)
                 })
             }
         }
+    }
+}
+
+/// An exception of `class` with `msg`.
+fn raise(class: PyResult<&Bound<'_, PyType>>, msg: String) -> PyErr {
+    match class.and_then(|c| c.call1((msg.clone(),))) {
+        Ok(exc) => PyErr::from_value(exc),
+        // The package is being torn down: the message still says it all.
+        Err(_) => PyValueError::new_err(msg),
     }
 }
 

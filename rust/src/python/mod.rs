@@ -16,6 +16,7 @@ mod filter;
 pub(crate) mod message;
 mod reader;
 mod socketcan;
+mod sqlite;
 mod textlog;
 mod trc;
 mod writer;
@@ -35,6 +36,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     filter::register(m)?;
     cyclic::register(m)?;
     trc::register(m)?;
+    sqlite::register(m)?;
     m.add_function(wrap_pyfunction!(dlc2len, m)?)?;
     m.add_function(wrap_pyfunction!(len2dlc, m)?)?;
     Ok(())
