@@ -145,9 +145,7 @@ def test_receive_own_messages_with_two_handles(sim: Sim) -> None:
 
 
 def test_receive_own_messages_with_a_single_handle(sim: Sim) -> None:
-    with _bus(single_handle=True, receive_own_messages=True) as a, _bus(
-        single_handle=True
-    ) as b:
+    with _bus(single_handle=True, receive_own_messages=True) as a, _bus(single_handle=True) as b:
         assert sim.ctl.open_ports(0) == 2
         a.send(can.Message(arbitration_id=0x33, is_extended_id=False, data=b"\x33"))
         echo = a.recv(1)
@@ -169,10 +167,13 @@ def test_send_refuses_what_canlib_refuses(sim: Sim) -> None:
 
 
 def test_one_filter_is_set_in_the_hardware(sim: Sim) -> None:
-    with _bus(single_handle=True) as a, _bus(
-        single_handle=True,
-        can_filters=[{"can_id": 0x100, "can_mask": 0x7F0, "extended": False}],
-    ) as b:
+    with (
+        _bus(single_handle=True) as a,
+        _bus(
+            single_handle=True,
+            can_filters=[{"can_id": 0x100, "can_mask": 0x7F0, "extended": False}],
+        ) as b,
+    ):
         for can_id in (0x101, 0x201, 0x10F, 0x301):
             a.send(can.Message(arbitration_id=can_id, is_extended_id=False))
         time.sleep(0.05)
@@ -219,9 +220,10 @@ def test_hardware_timestamps_become_host_time(sim: Sim) -> None:
 
 
 def test_can_fd_frames_and_bit_rates(sim: Sim) -> None:
-    with _bus(single_handle=True, fd=True, bitrate=1_000_000, data_bitrate=4_000_000) as a, _bus(
-        single_handle=True, fd=True
-    ) as b:
+    with (
+        _bus(single_handle=True, fd=True, bitrate=1_000_000, data_bitrate=4_000_000) as a,
+        _bus(single_handle=True, fd=True) as b,
+    ):
         assert a.protocol == can.CanProtocol.CAN_FD
         sent = can.Message(
             arbitration_id=0x123,

@@ -13,7 +13,7 @@ class BusStatistics(ctypes.Structure):
 
     >>> print(BusStatistics())
     std_data: 0, std_remote: 0, ext_data: 0, ext_remote: 0, err_frame: 0, bus_load: 0.0%, overruns: 0
-    """
+    """  # noqa: E501 - the manual's output line
 
     _fields_ = [
         ("m_stdData", ctypes.c_ulong),
