@@ -485,7 +485,8 @@ class KvaserBus(BusABC):
         header = _RxHeader()
         self._rx_header = memoryview(header).cast("B")
         self._rx_unpack = struct.Struct("@lIIL").unpack_from
-        self._rx_data = (ctypes.c_char * 64)()
+        # (a c_char array: slicing it gives bytes, which typeshed does not know)
+        self._rx_data: Any = (ctypes.c_char * 64)()
         self._rx_args = (
             ctypes.byref(header, _RxHeader.id.offset),
             self._rx_data,
@@ -658,7 +659,7 @@ class KvaserBus(BusABC):
                 False,
                 self.channel,
                 length,
-                b"" if kind[2] else self._rx_data[:length],
+                bytearray() if kind[2] else bytearray(self._rx_data[:length]),
                 kind[3],
                 kind[4],
                 kind[5],
@@ -692,11 +693,12 @@ class KvaserBus(BusABC):
                 kind = self._kind(flags)
                 length = self._rx_unpack(self._rx_header)[1]
                 fields = (timestamp, can_id, kind[1], kind[2], False, self.channel, length)
-                data = b"" if kind[2] else self._rx_data[:length]
+                data = bytearray() if kind[2] else bytearray(self._rx_data[:length])
                 msg = _new_message(Message, (*fields, data, *kind[3:]))
                 return msg, self._filters is None
-        error = (timestamp, 0, False, False, True, self.channel, 0, b"", False, True, False, False)
-        return _new_message(Message, error), self._filters is None
+        error = (timestamp, 0, False, False, True, self.channel)
+        error_fields = (*error, 0, bytearray(), False, True, False, False)
+        return _new_message(Message, error_fields), self._filters is None
 
     # -- filters -------------------------------------------------------------------------------
 
