@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import pathlib
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -122,6 +124,7 @@ def test_two_handles_on_a_channel_exchange_frames(sim: Sim) -> None:
             3,
         )
         assert got.is_rx and got.channel == 0
+        assert isinstance(got.data, bytearray)  # as every other interface gives it
         assert a.recv(0.05) is None  # the sender does not hear itself by default
         a.send(can.Message(arbitration_id=0x7FF, is_extended_id=False, is_remote_frame=True, dlc=5))
         rtr = b.recv(1)
@@ -214,6 +217,60 @@ def test_hardware_timestamps_become_host_time(sim: Sim) -> None:
         assert before - 0.01 <= first.timestamp <= after + 0.01
         # The device's clock spacing, in 10 us units, survives the conversion.
         assert 0.045 <= second.timestamp - first.timestamp <= 0.2
+
+
+def test_a_32_bit_timer_is_unwrapped(sim: Sim) -> None:
+    with _bus(single_handle=True) as b:
+        b._wrap_bits = 32  # as on Windows, where unsigned long has 32 bits
+        sim.ctl.inject_frame(0, 1)
+        first = b.recv(1)
+        b._last_raw = 2**32 - 1  # the next reading is smaller: the timer wrapped once
+        sim.ctl.inject_frame(0, 2)
+        second = b.recv(1)
+        assert first is not None and second is not None
+        wrap = 2**32 * kvcanlib.TIMER_SCALE_US / 1e6
+        assert second.timestamp - first.timestamp == pytest.approx(wrap, abs=1.0)
+
+
+def test_python_can_4_runs_on_the_simulated_canlib(
+    sim: Sim, ref_python: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    # A second client of the simulated library: python-can 4.6.1's own kvaser backend (it
+    # loads libcanlib.so by name) exchanges frames on it, and prints the statistics text and
+    # the channel list that ours must match.
+    script = (
+        "import can\n"
+        "from can.interfaces.kvaser.canlib import KvaserBus\n"
+        "a = can.Bus(interface='kvaser', channel=0, single_handle=True)\n"
+        "b = can.Bus(interface='kvaser', channel=0, single_handle=True)\n"
+        "print(str(b.get_stats()))\n"
+        "a.send(can.Message(arbitration_id=0x123, is_extended_id=False, data=b'\\x01'))\n"
+        "m = b.recv(2)\n"
+        "print(hex(m.arbitration_id), m.is_extended_id, bytes(m.data).hex())\n"
+        "print(b.channel_info)\n"
+        "print(sorted(KvaserBus._detect_available_configs()[1].items()))\n"
+        "a.shutdown(); b.shutdown()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CAN_KVASER_LIBRARY")}
+    env["LD_LIBRARY_PATH"] = str(sim.path.parent)
+    env["PYTHONWARNINGS"] = "ignore"
+    proc = subprocess.run(
+        [str(ref_python), "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == MANUAL_STATS
+    assert lines[1] == "0x123 False 01"
+    with _bus(single_handle=True) as bus:
+        assert lines[2] == bus.channel_info
+        configs = kvcanlib.KvaserBus._detect_available_configs()
+        assert lines[3] == str(sorted(configs[1].items()))
 
 
 # -- CAN FD -------------------------------------------------------------------------------------
