@@ -300,6 +300,14 @@ def test_can_fd_frames_and_bit_rates(sim: Sim) -> None:
             assert classic.recv(0.05) is None  # a classic handle is not given FD frames
 
 
+def test_non_iso_can_fd(sim: Sim) -> None:
+    with _bus(single_handle=True, fd_non_iso=True) as a, _bus(single_handle=True, fd=True) as b:
+        assert a.protocol == can.CanProtocol.CAN_FD_NON_ISO
+        a.send(can.Message(arbitration_id=0x5, is_fd=True, data=bytes(20)))
+        got = b.recv(1)
+        assert got is not None and got.is_fd and got.dlc == 20
+
+
 def test_fd_bit_rates_reach_the_driver(sim: Sim) -> None:
     with _bus(single_handle=True, fd=True, bitrate=1_000_000, data_bitrate=4_000_000):
         assert (sim.get("freq"), sim.get("data_freq")) == (1_000_000, 4_000_000)

@@ -52,6 +52,8 @@
 #define TX_QUEUE 64
 #define CLOCK_HZ 80000000L
 #define C200_CLOCK_HZ 8000000L
+/* Opened for CAN FD, ISO or not. */
+#define IS_FD(h) (((h)->open_flags & (canOPEN_CAN_FD | canOPEN_CAN_FD_NONISO)) != 0)
 /* A simcore flag bit of our own: the frame was written through a handle of this library. */
 #define KV_LOCAL 0x100u
 
@@ -112,7 +114,7 @@ static kv_handle *lock_handle(CanHandle hnd) {
 static int accept_frame(const sim_frame *frame, void *ctx) {
     kv_handle *h = ctx;
     if ((frame->flags & KV_LOCAL) && !LOAD(h->txecho)) return 0;
-    if ((frame->flags & SIM_FD) && !(h->open_flags & canOPEN_CAN_FD)) return 0;
+    if ((frame->flags & SIM_FD) && !IS_FD(h)) return 0;
     if (frame->flags & SIM_ERR) {
         BUMP(h->seen[4]);
         return 1;
@@ -238,7 +240,7 @@ canStatus canSetBusParams(const CanHandle hnd, long freq, unsigned int tseg1, un
     (void)syncmode;
     kv_handle *h = lock_handle(hnd);
     if (!h) return canERR_INVHANDLE;
-    int fd = (h->open_flags & canOPEN_CAN_FD) != 0;
+    int fd = IS_FD(h);
     canStatus status = canOK;
     if (freq < 0) {
         static const long classic[] = {1000000, 500000, 250000, 125000, 100000,
@@ -303,7 +305,7 @@ canStatus canSetBusParamsFd(const CanHandle hnd, long freq_brs, unsigned int tse
     kv_handle *h = lock_handle(hnd);
     if (!h) return canERR_INVHANDLE;
     canStatus status = canOK;
-    if (!(h->open_flags & canOPEN_CAN_FD)) {
+    if (!IS_FD(h)) {
         status = canERR_PARAM;
     } else if (freq_brs < 0) {
         static const long fd_rates[] = {500000, 1000000, 2000000, 4000000,
@@ -395,7 +397,7 @@ static int make_frame(const kv_handle *h, long id, const void *msg, unsigned dlc
         return 1;
     }
     if (flag & canFDMSG_FDF) {
-        if (!(h->open_flags & canOPEN_CAN_FD) || (flag & canMSG_RTR) || !fd_length_ok(dlc))
+        if (!IS_FD(h) || (flag & canMSG_RTR) || !fd_length_ok(dlc))
             return 0;
         frame->flags |= SIM_FD;
         if (flag & canFDMSG_BRS) frame->flags |= SIM_BRS;
@@ -720,7 +722,7 @@ canStatus canGetChannelData(int channel, int item, void *buffer, size_t bufsize)
         for (int i = 0; i < MAX_HANDLES; i++) {
             if (!handles[i].used || handles[i].channel != channel) continue;
             dword |= canCHANNEL_IS_OPEN;
-            if (handles[i].open_flags & canOPEN_CAN_FD) dword |= canCHANNEL_IS_CANFD;
+            if (IS_FD(&handles[i])) dword |= canCHANNEL_IS_CANFD;
         }
         if (channels[channel].exclusive) dword |= canCHANNEL_IS_EXCLUSIVE;
         pthread_mutex_unlock(&kv_lock);
