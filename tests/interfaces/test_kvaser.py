@@ -348,6 +348,8 @@ def test_the_documented_bit_timing_arguments(sim: Sim) -> None:
     with _bus(single_handle=True, bitrate=250_000, tseg1=13, tseg2=6, sjw=3, no_samp=3):
         got = [sim.get(k) for k in ("freq", "tseg1", "tseg2", "sjw", "nosamp")]
         assert got == [250_000, 13, 6, 3, 3]
+    with _bus(single_handle=True, bitrate=500_000, tseg1=11, tseg2=4):
+        assert [sim.get(k) for k in ("freq", "tseg1", "tseg2", "sjw")] == [500_000, 11, 4, 1]
     with _bus(single_handle=True, bitrate=125_000):
         assert sim.get("freq") == 125_000  # canBITRATE_125K
     with pytest.raises(ValueError, match="no_samp must be 1 or 3"):

@@ -353,7 +353,7 @@ class KvaserBus(BusABC):
     :param tseg1: quanta before the sample point; with ``tseg2`` (and ``sjw``, ``no_samp``)
         the bit timing is set as given, without them the driver chooses.
     :param tseg2: quanta after the sample point.
-    :param sjw: synchronisation jump width.
+    :param sjw: synchronisation jump width (1 when ``tseg1``/``tseg2`` are given without it).
     :param no_samp: samples per bit, 1 or 3.
     :param driver_mode: True (default) for normal, False for silent (listen only).
     :param single_handle: use one CANlib handle for reading and writing.
@@ -563,6 +563,7 @@ class KvaserBus(BusABC):
         explicit = bool(tseg1 or tseg2)
         if explicit:
             freq = bitrate
+            sjw = sjw or 1
         elif self._is_fd:
             freq = BITRATE_FD.get(bitrate, bitrate)
         else:
