@@ -250,6 +250,11 @@ def test_python_can_4_runs_on_the_simulated_canlib(
         "print(b.channel_info)\n"
         "print(sorted(KvaserBus._detect_available_configs()[1].items()))\n"
         "a.shutdown(); b.shutdown()\n"
+        "t = can.BitTiming(f_clock=8_000_000, brp=1, tseg1=5, tseg2=2, sjw=1)\n"
+        "can.Bus(interface='kvaser', channel=0, timing=t).shutdown()\n"
+        "import ctypes\n"
+        "get = ctypes.CDLL('libcanlib.so').kvsim_get\n"
+        "print(get(0, b'btr0'), get(0, b'btr1'), get(0, b'freq'))\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CAN_KVASER_LIBRARY")}
     env["LD_LIBRARY_PATH"] = str(sim.path.parent)
@@ -271,6 +276,9 @@ def test_python_can_4_runs_on_the_simulated_canlib(
         assert lines[2] == bus.channel_info
         configs = kvcanlib.KvaserBus._detect_available_configs()
         assert lines[3] == str(sorted(configs[1].items()))
+    # The same 1 Mbit/s BitTiming reaches canSetBusParamsC200 as the same registers.
+    with _bus(single_handle=True, timing=can.BitTiming(8_000_000, 1, 5, 2, 1)):
+        assert lines[4] == f"{sim.get('btr0')} {sim.get('btr1')} 1000000"
 
 
 # -- CAN FD -------------------------------------------------------------------------------------
@@ -317,13 +325,14 @@ def test_fd_bit_rates_reach_the_driver(sim: Sim) -> None:
 
 
 def test_timing_objects(sim: Sim) -> None:
-    timing = can.BitTiming(f_clock=8_000_000, brp=1, tseg1=5, tseg2=2, sjw=1)  # 1 Mbit/s
+    # canlib.h: canSetBusParamsC200 takes 82c200 registers on a 16 MHz clock.
+    timing = can.BitTiming(f_clock=16_000_000, brp=2, tseg1=5, tseg2=2, sjw=1)  # 1 Mbit/s
     with _bus(single_handle=True, timing=timing):
-        assert (sim.get("btr0"), sim.get("btr1")) == (timing.btr0, timing.btr1)
+        assert (sim.get("btr0"), sim.get("btr1")) == (0x01, 0x14) == (timing.btr0, timing.btr1)
         assert sim.get("freq") == 1_000_000
-    # Another clock is converted to the 8 MHz one canSetBusParamsC200 uses.
-    with _bus(single_handle=True, timing=can.BitTiming(16_000_000, 4, 11, 4, 1)):
-        assert sim.get("freq") == 250_000
+    # Another clock is converted to the 16 MHz one.
+    with _bus(single_handle=True, timing=can.BitTiming(8_000_000, 2, 11, 4, 1)):
+        assert (sim.get("freq"), sim.get("btr0")) == (250_000, 0x03)
     fd_timing = can.BitTimingFd(
         f_clock=80_000_000,
         nom_brp=2,

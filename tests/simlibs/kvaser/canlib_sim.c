@@ -19,8 +19,9 @@
  *   - timestamps: microseconds since the library was loaded, divided by the timer scale
  *     (canIOCTL_SET_TIMER_SCALE, default 1000 us); canReadTimer reads the same clock;
  *   - bus parameters checked against an 80 MHz controller clock (what Kvaser's CAN FD devices
- *     run on): the bit time must divide the clock; canSetBusParamsC200 reads SJA1000-style
- *     BTR0/BTR1 on an 8 MHz clock; CAN FD parameters only on a handle opened with
+ *     run on): the bit time must divide the clock; canSetBusParamsC200 reads 82c200-style
+ *     BTR0/BTR1 on the 16 MHz clock canlib.h says it assumes; CAN FD parameters only on a
+ *     handle opened with
  *     canOPEN_CAN_FD; an FD frame is only written on, and only delivered to, such handles;
  *   - bus-off (set by the tests through simctl): nothing is transmitted, canWrite queues up to
  *     TX_QUEUE frames (then canERR_TXBUFOFL), canWriteWait times out (canERR_TIMEOUT);
@@ -51,7 +52,9 @@
 #define QUEUE_CAPACITY 4096
 #define TX_QUEUE 64
 #define CLOCK_HZ 80000000L
-#define C200_CLOCK_HZ 8000000L
+/* canlib.h on canSetBusParamsC200: "CANlib will always behave as if the clock frequency is
+ * 16 MHz"; the prescaler is BTR0[5:0] + 1. */
+#define C200_CLOCK_HZ 16000000L
 /* Opened for CAN FD, ISO or not. */
 #define IS_FD(h) (((h)->open_flags & (canOPEN_CAN_FD | canOPEN_CAN_FD_NONISO)) != 0)
 /* A simcore flag bit of our own: the frame was written through a handle of this library. */

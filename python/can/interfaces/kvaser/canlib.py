@@ -122,8 +122,9 @@ _TIMER_RESOLUTION = TIMER_SCALE_US / 1_000_000
 _INFINITE = 0xFFFFFFFF
 #: kvFlashLeds duration, milliseconds.
 _FLASH_MS = 30_000
-#: BTR0/BTR1 (canSetBusParamsC200) are read on the SJA1000's 8 MHz clock.
-_C200_CLOCK = 8_000_000
+#: BTR0/BTR1 (canSetBusParamsC200): canlib.h says CANlib "will always behave as if the clock
+#: frequency is 16 MHz", whatever the device's clock.
+_C200_CLOCK = 16_000_000
 #: Kvaser's CAN FD controllers run on 80 MHz.
 _FD_CLOCK = 80_000_000
 
@@ -362,9 +363,10 @@ class KvaserBus(BusABC):
     :param data_bitrate: CAN FD data-phase bit rate (default: ``bitrate``).
     :param fd_non_iso: non-ISO CAN FD (python-can 4.x).
     :param exclusive: open the channel exclusively (python-can 4.x).
-    :param timing: a :class:`~can.BitTiming` (any clock it can be converted to 8 MHz, set as
-        BTR0/BTR1) or :class:`~can.BitTimingFd` (80 MHz; implies ``fd``); it replaces
-        ``bitrate``, ``tseg1``, ``tseg2``, ``sjw``, ``no_samp`` and ``data_bitrate``.
+    :param timing: a :class:`~can.BitTiming` (converted to the 16 MHz clock CANlib reads
+        BTR0/BTR1 on, and set with ``canSetBusParamsC200``) or :class:`~can.BitTimingFd`
+        (80 MHz; implies ``fd``); it replaces ``bitrate``, ``tseg1``, ``tseg2``, ``sjw``,
+        ``no_samp`` and ``data_bitrate``.
     """
 
     CONFIG_KEYS: ClassVar[dict[str, str]] = {
