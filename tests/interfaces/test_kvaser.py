@@ -164,6 +164,10 @@ def test_send_refuses_what_canlib_refuses(sim: Sim) -> None:
         assert info.value.error_code == -1  # canERR_PARAM
         assert "canWrite failed: Error in parameter" in str(info.value)
         assert isinstance(info.value, can.CanOperationError)
+        for bad_id in (0x800, 2**32 + 0x10, -1):  # too long for 11 bits; would truncate
+            with pytest.raises(kvcanlib.CANLIBOperationError) as info:
+                a.send(can.Message(arbitration_id=bad_id, is_extended_id=False), timeout=0)
+            assert info.value.error_code == -1
 
 
 # -- filters ------------------------------------------------------------------------------------

@@ -483,15 +483,15 @@ class KvaserBus(BusABC):
             raise
         # Reused per frame by recv.
         # Reused per frame by recv: canRead's four out values in one structure, read back with
-        # one struct.unpack_from, and the data buffer.
+        # one struct.unpack_from, and the data buffer, a bytearray that CANlib writes into
+        # (through a ctypes array sharing its memory), so a frame's data is one slice of it.
         header = _RxHeader()
         self._rx_header = memoryview(header).cast("B")
         self._rx_unpack = struct.Struct("@lIIL").unpack_from
-        # (a c_char array: slicing it gives bytes, which typeshed does not know)
-        self._rx_data: Any = (ctypes.c_char * 64)()
+        self._rx_data = bytearray(64)
         self._rx_args = (
             ctypes.byref(header, _RxHeader.id.offset),
-            self._rx_data,
+            (ctypes.c_char * 64).from_buffer(self._rx_data),
             ctypes.byref(header, _RxHeader.dlc.offset),
             ctypes.byref(header, _RxHeader.flags.offset),
             ctypes.byref(header, _RxHeader.time.offset),
@@ -503,6 +503,7 @@ class KvaserBus(BusABC):
         self._canRead = api.canRead
         self._canReadWait = api.canReadWait
         self._canWrite = api.canWrite
+        self._tx_ids: dict[int, ctypes.c_long] = {}
         self._wrap_bits = 8 * ctypes.sizeof(ctypes.c_ulong)
         self._last_raw = 0
         self._wraps = 0
@@ -603,15 +604,22 @@ class KvaserBus(BusABC):
             length = msg.dlc
         if msg.is_error_frame:
             flags |= canMSG_ERROR_FRAME
+        can_id = self._tx_ids.get(msg.arbitration_id)
+        if can_id is None:
+            arbitration_id = msg.arbitration_id
+            if 0 <= arbitration_id <= 0x1FFFFFFF:
+                can_id = _c_long(arbitration_id)
+                if len(self._tx_ids) < 4096:  # a bus's ids repeat: keep their C values
+                    self._tx_ids[arbitration_id] = can_id
+            else:  # not truncated into a valid one: CANlib refuses -1 (canERR_PARAM)
+                can_id = _c_long(-1)
         if timeout is None or timeout <= 0:
-            status = self._canWrite(
-                self._write_handle, _c_long(msg.arbitration_id), data, length, flags
-            )
+            status = self._canWrite(self._write_handle, can_id, data, length, flags)
             name = "canWrite"
         else:
             status = self._api.canWriteWait(
                 self._write_handle,
-                _c_long(msg.arbitration_id),
+                can_id,
                 data,
                 length,
                 flags,
@@ -662,7 +670,7 @@ class KvaserBus(BusABC):
                 False,
                 self.channel,
                 length,
-                bytearray() if kind[2] else bytearray(self._rx_data[:length]),
+                bytearray() if kind[2] else self._rx_data[:length],
                 kind[3],
                 kind[4],
                 kind[5],
@@ -696,7 +704,7 @@ class KvaserBus(BusABC):
                 kind = self._kind(flags)
                 length = self._rx_unpack(self._rx_header)[1]
                 fields = (timestamp, can_id, kind[1], kind[2], False, self.channel, length)
-                data = bytearray() if kind[2] else bytearray(self._rx_data[:length])
+                data = bytearray() if kind[2] else self._rx_data[:length]
                 msg = _new_message(Message, (*fields, data, *kind[3:]))
                 return msg, self._filters is None
         error = (timestamp, 0, False, False, True, self.channel)
