@@ -114,7 +114,8 @@ def _fd_bitrate_string(timing: Optional[BitTimingFd], kwargs: Mapping[str, Any])
         values = {key: int(kwargs[key]) for key in basic.PCAN_FD_KEYS}
     if clock not in basic.PCAN_FD_CLOCKS:
         raise ValueError(
-            f"PcanBus: the CAN FD clock must be one of {basic.PCAN_FD_CLOCKS} Hz, not {clock}"
+            f"PcanBus: the CAN FD clock f_clock must be one of {basic.PCAN_FD_CLOCKS} Hz, "
+            f"not {clock}"
         )
     text = ",".join([f"f_clock={clock}", *(f"{key}={values[key]}" for key in values)])
     return text.encode("ascii")
