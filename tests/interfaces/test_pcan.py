@@ -423,6 +423,20 @@ def test_error_frames_carry_type_and_counters(sim: Sim) -> None:
         assert bus.error_counters == (97, 5)
 
 
+def test_error_frames_and_status_messages_on_an_fd_channel(sim: Sim) -> None:
+    with can.Bus(interface="pcan", channel="PCAN_USBBUS4", fd=True, **FD_KEYS) as bus:
+        sim.set_state(1, simctl.PASSIVE, 128, 0)  # a status message first, consumed
+        sim.ctl.inject_error(1, 0x4, bytes([0, 3, 0, 128]))
+        msg = _recv(bus)
+        assert (msg.is_error_frame, msg.arbitration_id, bytes(msg.data)) == (
+            True,
+            4,
+            bytes([0, 3, 0, 128]),
+        )
+        assert bus.error_counters == (128, 0)
+        assert bus.status() == BUSPASSIVE
+
+
 @pytest.mark.parametrize(
     ("state", "status", "bus_state"),
     [

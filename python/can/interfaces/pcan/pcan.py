@@ -44,6 +44,7 @@ _DLC_OF_LENGTH = {length: dlc for dlc, length in enumerate(_FD_LENGTHS)}
 # millis_overflow, micros.
 _CLASSIC = struct.Struct("<IBB8s2xIHH")
 _CLASSIC_TX = struct.Struct("<IBB8s")
+_CLASSIC_UNPACK = _CLASSIC.unpack_from
 # TPCANMsgFD (72 bytes with its tail padding) then the TPCANTimestampFD (microseconds).
 _FD = struct.Struct("<IBB64s2xQ")
 _FD_TX = struct.Struct("<IBB64s")
@@ -51,6 +52,12 @@ _TS_OFFSET = 16  # sizeof(TPCANMsg)
 _FD_TS_OFFSET = 72  # sizeof(TPCANMsgFD)
 
 _SPECIAL = basic.PCAN_MESSAGE_ERRFRAME | basic.PCAN_MESSAGE_STATUS
+_RTR, _EXTENDED, _ECHO = (
+    basic.PCAN_MESSAGE_RTR,
+    basic.PCAN_MESSAGE_EXTENDED,
+    basic.PCAN_MESSAGE_ECHO,
+)
+_FDF, _BRS, _ESI = basic.PCAN_MESSAGE_FD, basic.PCAN_MESSAGE_BRS, basic.PCAN_MESSAGE_ESI
 _EMPTY = basic.PCAN_ERROR_QRCVEMPTY
 # Statuses CAN_Read gives instead of a frame that only report the bus state.
 _BUS_ONLY = basic.PCAN_ERROR_ANYBUSERR | basic.PCAN_ERROR_QOVERRUN | basic.PCAN_ERROR_OVERRUN
@@ -244,6 +251,7 @@ class PcanBus(BusABC):
         self._bus_status = basic.PCAN_ERROR_OK
         self._error_counters = (0, 0)
         self._value = ctypes.c_uint32()
+        self._unfiltered = True
         self._open()
         try:
             super().__init__(channel=self.channel_info, **kwargs)
@@ -320,17 +328,18 @@ class PcanBus(BusABC):
 
     def _setup_receive(self) -> None:
         f = self._f
-        if self._fd:
-            self._rx = ctypes.create_string_buffer(_FD.size)
-            self._read = f["CAN_ReadFD"]
-            self._rx_ts = ctypes.addressof(self._rx) + _FD_TS_OFFSET
-        else:
-            self._rx = ctypes.create_string_buffer(_CLASSIC.size)
-            self._read = f["CAN_Read"]
-            self._rx_ts = ctypes.addressof(self._rx) + _TS_OFFSET
-        self._rx_addr = ctypes.addressof(self._rx)
+        size, ts_offset, kind = (
+            (_FD.size, _FD_TS_OFFSET, "CAN_ReadFD")
+            if self._fd
+            else (_CLASSIC.size, _TS_OFFSET, "CAN_Read")
+        )
+        self._rx = ctypes.create_string_buffer(size)
+        # The timestamp buffer: a view of the receive buffer's tail, passed as a pointer.
+        self._rx_ts = (ctypes.c_char * (size - ts_offset)).from_buffer(self._rx, ts_offset)
+        self._read = f[kind + "/fast"]
+        self._decode = self._fd_message if self._fd else self._classic_message
         self._tx = ctypes.create_string_buffer(_FD_TX.size if self._fd else _CLASSIC_TX.size)
-        self._tx_addr = ctypes.addressof(self._tx)
+        self._write = f["CAN_WriteFD/fast" if self._fd else "CAN_Write/fast"]
         # Device timestamps count from system start-up, as the monotonic clock does.
         clock = HostClock()
         clock.sync(time.monotonic())
@@ -347,42 +356,73 @@ class PcanBus(BusABC):
     # -- receiving ----------------------------------------------------------------------------
 
     def _recv_internal(self, timeout: Optional[float]) -> tuple[Optional[Message], bool]:
+        rx = self._rx
+        status = self._read(self._handle, rx, self._rx_ts)
+        if status == 0 and not self._fd:
+            # The fast path, a classic data frame waiting: _classic_message inlined.
+            can_id, msgtype, length, data, millis, overflow, micros = _CLASSIC_UNPACK(rx)
+            if not msgtype & _SPECIAL:
+                remote = msgtype & _RTR != 0
+                return _new_message(
+                    Message,
+                    (
+                        (micros + 1000 * millis + 4294967296000 * overflow) * 1e-6
+                        + self._time_offset,
+                        can_id,
+                        msgtype & _EXTENDED != 0,
+                        remote,
+                        False,
+                        self.channel_info,
+                        length,
+                        b"" if remote else data[:length],
+                        False,
+                        msgtype & _ECHO == 0,
+                        False,
+                        False,
+                    ),
+                ), self._unfiltered
+        # Anything else (FD, a special message, an empty queue, an error): the frame is still
+        # in the buffer when the status is OK.
+        return self._recv_slow(timeout, status)
+
+    def _recv_slow(self, timeout: Optional[float], status: int) -> tuple[Optional[Message], bool]:
         if self._is_shutdown:
             raise PcanCanOperationError(
                 f"cannot receive: the bus {self.channel_info!r} is shut down"
             )
-        read, handle, rx, rx_ts = self._read, self._handle, self._rx_addr, self._rx_ts
+        read, handle, rx, rx_ts = self._read, self._handle, self._rx, self._rx_ts
         deadline: Optional[float] = None
         while True:
-            status = read(handle, rx, rx_ts)
             if status == basic.PCAN_ERROR_OK:
-                msg = self._fd_message() if self._fd else self._classic_message()
+                msg = self._decode()
                 if msg is not None:
                     return msg, False
-                continue  # a status message: the bus state was updated
-            if not status & _EMPTY:
-                if status & ~_BUS_ONLY:
-                    raise PcanCanOperationError(
-                        f"{'CAN_ReadFD' if self._fd else 'CAN_Read'} on {self.channel_info} "
-                        f"failed: {basic.status_text(status)}",
-                        error_code=status,
-                    )
-                self._bus_status = status
-            # The queue is empty: wait.
-            if timeout is not None:
-                now = time.monotonic()
-                if deadline is None:
-                    deadline = now + timeout
-                remaining = deadline - now
-                if remaining <= 0:
-                    return None, False
+                # A status message: the bus state was updated; read on.
             else:
-                remaining = _MAX_WAIT
-            self._wait(min(remaining, _MAX_WAIT))
-            if self._is_shutdown:
-                raise PcanCanOperationError(
-                    f"cannot receive: the bus {self.channel_info!r} was shut down"
-                )
+                if not status & _EMPTY:
+                    if status & ~_BUS_ONLY:
+                        raise PcanCanOperationError(
+                            f"{'CAN_ReadFD' if self._fd else 'CAN_Read'} on "
+                            f"{self.channel_info} failed: {basic.status_text(status)}",
+                            error_code=status,
+                        )
+                    self._bus_status = status
+                # The queue is empty: wait.
+                if timeout is not None:
+                    now = time.monotonic()
+                    if deadline is None:
+                        deadline = now + timeout
+                    remaining = deadline - now
+                    if remaining <= 0:
+                        return None, False
+                else:
+                    remaining = _MAX_WAIT
+                self._wait(min(remaining, _MAX_WAIT))
+                if self._is_shutdown:
+                    raise PcanCanOperationError(
+                        f"cannot receive: the bus {self.channel_info!r} was shut down"
+                    )
+            status = read(handle, rx, rx_ts)
 
     def _wait(self, seconds: float) -> None:
         poller = self._poller
@@ -394,25 +434,24 @@ class PcanBus(BusABC):
 
     def _classic_message(self) -> Optional[Message]:
         can_id, msgtype, length, data, millis, overflow, micros = _CLASSIC.unpack_from(self._rx)
-        timestamp = (
-            micros + 1000 * millis + 0x100000000 * 1000 * overflow
-        ) / 1e6 + self._time_offset
+        # micros + 1000 * millis + 0x100000000 * 1000 * millis_overflow microseconds
+        timestamp = (micros + 1000 * millis + 4294967296000 * overflow) * 1e-6 + self._time_offset
         if msgtype & _SPECIAL:
             return self._special(msgtype, can_id, data[:length], timestamp)
-        remote = bool(msgtype & basic.PCAN_MESSAGE_RTR)
+        remote = msgtype & _RTR != 0
         msg: Message = _new_message(
             Message,
             (
                 timestamp,
                 can_id,
-                bool(msgtype & basic.PCAN_MESSAGE_EXTENDED),
+                msgtype & _EXTENDED != 0,
                 remote,
                 False,
                 self.channel_info,
                 length,
                 b"" if remote else data[:length],
                 False,
-                not msgtype & basic.PCAN_MESSAGE_ECHO,
+                msgtype & _ECHO == 0,
                 False,
                 False,
             ),
@@ -422,25 +461,25 @@ class PcanBus(BusABC):
     def _fd_message(self) -> Optional[Message]:
         can_id, msgtype, dlc, data, micros = _FD.unpack_from(self._rx)
         length = _FD_LENGTHS[dlc & 0x0F]
-        timestamp = micros / 1e6 + self._time_offset
+        timestamp = micros * 1e-6 + self._time_offset
         if msgtype & _SPECIAL:
             return self._special(msgtype, can_id, data[: min(length, 8)], timestamp)
-        remote = bool(msgtype & basic.PCAN_MESSAGE_RTR)
+        remote = msgtype & _RTR != 0
         msg: Message = _new_message(
             Message,
             (
                 timestamp,
                 can_id,
-                bool(msgtype & basic.PCAN_MESSAGE_EXTENDED),
+                msgtype & _EXTENDED != 0,
                 remote,
                 False,
                 self.channel_info,
                 length,
                 b"" if remote else data[:length],
-                bool(msgtype & basic.PCAN_MESSAGE_FD),
-                not msgtype & basic.PCAN_MESSAGE_ECHO,
-                bool(msgtype & basic.PCAN_MESSAGE_BRS),
-                bool(msgtype & basic.PCAN_MESSAGE_ESI),
+                msgtype & _FDF != 0,
+                msgtype & _ECHO == 0,
+                msgtype & _BRS != 0,
+                msgtype & _ESI != 0,
             ),
         )
         return msg
@@ -481,7 +520,7 @@ class PcanBus(BusABC):
         msgtype = basic.PCAN_MESSAGE_EXTENDED if msg.is_extended_id else basic.PCAN_MESSAGE_STANDARD
         if msg.is_remote_frame:
             msgtype |= basic.PCAN_MESSAGE_RTR
-        data = bytes(msg.data)
+        data = msg.data
         if self._fd:
             if msg.is_fd:
                 msgtype |= basic.PCAN_MESSAGE_FD
@@ -493,8 +532,11 @@ class PcanBus(BusABC):
             dlc = _DLC_OF_LENGTH.get(length) if msg.is_fd else (length if length <= 8 else None)
             if dlc is None:
                 raise ValueError(f"PcanBus: {length} data bytes is not a valid frame length")
-            _FD_TX.pack_into(self._tx, 0, msg.arbitration_id, msgtype, dlc, data)
-            status = self._f["CAN_WriteFD"](self._handle, self._tx_addr)
+            try:
+                _FD_TX.pack_into(self._tx, 0, msg.arbitration_id, msgtype, dlc, data)
+            except struct.error as exc:
+                raise ValueError(f"PcanBus: cannot send {msg!r}: {exc}") from None
+            status = self._write(self._handle, self._tx)
         else:
             if msg.is_fd:
                 raise PcanCanOperationError(
@@ -504,8 +546,11 @@ class PcanBus(BusABC):
             length = msg.dlc if msg.is_remote_frame else len(data)
             if length > 8:
                 raise ValueError(f"PcanBus: a classic frame has at most 8 data bytes, not {length}")
-            _CLASSIC_TX.pack_into(self._tx, 0, msg.arbitration_id, msgtype, length, data)
-            status = self._f["CAN_Write"](self._handle, self._tx_addr)
+            try:
+                _CLASSIC_TX.pack_into(self._tx, 0, msg.arbitration_id, msgtype, length, data)
+            except struct.error as exc:
+                raise ValueError(f"PcanBus: cannot send {msg!r}: {exc}") from None
+            status = self._write(self._handle, self._tx)
         if status != basic.PCAN_ERROR_OK:
             raise PcanCanOperationError(
                 f"{'CAN_WriteFD' if self._fd else 'CAN_Write'} on {self.channel_info} failed: "
@@ -516,6 +561,8 @@ class PcanBus(BusABC):
     # -- filters ------------------------------------------------------------------------------
 
     def _apply_filters(self, filters: Optional[CanFilters]) -> None:
+        # With no filters every frame is "already filtered": recv() need not match it.
+        self._unfiltered = not filters
         ranges = None if not filters else _filter_ranges(filters)
         if ranges is None:
             self._set(basic.PCAN_MESSAGE_FILTER, basic.PCAN_FILTER_OPEN)
