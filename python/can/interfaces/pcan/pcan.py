@@ -45,6 +45,7 @@ _DLC_OF_LENGTH = {length: dlc for dlc, length in enumerate(_FD_LENGTHS)}
 _CLASSIC = struct.Struct("<IBB8s2xIHH")
 _CLASSIC_TX = struct.Struct("<IBB8s")
 _CLASSIC_UNPACK = _CLASSIC.unpack_from
+_CLASSIC_TX_PACK = _CLASSIC_TX.pack_into
 # TPCANMsgFD (72 bytes with its tail padding) then the TPCANTimestampFD (microseconds).
 _FD = struct.Struct("<IBB64s2xQ")
 _FD_TX = struct.Struct("<IBB64s")
@@ -517,46 +518,59 @@ class PcanBus(BusABC):
         """
         if self._is_shutdown:
             raise PcanCanOperationError(f"cannot send: the bus {self.channel_info!r} is shut down")
-        msgtype = basic.PCAN_MESSAGE_EXTENDED if msg.is_extended_id else basic.PCAN_MESSAGE_STANDARD
-        if msg.is_remote_frame:
-            msgtype |= basic.PCAN_MESSAGE_RTR
-        data = msg.data
         if self._fd:
-            if msg.is_fd:
-                msgtype |= basic.PCAN_MESSAGE_FD
-                if msg.bitrate_switch:
-                    msgtype |= basic.PCAN_MESSAGE_BRS
-                if msg.error_state_indicator:
-                    msgtype |= basic.PCAN_MESSAGE_ESI
-            length = msg.dlc if msg.is_remote_frame else len(data)
-            dlc = _DLC_OF_LENGTH.get(length) if msg.is_fd else (length if length <= 8 else None)
-            if dlc is None:
-                raise ValueError(f"PcanBus: {length} data bytes is not a valid frame length")
-            try:
-                _FD_TX.pack_into(self._tx, 0, msg.arbitration_id, msgtype, dlc, data)
-            except struct.error as exc:
-                raise ValueError(f"PcanBus: cannot send {msg!r}: {exc}") from None
-            status = self._write(self._handle, self._tx)
-        else:
-            if msg.is_fd:
-                raise PcanCanOperationError(
-                    f"cannot send a CAN FD frame: {self.channel_info} was opened for classic CAN "
-                    "(open it with fd=True or timing=can.BitTimingFd(...))"
-                )
-            length = msg.dlc if msg.is_remote_frame else len(data)
-            if length > 8:
-                raise ValueError(f"PcanBus: a classic frame has at most 8 data bytes, not {length}")
-            try:
-                _CLASSIC_TX.pack_into(self._tx, 0, msg.arbitration_id, msgtype, length, data)
-            except struct.error as exc:
-                raise ValueError(f"PcanBus: cannot send {msg!r}: {exc}") from None
-            status = self._write(self._handle, self._tx)
-        if status != basic.PCAN_ERROR_OK:
+            self._send_fd(msg)
+            return
+        if msg.is_fd:
             raise PcanCanOperationError(
-                f"{'CAN_WriteFD' if self._fd else 'CAN_Write'} on {self.channel_info} failed: "
-                f"{basic.status_text(status)}",
-                error_code=status,
+                f"cannot send a CAN FD frame: {self.channel_info} was opened for classic CAN "
+                "(open it with fd=True or timing=can.BitTimingFd(...))"
             )
+        if msg.is_remote_frame:
+            msgtype = _RTR | _EXTENDED if msg.is_extended_id else _RTR
+            length = msg.dlc
+        else:
+            msgtype = _EXTENDED if msg.is_extended_id else 0
+            length = len(msg.data)
+        if length > 8:
+            raise ValueError(f"PcanBus: a classic frame has at most 8 data bytes, not {length}")
+        try:
+            _CLASSIC_TX_PACK(self._tx, 0, msg.arbitration_id, msgtype, length, msg.data)
+        except struct.error as exc:
+            raise ValueError(f"PcanBus: cannot send {msg!r}: {exc}") from None
+        status = self._write(self._handle, self._tx)
+        if status:
+            raise self._write_error(status)
+
+    def _send_fd(self, msg: Message) -> None:
+        msgtype = _EXTENDED if msg.is_extended_id else 0
+        if msg.is_remote_frame:
+            msgtype |= _RTR
+        data = msg.data
+        if msg.is_fd:
+            msgtype |= _FDF
+            if msg.bitrate_switch:
+                msgtype |= _BRS
+            if msg.error_state_indicator:
+                msgtype |= _ESI
+        length = msg.dlc if msg.is_remote_frame else len(data)
+        dlc = _DLC_OF_LENGTH.get(length) if msg.is_fd else (length if length <= 8 else None)
+        if dlc is None:
+            raise ValueError(f"PcanBus: {length} data bytes is not a valid frame length")
+        try:
+            _FD_TX.pack_into(self._tx, 0, msg.arbitration_id, msgtype, dlc, data)
+        except struct.error as exc:
+            raise ValueError(f"PcanBus: cannot send {msg!r}: {exc}") from None
+        status = self._write(self._handle, self._tx)
+        if status:
+            raise self._write_error(status)
+
+    def _write_error(self, status: int) -> PcanCanOperationError:
+        return PcanCanOperationError(
+            f"{'CAN_WriteFD' if self._fd else 'CAN_Write'} on {self.channel_info} failed: "
+            f"{basic.status_text(status)}",
+            error_code=status,
+        )
 
     # -- filters ------------------------------------------------------------------------------
 
