@@ -555,6 +555,28 @@ def test_shutdown_releases_the_channel(sim: Sim) -> None:
         assert sim.ctl.open_ports(0) == 1
 
 
+def test_shutdown_ends_a_blocked_recv_in_another_thread(sim: Sim) -> None:
+    import threading
+
+    bus = can.Bus(interface="pcan", channel=USBBUS1)  # a numeric handle works too
+    assert bus.channel_info == "PCAN_USBBUS1"
+    outcome: list[Any] = []
+
+    def wait() -> None:
+        try:
+            outcome.append(bus.recv(None))
+        except can.CanOperationError as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    time.sleep(0.05)
+    bus.shutdown()
+    thread.join(3.0)
+    assert not thread.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], can.CanOperationError)
+
+
 def test_a_missing_library_is_one_clear_error(
     sim: Sim, monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
 ) -> None:
