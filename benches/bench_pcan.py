@@ -15,7 +15,8 @@ interleaved; the median is reported.
 Workloads, each between PCAN_USBBUS1 and PCAN_USBBUS2 (wired to one another):
 
 * ``recv``: ``--n`` frames are queued on USBBUS2 first (untimed); then ``recv()`` takes them
-  all. Reported: frames/s and the process's CPU time per received frame.
+  all. Reported: frames/s (median and fastest run) and the process's CPU time per received
+  frame (the lowest of the runs).
 * ``send_recv``: USBBUS1 sends ``--n`` frames in bursts of 256, USBBUS2 receives each burst:
   frames/s of the whole exchange.
 
@@ -125,14 +126,25 @@ def main() -> int:
         return result
 
     harness.table(args, ref, run, TARGETS, work)
+    # The median above is the house style; on a shared machine the fastest run (the least
+    # disturbed one) says more about the libraries, so both are shown per library.
     print()
-    print(f"{'workload':<10} {'who':<9} {'frames/s':>10} {'CPU/frame':>10}")
+    print(f"{'workload':<10} {'who':<9} {'median f/s':>11} {'best f/s':>10} {'CPU/frame':>10}")
+    best: dict[tuple[str, bool], float] = {}
     for (workload, ours), runs in sorted(results.items()):
-        best = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
-        rate = best["count"] / best["seconds"]
-        cpu_us = best["cpu"] / best["count"] * 1e6
+        median = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+        fastest = min(runs, key=lambda r: r["seconds"])
+        cpu = min(r["cpu"] / r["count"] for r in runs)
+        best[(workload, ours)] = fastest["seconds"]
         who = "ours" if ours else "upstream"
-        print(f"{workload:<10} {who:<9} {rate:>10.0f} {cpu_us:>8.1f}us")
+        print(
+            f"{workload:<10} {who:<9} {median['count'] / median['seconds']:>11.0f} "
+            f"{fastest['count'] / fastest['seconds']:>10.0f} {cpu * 1e6:>8.1f}us"
+        )
+    for workload in args.only.split(","):
+        if (workload, False) in best:
+            ratio = best[(workload, False)] / best[(workload, True)]
+            print(f"# {workload}: best run ours vs upstream {ratio:.1f}x")
     return 0
 
 
