@@ -362,13 +362,14 @@ class PcanBus(BusABC):
         if status == 0 and not self._fd:
             # The fast path, a classic data frame waiting: _classic_message inlined.
             can_id, msgtype, length, data, millis, overflow, micros = _CLASSIC_UNPACK(rx)
-            if not msgtype & _SPECIAL:
+            if not msgtype & _SPECIAL and not overflow:
                 remote = msgtype & _RTR != 0
                 return _new_message(
                     Message,
                     (
-                        (micros + 1000 * millis + 4294967296000 * overflow) * 1e-6
-                        + self._time_offset,
+                        # (micros + 1000 * millis) microseconds; _classic_message has the
+                        # millis_overflow term, which takes 49.7 days of uptime to matter.
+                        self._time_offset + millis * 0.001 + micros * 1e-6,
                         can_id,
                         msgtype & _EXTENDED != 0,
                         remote,
