@@ -41,7 +41,18 @@ def build(vendor: str, out: pathlib.Path = DEFAULT_OUT) -> pathlib.Path:
         compiler = os.environ.get("CC") or shutil.which("cc") or "gcc"
         tmp = target.with_name(target.name + ".tmp")
         subprocess.run(
-            [compiler, *CFLAGS, f"-I{HERE}", f"-I{src}", "-o", str(tmp), *map(str, sources)],
+            # The soname is the real library's file name, so ctypes.util.find_library (which
+            # reads it) finds the simulated library as it finds the vendor's.
+            [
+                compiler,
+                *CFLAGS,
+                f"-Wl,-soname,{names[0]}",
+                f"-I{HERE}",
+                f"-I{src}",
+                "-o",
+                str(tmp),
+                *map(str, sources),
+            ],
             check=True,
         )
         os.replace(tmp, target)
