@@ -159,7 +159,8 @@ class BusABC(metaclass=ABCMeta):
         self._periodic_tasks: list[CyclicSendTaskABC] = []
         self._lock_send_periodic = threading.Lock()
         self._filters: Optional[CanFilters] = None
-        self._filter_set = _core.FilterSet(None)
+        # None while nothing is filtered, so recv() skips the match call per message.
+        self._filter_set: Optional[_core.FilterSet] = None
         self._is_shutdown = False
         self.set_filters(can_filters)
 
@@ -186,7 +187,9 @@ class BusABC(metaclass=ABCMeta):
         overtime_polls = _MAX_OVERTIME_POLLS
         while True:
             msg, already_filtered = self._recv_internal(timeout=time_left)
-            if msg is not None and (already_filtered or filter_set.matches(msg)):
+            if msg is not None and (
+                already_filtered or filter_set is None or filter_set.matches(msg)
+            ):
                 if LOG.isEnabledFor(self.RECV_LOGGING_LEVEL):
                     LOG.log(self.RECV_LOGGING_LEVEL, "Received: %s", msg)
                 return msg
@@ -346,7 +349,7 @@ class BusABC(metaclass=ABCMeta):
         listed = None if filters is None else list(filters)
         compiled = _core.FilterSet(listed)
         self._filters = listed or None
-        self._filter_set = compiled
+        self._filter_set = compiled if len(compiled) else None
         self._apply_filters(self._filters)
 
     def _apply_filters(self, filters: Optional[CanFilters]) -> None:  # noqa: B027
@@ -354,7 +357,8 @@ class BusABC(metaclass=ABCMeta):
 
     def _matches_filters(self, msg: Message) -> bool:
         """Whether ``msg`` matches at least one of the current filters."""
-        return bool(self._filter_set.matches(msg))
+        filter_set = self._filter_set
+        return filter_set is None or bool(filter_set.matches(msg))
 
     # -- state and lifetime ---------------------------------------------------------------------
 
