@@ -222,20 +222,23 @@ def test_bad_channels_are_value_or_type_errors(sim: SimVector, bad: Any) -> None
 
 
 def test_receive_own_messages(sim: SimVector) -> None:
-    # The first handle has init access: the library hands its frames back (TX_COMPLETED).
+    # Transmit receipts are the port's own setting: with or without init access.
     with (
         can.Bus(interface="vector", channel=0, receive_own_messages=True) as a,
         can.Bus(interface="vector", channel=0, receive_own_messages=True) as b,
+        can.Bus(interface="vector", channel=0) as c,
     ):
         a.send(Message(arbitration_id=0x21, is_extended_id=False, data=b"a"))
         own = _recv(a)
         assert (own.arbitration_id, own.is_rx) == (0x21, False)
-        assert _recv(b).is_rx
-        # The second has none, so the bus echoes in software.
+        assert _recv(b).is_rx and _recv(c).is_rx
         b.send(Message(arbitration_id=0x22, is_extended_id=False, data=b"b"))
         own = _recv(b)
         assert (own.arbitration_id, own.is_rx, bytes(own.data)) == (0x22, False, b"b")
         assert _recv(a).arbitration_id == 0x22
+        c.send(Message(arbitration_id=0x23, is_extended_id=False))
+        assert _recv(a).arbitration_id == 0x23 and _recv(b).arbitration_id == 0x23
+        assert c.recv(0.05) is None
 
 
 def test_error_frames(sim: SimVector) -> None:

@@ -683,10 +683,10 @@ XLstatus xlCanFdSetConfiguration(XLportHandle portHandle, XLaccess accessMask, X
 
 XLstatus xlCanSetChannelMode(XLportHandle portHandle, XLaccess accessMask, int tx, int txrq) {
     (void)txrq;
+    /* sim: transmit receipts go to this port only, so they need no init access (python-can
+     * 4.x sets them on a port without it, next to CANoe holding init access). */
     WITH_PORT_MASK("xlCanSetChannelMode", portHandle, accessMask, {
-        NEED_INIT(accessMask) {
-            FOR_CHANNELS(accessMask, i) sim_port_set_echo(p->ch[i].sim_port, tx != 0);
-        }
+        FOR_CHANNELS(accessMask, i) sim_port_set_echo(p->ch[i].sim_port, tx != 0);
     });
 }
 
@@ -762,6 +762,60 @@ XLstatus xlSetNotification(XLportHandle portHandle, XLhandle *pHandle, int queue
             *pHandle = (XLhandle)(intptr_t)p->epoll_fd;
         }
     });
+}
+
+XLstatus xlGetSyncTime(XLportHandle portHandle, XLuint64 *pTime) {
+    WITH_PORT_MASK("xlGetSyncTime", portHandle, p->access, {
+        if (!pTime) status = XL_ERR_WRONG_PARAMETER;
+        else *pTime = port_time_ns(p, sim_now_us());
+    });
+}
+
+XLstatus xlGetChannelTime(XLportHandle portHandle, XLaccess accessMask, XLuint64 *pChannelTime) {
+    WITH_PORT_MASK("xlGetChannelTime", portHandle, accessMask, {
+        if (!pChannelTime) status = XL_ERR_WRONG_PARAMETER;
+        else *pChannelTime = port_time_ns(p, sim_now_us());
+    });
+}
+
+XLstatus xlGenerateSyncPulse(XLportHandle portHandle, XLaccess accessMask) {
+    /* sim: there is no sync line; the pulse goes nowhere. */
+    WITH_PORT_MASK("xlGenerateSyncPulse", portHandle, accessMask, {});
+}
+
+XLstatus xlSetTimerRate(XLportHandle portHandle, XLulong timerRate) {
+    /* sim: timer events are not generated; the rate is accepted. */
+    (void)timerRate;
+    WITH_PORT_MASK("xlSetTimerRate", portHandle, p->access, {});
+}
+
+XLstatus xlCanSetChannelParamsC200(XLportHandle portHandle, XLaccess accessMask, unsigned char btr0,
+                                   unsigned char btr1) {
+    /* SJA1000 bus timing registers at its 16 MHz clock (8 MHz time quantum base). */
+    XLchipParams params;
+    unsigned int brp = (btr0 & 0x3Fu) + 1u;
+    params.sjw = (unsigned char)(((btr0 >> 6) & 0x3u) + 1u);
+    params.tseg1 = (unsigned char)((btr1 & 0x0Fu) + 1u);
+    params.tseg2 = (unsigned char)(((btr1 >> 4) & 0x7u) + 1u);
+    params.sam = (btr1 & 0x80u) ? 3 : 1;
+    params.bitRate = 8000000u / (brp * (1u + params.tseg1 + params.tseg2));
+    return xlCanSetChannelParams(portHandle, accessMask, &params);
+}
+
+XLstringType xlGetEventString(XLevent *pEv) {
+    static __thread char text[96];
+    if (!pEv) return (XLstringType) "";
+    snprintf(text, sizeof text, "tag %u channel %u time %llu", pEv->tag, pEv->chanIndex,
+             (unsigned long long)pEv->timeStamp);
+    return text;
+}
+
+XLstringType xlCanGetEventString(XLcanRxEvent *pEv) {
+    static __thread char text[96];
+    if (!pEv) return (XLstringType) "";
+    snprintf(text, sizeof text, "tag 0x%04x channel %u time %llu", pEv->tag, pEv->channelIndex,
+             (unsigned long long)pEv->timeStampSync);
+    return text;
 }
 
 /* -- transmit -------------------------------------------------------------------------------- */

@@ -470,7 +470,6 @@ class VectorBus(BusABC):
         self._clock = HostClock()
         self._fileno: Optional[int] = None
         self._event_handle: Optional[int] = None
-        self._echo_mask = 0
 
         self._drv = xldriver.driver()
         try:
@@ -712,15 +711,8 @@ class VectorBus(BusABC):
             )
 
     def _set_own_messages(self, receive_own_messages: bool) -> None:
-        if not receive_own_messages:
-            return
-        for _ch, mask in self.channel_masks.items():
-            if self.permission_mask & mask:
-                self._drv.xlCanSetChannelMode(self._port, mask, 1, 0)
-            else:
-                # xlCanSetChannelMode needs init access (vxlapi.h); without it the bus hands
-                # back what it sent itself, stamped when the library took it.
-                self._echo_mask |= mask
+        # Transmit receipts (XL_CAN_MSG_FLAG_TX_COMPLETED / XL_CAN_EV_TAG_TX_OK) for this port.
+        self._drv.xlCanSetChannelMode(self._port, self.mask, int(bool(receive_own_messages)), 0)
 
     def _set_notification(self) -> None:
         handle = xlclass.XLhandle()
@@ -993,8 +985,6 @@ class VectorBus(BusABC):
                 "xlCanTransmitEx",
                 timeout,
             )
-            if self._echo_mask & mask:
-                self._echo(msg, mask)
             return
         if msg.is_fd:
             raise CanOperationError(
@@ -1014,29 +1004,6 @@ class VectorBus(BusABC):
             "xlCanTransmit",
             timeout,
         )
-        if self._echo_mask & mask:
-            self._echo(msg, mask)
-
-    def _echo(self, msg: Message, mask: int) -> None:
-        """``msg`` as received back on each channel of ``mask`` without hardware echo."""
-        now = time.time()
-        for index, ch in self.index_to_channel.items():
-            if self._echo_mask & mask & (1 << index):
-                self._pending.append(
-                    Message(
-                        timestamp=now,
-                        arbitration_id=msg.arbitration_id,
-                        is_extended_id=msg.is_extended_id,
-                        is_remote_frame=msg.is_remote_frame,
-                        dlc=msg.dlc,
-                        data=msg.data,
-                        is_fd=msg.is_fd,
-                        bitrate_switch=msg.bitrate_switch,
-                        error_state_indicator=msg.error_state_indicator,
-                        channel=ch,
-                        is_rx=False,
-                    )
-                )
 
     def _send_retrying(
         self, call: Callable[[], int], function: str, timeout: Optional[float]
