@@ -235,7 +235,7 @@ def test_receive_own_messages(sim: SimVector) -> None:
         b.send(Message(arbitration_id=0x22, is_extended_id=False, data=b"b"))
         own = _recv(b)
         assert (own.arbitration_id, own.is_rx, bytes(own.data)) == (0x22, False, b"b")
-        assert _recv(a).arbitration_id == 0x22
+        assert _recv(a).arbitration_id == 0x22 and _recv(c).arbitration_id == 0x22
         c.send(Message(arbitration_id=0x23, is_extended_id=False))
         assert _recv(a).arbitration_id == 0x23 and _recv(b).arbitration_id == 0x23
         assert c.recv(0.05) is None
