@@ -495,10 +495,15 @@ class VectorBus(BusABC):
             self.channel_info = f"Application {app_name}: {', '.join(names)}"
 
         # Hot-path bindings.
-        self._receive = self._drv.xlReceive
-        self._can_receive = self._drv.xlCanReceive
-        self._transmit = self._drv.xlCanTransmit
-        self._transmit_ex = self._drv.xlCanTransmitEx
+        # (exact ctypes objects, no argtypes conversion: see xldriver.raw)
+        self._receive = xldriver.raw("xlReceive")
+        self._can_receive = xldriver.raw("xlCanReceive")
+        self._transmit = xldriver.raw("xlCanTransmit")
+        self._transmit_ex = xldriver.raw("xlCanTransmitEx")
+        self._port_c = xlclass.XLportHandle(self._port)
+        self._mask_c = xlclass.XLaccess(self.mask)
+        self._masks_c = {ch: xlclass.XLaccess(m) for ch, m in self.channel_masks.items()}
+        self._one = ctypes.c_uint(1)
         self._events = (xlclass.XLevent * _BATCH)()
         self._events_view = memoryview(self._events).cast("B")
         self._count = ctypes.c_uint(0)
@@ -509,6 +514,7 @@ class VectorBus(BusABC):
         self._tx_buffer = (ctypes.c_ubyte * _TX_EVENT.size)()
         self._tx_event_buffer = (ctypes.c_ubyte * _EVENT.size)()
         self._sent = ctypes.c_uint(0)
+        self._sent_ref = ctypes.byref(self._sent)
         super().__init__(channel=channel, can_filters=can_filters, **kwargs)
 
     # -- opening ------------------------------------------------------------------------------
@@ -829,7 +835,7 @@ class VectorBus(BusABC):
         """Moves up to _BATCH events of an interface-version-3 port into ``_pending``."""
         count = self._count
         count.value = _BATCH
-        status = self._receive(self._port, self._count_ref, self._events)
+        status = self._receive(self._port_c, self._count_ref, self._events)
         if status:
             if status == _QUEUE_IS_EMPTY:
                 return
@@ -886,7 +892,7 @@ class VectorBus(BusABC):
 
     def _read_fd(self) -> None:
         """Moves one event of an interface-version-4 port into ``_pending``."""
-        status = self._can_receive(self._port, self._rx_ref)
+        status = self._can_receive(self._port_c, self._rx_ref)
         if status:
             if status == _QUEUE_IS_EMPTY:
                 return
@@ -965,8 +971,10 @@ class VectorBus(BusABC):
         if self._is_shutdown:
             raise CanOperationError(f"cannot send: the bus {self.channel_info!r} is shut down")
         channel = msg.channel
-        mask = self.channel_masks.get(channel, self.mask) if isinstance(channel, int) else self.mask
-        ident = msg.arbitration_id | _EXT if msg.is_extended_id else msg.arbitration_id
+        mask = self._mask_c if channel is None else self._masks_c.get(channel, self._mask_c)  # type: ignore[arg-type]
+        ident = msg.arbitration_id
+        if msg.is_extended_id:
+            ident |= _EXT
         if self.fd:
             flags = 0
             if msg.is_fd:
@@ -979,12 +987,18 @@ class VectorBus(BusABC):
                 data = bytes(msg.data)
                 dlc = _len2dlc(len(data)) if msg.is_fd else len(data)
             _TX_EVENT.pack_into(self._tx_buffer, 0, _TX_MSG, 0, 0, ident, flags, dlc, data)
-            sent = self._sent
-            self._send_retrying(
-                lambda: self._transmit_ex(self._port, mask, 1, ctypes.byref(sent), self._tx_buffer),
-                "xlCanTransmitEx",
-                timeout,
+            status = self._transmit_ex(
+                self._port_c, mask, self._one, self._sent_ref, self._tx_buffer
             )
+            if status:
+                self._send_retrying(
+                    lambda: self._transmit_ex(
+                        self._port_c, mask, self._one, self._sent_ref, self._tx_buffer
+                    ),
+                    status,
+                    "xlCanTransmitEx",
+                    timeout,
+                )
             return
         if msg.is_fd:
             raise CanOperationError(
@@ -998,19 +1012,22 @@ class VectorBus(BusABC):
         _EVENT.pack_into(
             self._tx_event_buffer, 0, _TRANSMIT_MSG, 0, 0, 0, 0, 0, 0, ident, flags, dlc, 0, data, 0
         )
-        count = ctypes.c_uint(1)
-        self._send_retrying(
-            lambda: self._transmit(self._port, mask, ctypes.byref(count), self._tx_event_buffer),
-            "xlCanTransmit",
-            timeout,
-        )
+        count = self._sent
+        count.value = 1
+        status = self._transmit(self._port_c, mask, self._sent_ref, self._tx_event_buffer)
+        if status:
+
+            def again() -> int:
+                count.value = 1
+                return int(
+                    self._transmit(self._port_c, mask, self._sent_ref, self._tx_event_buffer)
+                )
+
+            self._send_retrying(again, status, "xlCanTransmit", timeout)
 
     def _send_retrying(
-        self, call: Callable[[], int], function: str, timeout: Optional[float]
+        self, call: Callable[[], int], status: int, function: str, timeout: Optional[float]
     ) -> None:
-        status = call()
-        if not status:
-            return
         deadline = None if timeout is None else time.monotonic() + timeout
         while status == _QUEUE_IS_FULL and (deadline is None or time.monotonic() < deadline):
             time.sleep(0.001)
