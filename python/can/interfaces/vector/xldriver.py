@@ -35,8 +35,8 @@ _HINT = {
 }.get(
     platform_key(),
     "the Vector XL Driver Library exists for Windows only; Vector publishes no driver for "
-    "this system, so only a stand-in library (such as the simulated one of python-can's "
-    "tests, libvxlapi64.so) can be loaded here, named by CAN_VECTOR_LIBRARY",
+    "this system, so only a stand-in library can be loaded here (such as the simulated "
+    "libvxlapi64.so built from tests/simlibs/vector), named by CAN_VECTOR_LIBRARY",
 )
 
 #: The library, loaded on first use.
