@@ -640,6 +640,29 @@ def test_shutdown_releases_every_handle(sim: SimVector) -> None:
         b.recv(0)
 
 
+def test_shutdown_while_another_thread_waits_in_recv(sim: SimVector) -> None:
+    import threading
+
+    bus = can.Bus(interface="vector", channel=0)
+    errors: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            bus.recv(10)
+        except BaseException as exc:
+            errors.append(exc)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.1)
+    start = time.perf_counter()
+    bus.shutdown()
+    waiter.join(5)
+    assert not waiter.is_alive() and time.perf_counter() - start < 3
+    assert len(errors) == 1 and isinstance(errors[0], can.CanOperationError), errors
+    assert sim.xl_ports() == 0
+
+
 def test_fileno_wakes_a_select(sim: SimVector) -> None:
     import select
 

@@ -23,6 +23,7 @@ import logging
 import select
 import struct
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any, Callable, ClassVar, NamedTuple, Optional, Union
@@ -466,6 +467,8 @@ class VectorBus(BusABC):
         self._driver_open = False
         self._pending: collections.deque[Message] = collections.deque()
         self._chip_states: dict[int, VectorChipState] = {}
+        # One reader of the port at a time (recv and chip_states may run in two threads).
+        self._read_lock = threading.Lock()
         self._hw_filtered = True
         self._clock = HostClock()
         self._fileno: Optional[int] = None
@@ -807,7 +810,8 @@ class VectorBus(BusABC):
                 raise CanOperationError(
                     f"cannot receive: the bus {self.channel_info!r} is shut down"
                 )
-            read()
+            with self._read_lock:
+                read()
             if pending:
                 return pending.popleft(), self._hw_filtered
             if deadline is None:
@@ -822,7 +826,14 @@ class VectorBus(BusABC):
         """Sleep until the port has events or ``left`` seconds passed (GIL released)."""
         if self._fileno is not None:
             # Wake at least every second so that a shutdown in another thread is noticed.
-            select.select([self._fileno], [], [], 1.0 if left is None else min(left, 1.0))
+            try:
+                select.select([self._fileno], [], [], 1.0 if left is None else min(left, 1.0))
+            except (OSError, ValueError) as exc:
+                # The port (and its descriptor) was closed by a shutdown meanwhile.
+                raise CanOperationError(
+                    f"receiving on {self.channel_info!r} failed: {exc}"
+                    + (" (the bus was shut down)" if self._is_shutdown else "")
+                ) from exc
         elif (
             self._event_handle is not None and _WaitForSingleObject is not None
         ):  # pragma: no cover
@@ -1059,7 +1070,8 @@ class VectorBus(BusABC):
         deadline = time.monotonic() + 1.0
         read = self._read_fd if self.fd else self._read_classic
         while not wanted <= set(self._chip_states):
-            read()
+            with self._read_lock:
+                read()
             left = deadline - time.monotonic()
             if left <= 0:
                 raise VectorOperationError(
