@@ -297,6 +297,12 @@ def test_one_filter_is_set_in_hardware(sim: SimVector) -> None:
         assert rx.recv(0.05) is None
 
 
+def test_a_malformed_filter_leaves_nothing_open(sim: SimVector) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        can.Bus(interface="vector", channel=0, can_filters=[{"can_mask": 0x7FF}])
+    assert sim.xl_ports() == 0 and sim.open_ports(0) == 0 and sim.driver_refs() == 0
+
+
 def test_several_filters_fall_back_to_software(sim: SimVector) -> None:
     filters = [
         {"can_id": 0x100, "can_mask": 0x7FF, "extended": False},

@@ -518,7 +518,11 @@ class VectorBus(BusABC):
         self._tx_event_buffer = (ctypes.c_ubyte * _EVENT.size)()
         self._sent = ctypes.c_uint(0)
         self._sent_ref = ctypes.byref(self._sent)
-        super().__init__(channel=channel, can_filters=can_filters, **kwargs)
+        try:
+            super().__init__(channel=channel, can_filters=can_filters, **kwargs)
+        except BaseException:
+            self._release()  # a malformed filter: the port is not left open
+            raise
 
     # -- opening ------------------------------------------------------------------------------
 
