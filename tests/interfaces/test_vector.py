@@ -588,6 +588,16 @@ def test_operation_errors(sim: SimVector) -> None:
         assert info.value.error_code == XL_ERR_QUEUE_IS_FULL
         assert 0.04 <= time.perf_counter() - start < 1.0
         sim.clear_failures()
+        bus.flush_tx_buffer()
+        for function, call in (
+            ("xlCanFlushTransmitQueue", bus.flush_tx_buffer),
+            ("xlCanRequestChipState", lambda: bus.state),
+            ("xlDeactivateChannel", bus.reset),  # type: ignore[attr-defined]
+        ):
+            sim.fail(function, XL_ERR_INVALID_PORT)
+            with pytest.raises(can.interfaces.vector.VectorOperationError) as info:
+                call()
+            assert (info.value.error_code, info.value.function) == (XL_ERR_INVALID_PORT, function)
     with can.Bus(interface="vector", channel=0, fd=True) as bus:
         sim.fail("xlCanTransmitEx", XL_ERR_WRONG_PARAMETER)
         with pytest.raises(can.interfaces.vector.VectorOperationError, match="xlCanTransmitEx"):

@@ -969,6 +969,15 @@ class VectorBus(BusABC):
             self._by_index[index],
         )
 
+    def _call(self, function: Callable[..., Any], *args: Any) -> None:
+        """A checked library call on the open bus: its failure is a VectorOperationError."""
+        if self._is_shutdown:
+            raise CanOperationError(f"the bus {self.channel_info!r} is shut down")
+        try:
+            function(*args)
+        except VectorError as exc:
+            raise VectorOperationError.from_generic(exc) from None
+
     def _error(self, status: int, function: str) -> VectorOperationError:
         return VectorOperationError(status, xldriver.error_string(status), function)
 
@@ -1052,7 +1061,7 @@ class VectorBus(BusABC):
 
     def flush_tx_buffer(self) -> None:
         """Discard the frames waiting in the transmit queues (``xlCanFlushTransmitQueue``)."""
-        self._drv.xlCanFlushTransmitQueue(self._port, self.mask)
+        self._call(self._drv.xlCanFlushTransmitQueue, self._port, self.mask)
 
     # -- state --------------------------------------------------------------------------------
 
@@ -1069,7 +1078,7 @@ class VectorBus(BusABC):
         if self._is_shutdown:
             raise CanOperationError(f"the bus {self.channel_info!r} is shut down")
         self._chip_states.clear()
-        self._drv.xlCanRequestChipState(self._port, self.mask)
+        self._call(self._drv.xlCanRequestChipState, self._port, self.mask)
         wanted = set(self.index_to_channel)
         deadline = time.monotonic() + 1.0
         read = self._read_fd if self.fd else self._read_classic
@@ -1101,8 +1110,8 @@ class VectorBus(BusABC):
     def reset(self) -> None:
         """Take the channels off the bus and on again (python-can 4.x); with init access this
         restarts a controller that went bus-off."""
-        self._drv.xlDeactivateChannel(self._port, self.mask)
-        self._drv.xlActivateChannel(self._port, self.mask, _CAN, 0)
+        self._call(self._drv.xlDeactivateChannel, self._port, self.mask)
+        self._call(self._drv.xlActivateChannel, self._port, self.mask, _CAN, 0)
 
     def fileno(self) -> int:
         """The port's notification descriptor: readable while events wait (the simulated
