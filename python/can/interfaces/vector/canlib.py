@@ -906,61 +906,68 @@ class VectorBus(BusABC):
             append(_new_message(Message, fields))
 
     def _read_fd(self) -> None:
-        """Moves one event of an interface-version-4 port into ``_pending``."""
-        status = self._can_receive(self._port_c, self._rx_ref)
-        if status:
-            if status == _QUEUE_IS_EMPTY:
-                return
-            raise self._error(status, "xlCanReceive")
+        """Moves up to _BATCH events of an interface-version-4 port into ``_pending``
+        (``xlCanReceive`` gives one event a call)."""
+        receive, port, ref = self._can_receive, self._port_c, self._rx_ref
         view = self._rx_view
-        (
-            _size,
-            tag,
-            index,
-            _user,
-            flags_chip,
-            _r0,
-            _r1,
-            stamp,
-            ident,
-            flags,
-            _crc,
-            _bits,
-            dlc,
-        ) = _RX_HEAD.unpack_from(view)
-        if flags_chip & _QUEUE_OVERFLOW:
-            self._overrun(index)
-        if tag == _RX_OK or tag == _TX_OK:
-            remote = bool(flags & _RX_RTR)
-            edl = bool(flags & _RX_EDL)
-            length = 0 if remote else (_DLC2LEN[dlc] if edl else min(dlc, 8))
-            fields: tuple[Any, ...] = (
-                stamp * 1e-9 + self._offset,
-                ident & _ID_MASK,
-                ident >= _EXT,
-                remote,
-                False,
-                self._by_index[index],
-                length if edl else dlc,
-                bytearray(view[_RX_DATA : _RX_DATA + length]),
-                edl,
-                tag == _RX_OK,
-                bool(flags & _RX_BRS),
-                bool(flags & _RX_ESI),
-            )
-        elif tag == _RX_ERROR or tag == _TX_ERROR:
-            fields = (
-                stamp * 1e-9 + self._offset, 0, False, False, True, self._by_index[index], 0,
-                bytearray(), False, tag == _RX_ERROR, False, False,
-            )  # fmt: skip
-        else:
-            if tag == _FD_CHIP_STATE:
-                # XL_CAN_EV_CHIP_STATE's first three bytes are where canId's are.
-                self._chip_states[index] = VectorChipState(
-                    ident & 0xFF, (ident >> 8) & 0xFF, (ident >> 16) & 0xFF
-                )
-            return
-        self._pending.append(_new_message(Message, fields))
+        unpack = _RX_HEAD.unpack_from
+        offset = self._offset
+        by_index = self._by_index
+        append = self._pending.append
+        for _ in range(_BATCH):
+            status = receive(port, ref)
+            if status:
+                if status == _QUEUE_IS_EMPTY:
+                    return
+                raise self._error(status, "xlCanReceive")
+            (
+                _size,
+                tag,
+                index,
+                _user,
+                flags_chip,
+                _r0,
+                _r1,
+                stamp,
+                ident,
+                flags,
+                _crc,
+                _bits,
+                dlc,
+            ) = unpack(view)
+            if flags_chip & _QUEUE_OVERFLOW:
+                self._overrun(index)
+            if tag == _RX_OK or tag == _TX_OK:
+                if flags & _RX_EDL:
+                    length = 0 if flags & _RX_RTR else _DLC2LEN[dlc]
+                    fields: tuple[Any, ...] = (
+                        stamp * 1e-9 + offset, ident & _ID_MASK, ident >= _EXT,
+                        False, False, by_index[index], length,
+                        bytearray(view[_RX_DATA : _RX_DATA + length]), True,
+                        tag == _RX_OK, bool(flags & _RX_BRS), bool(flags & _RX_ESI),
+                    )  # fmt: skip
+                else:
+                    remote = bool(flags & _RX_RTR)
+                    length = 0 if remote else min(dlc, 8)
+                    fields = (
+                        stamp * 1e-9 + offset, ident & _ID_MASK, ident >= _EXT,
+                        remote, False, by_index[index], dlc,
+                        bytearray(view[_RX_DATA : _RX_DATA + length]), False,
+                        tag == _RX_OK, False, False,
+                    )  # fmt: skip
+            elif tag == _RX_ERROR or tag == _TX_ERROR:
+                fields = (
+                    stamp * 1e-9 + offset, 0, False, False, True, by_index[index], 0,
+                    bytearray(), False, tag == _RX_ERROR, False, False,
+                )  # fmt: skip
+            else:
+                if tag == _FD_CHIP_STATE:
+                    # XL_CAN_EV_CHIP_STATE's first three bytes are where canId's are.
+                    self._chip_states[index] = VectorChipState(
+                        ident & 0xFF, (ident >> 8) & 0xFF, (ident >> 16) & 0xFF
+                    )
+                continue
+            append(_new_message(Message, fields))
 
     def _overrun(self, index: int) -> None:
         LOG.warning(
