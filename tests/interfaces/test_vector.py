@@ -562,6 +562,17 @@ def test_opening_errors_are_initialization_errors_and_leak_nothing(
     assert sim.xl_ports() == 0 and sim.open_ports(0) == 0 and sim.driver_refs() == 0
 
 
+def test_listen_only_sets_the_silent_output_mode(sim: SimVector) -> None:
+    # The simulated transceiver has no silent mode to observe; a refusal proves the call.
+    sim.fail("xlCanSetChannelOutput", XL_ERR_WRONG_PARAMETER)
+    with pytest.raises(can.interfaces.vector.VectorInitializationError) as info:
+        can.Bus(interface="vector", channel=0, listen_only=True)
+    assert info.value.function == "xlCanSetChannelOutput"
+    with can.Bus(interface="vector", channel=0, listen_only=True) as bus:
+        assert bus.recv(0) is None
+    assert sim.xl_ports() == 0
+
+
 def test_a_bitrate_the_library_refuses(sim: SimVector) -> None:
     with pytest.raises(can.interfaces.vector.VectorInitializationError) as info:
         can.Bus(interface="vector", channel=0, bitrate=2_000_000)
