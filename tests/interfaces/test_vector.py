@@ -728,3 +728,27 @@ class TestVectorFdContract(BusContract):
                     **options)  # fmt: skip
         b = can.Bus(interface="vector", channel=0, **options)
         return a, b
+
+
+def test_positional_arguments_in_either_pythons_order(sim: SimVector) -> None:
+    """3.3.2's order (bitrate fifth, the manual's) and 4.x's (timing fifth) both work."""
+    from can.interfaces.vector import VectorBus
+
+    def canfd_params() -> Any:
+        (config,) = [c for c in can.interfaces.vector.get_channel_configs() if c.channel_index == 0]
+        assert config.bus_params is not None
+        return config.bus_params
+
+    # 3.3.2: channel, can_filters, poll_interval, receive_own_messages, bitrate, rx_queue_size,
+    # app_name, serial, fd, data_bitrate
+    with VectorBus(0, None, 0.01, False, 250_000, 16384, "CANalyzer", None, True, 1_000_000):
+        p = canfd_params().canfd
+        assert (p.bitrate, p.data_bitrate) == (250_000, 1_000_000)
+    # 4.x: ... receive_own_messages, timing, bitrate, rx_queue_size
+    with VectorBus(0, None, 0.01, False, None, 125_000, 16384):
+        assert canfd_params().can.bitrate == 125_000
+    with pytest.raises(TypeError, match="multiple values for argument 'bitrate'"):
+        VectorBus(0, None, 0.01, False, 500_000, bitrate=250_000)
+    with pytest.raises(TypeError, match="at most"):
+        VectorBus(0, None, 0.01, False, *range(1, 20))
+    assert sim.xl_ports() == 0

@@ -128,6 +128,44 @@ _CAMEL_CASE = {
     "tseg2Dbr": "tseg2_dbr",
 }
 
+# The positional parameters after receive_own_messages, in python-can 3.3.2's order (the
+# manual's) and in 4.x's, which put ``timing`` first; VectorBus takes either.
+_ORDER_332 = (
+    "bitrate",
+    "rx_queue_size",
+    "app_name",
+    "serial",
+    "fd",
+    "data_bitrate",
+    "sjwAbr",
+    "tseg1Abr",
+    "tseg2Abr",
+    "sjwDbr",
+    "tseg1Dbr",
+    "tseg2Dbr",
+)
+_ORDER_4X = (
+    "timing",
+    "bitrate",
+    "rx_queue_size",
+    "app_name",
+    "serial",
+    "fd",
+    "data_bitrate",
+    "sjw_abr",
+    "tseg1_abr",
+    "tseg2_abr",
+    "sjw_dbr",
+    "tseg1_dbr",
+    "tseg2_dbr",
+    "listen_only",
+)
+
+
+def _is_rate(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 _WaitForSingleObject: Optional[Callable[[int, int], int]] = None
 if sys.platform == "win32":  # pragma: no cover - Windows only
     _WaitForSingleObject = ctypes.windll.kernel32.WaitForSingleObject  # type: ignore[attr-defined,unused-ignore]
@@ -400,6 +438,7 @@ class VectorBus(BusABC):
         can_filters: Optional[CanFilters] = None,
         poll_interval: float = 0.01,
         receive_own_messages: bool = False,
+        *args: Any,
         timing: Optional[Union[BitTiming, BitTimingFd]] = None,
         bitrate: Optional[int] = None,
         rx_queue_size: int = 2**14,
@@ -416,6 +455,55 @@ class VectorBus(BusABC):
         listen_only: Optional[bool] = False,
         **kwargs: Any,
     ) -> None:
+        if args:
+            # Positional arguments after receive_own_messages: 3.3.2's order starts with
+            # bitrate (an int), 4.x's with timing (a BitTiming, or None).
+            order = _ORDER_332 if _is_rate(args[0]) else _ORDER_4X
+            if len(args) > len(order):
+                raise TypeError(
+                    f"VectorBus takes at most {4 + len(order)} positional arguments "
+                    f"({4 + len(args)} given)"
+                )
+            given = dict(zip(order, args))
+            passed: dict[str, Any] = {
+                "timing": timing,
+                "bitrate": bitrate,
+                "rx_queue_size": rx_queue_size,
+                "app_name": app_name,
+                "serial": serial,
+                "fd": fd,
+                "data_bitrate": data_bitrate,
+                "sjw_abr": sjw_abr,
+                "tseg1_abr": tseg1_abr,
+                "tseg2_abr": tseg2_abr,
+                "sjw_dbr": sjw_dbr,
+                "tseg1_dbr": tseg1_dbr,
+                "tseg2_dbr": tseg2_dbr,
+                "listen_only": listen_only,
+            }
+            for name, value in given.items():
+                key = _CAMEL_CASE.get(name, name)
+                if name in kwargs or (key != name and key in kwargs):
+                    raise TypeError(f"VectorBus got multiple values for argument {name!r}")
+                passed[key] = value
+            timing = passed["timing"]
+            bitrate = passed["bitrate"]
+            rx_queue_size = passed["rx_queue_size"]
+            app_name = passed["app_name"]
+            serial = passed["serial"]
+            fd = passed["fd"]
+            data_bitrate = passed["data_bitrate"]
+            sjw_abr, tseg1_abr, tseg2_abr = (
+                passed["sjw_abr"],
+                passed["tseg1_abr"],
+                passed["tseg2_abr"],
+            )
+            sjw_dbr, tseg1_dbr, tseg2_dbr = (
+                passed["sjw_dbr"],
+                passed["tseg1_dbr"],
+                passed["tseg2_dbr"],
+            )
+            listen_only = passed["listen_only"]
         segments = {
             "sjw_abr": sjw_abr,
             "tseg1_abr": tseg1_abr,
