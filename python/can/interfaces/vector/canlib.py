@@ -162,6 +162,17 @@ _ORDER_4X = (
 )
 
 
+def _keyword_defaults() -> dict[str, Any]:
+    """VectorBus's keyword-only parameters and their defaults."""
+    import inspect
+
+    return {
+        name: p.default
+        for name, p in inspect.signature(VectorBus.__init__).parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+
+
 def _is_rate(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -481,9 +492,10 @@ class VectorBus(BusABC):
                 "tseg2_dbr": tseg2_dbr,
                 "listen_only": listen_only,
             }
+            defaults = _keyword_defaults()
             for name, value in given.items():
                 key = _CAMEL_CASE.get(name, name)
-                if name in kwargs or (key != name and key in kwargs):
+                if name in kwargs or passed[key] != defaults[key]:
                     raise TypeError(f"VectorBus got multiple values for argument {name!r}")
                 passed[key] = value
             timing = passed["timing"]
