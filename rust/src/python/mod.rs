@@ -15,6 +15,7 @@ mod file;
 mod filter;
 pub(crate) mod message;
 mod reader;
+mod serial;
 mod socketcan;
 mod textlog;
 mod trc;
@@ -35,6 +36,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     filter::register(m)?;
     cyclic::register(m)?;
     trc::register(m)?;
+    serial::register(m)?;
     m.add_function(wrap_pyfunction!(dlc2len, m)?)?;
     m.add_function(wrap_pyfunction!(len2dlc, m)?)?;
     Ok(())
