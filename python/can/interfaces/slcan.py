@@ -498,8 +498,9 @@ class slcanBus(BusABC):
         :param timeout: seconds to wait at most for the port to take the line; None waits
             :attr:`DEFAULT_SEND_TIMEOUT` seconds.
         :raises ValueError: if the message cannot be said in slcan (see :func:`encode_line`).
-        :raises can.CanTimeoutError: if the port took nothing in time (the adapter is not
-            reading); the frame was not sent.
+        :raises can.CanTimeoutError: if the port did not take the whole line in time (the
+            adapter is not reading): none of it was sent, or the rest of it goes out before
+            the next line (the message says which).
         :raises can.CanOperationError: if the bus is shut down or writing failed.
         """
         if self._is_shutdown:

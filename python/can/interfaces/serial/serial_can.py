@@ -143,7 +143,9 @@ class SerialBus(BusABC):
 
         :raises ValueError: if the message does not fit the frame format (see
             :func:`encode_frame`).
-        :raises can.CanTimeoutError: if the port took nothing within the bus's timeout.
+        :raises can.CanTimeoutError: if the port did not take the whole frame within the bus's
+            timeout: none of it was sent, or the rest of it goes out before the next frame
+            (the message says which).
         :raises can.CanOperationError: if the bus is shut down or writing failed.
         """
         if self._is_shutdown:
