@@ -365,3 +365,28 @@ def convert_log(
     progress: Optional[Callable[[int, int], object]] = None,
     progress_every: int = 65536,
 ) -> dict[str, Any]: ...
+
+# Serial ports (rust/src/python/serial.rs), Unix only: frames written to a non-blocking
+# descriptor, encoded natively (Python encoder `encode` for the rest).
+if sys.platform != "win32":
+    __all__ += ["SerialWriter"]
+
+    @final
+    class SerialWriter:
+        def __new__(
+            cls,
+            fd: int,
+            wake_r: int,
+            wake_w: int,
+            framing: str,
+            encode: Callable[[Any], bytes],
+            interface: str,
+            url: object,
+        ) -> SerialWriter: ...
+        def send(self, msg: MessageBase, timeout: Optional[float]) -> None: ...
+        def write(self, data: bytes, timeout: Optional[float]) -> None: ...
+        def close(self) -> None: ...
+        @property
+        def closed(self) -> bool: ...
+        @property
+        def fd(self) -> int: ...

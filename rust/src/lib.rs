@@ -16,6 +16,7 @@ pub mod fmt;
 pub mod frame;
 pub mod lines;
 pub mod log;
+pub mod serial;
 pub mod socketcan;
 pub mod sqlite;
 pub mod trc;

@@ -36,7 +36,7 @@ from typing import Any, Optional, Union
 from can import _core
 from can.bus import BusABC, CanFilters
 from can.exceptions import CanError, CanOperationError
-from can.interfaces.serial._port import SerialPort, import_pyserial
+from can.interfaces.serial._port import SerialPort, available_configs
 from can.message import Message
 
 __all__ = ["slcanBus"]
@@ -285,8 +285,15 @@ class slcanBus(BusABC):
         self._send_timeout = self.DEFAULT_SEND_TIMEOUT
         self.channel_info = f"slcan interface on {channel}"
         self._port = SerialPort(
-            port_name, "slcan", baudrate=ttyBaudrate, rtscts=rtscts, poll_interval=poll_interval
+            port_name,
+            "slcan",
+            "slcan",
+            encode_line,
+            baudrate=ttyBaudrate,
+            rtscts=rtscts,
+            poll_interval=poll_interval,
         )
+        self._send = self._port.send
         try:
             if sleep_after_open > 0:
                 time.sleep(sleep_after_open)
@@ -481,24 +488,7 @@ class slcanBus(BusABC):
         return answer
 
     def _recv_internal(self, timeout: Optional[float]) -> tuple[Optional[Message], bool]:
-        pending = self._pending
-        if not pending:
-            port = self._port
-            deadline = None if timeout is None else time.monotonic() + timeout
-            left = timeout
-            while True:
-                data = port.read(left)
-                if not data:
-                    return None, False
-                self._take(data)
-                if pending:
-                    break
-                if deadline is not None:
-                    left = max(0.0, deadline - time.monotonic())
-        item = pending.popleft()
-        if isinstance(item, CanOperationError):
-            raise item
-        return item, False
+        return self._port.receive(self._pending, self._take, timeout), False
 
     # -- sending ----------------------------------------------------------------------------
 
@@ -508,21 +498,20 @@ class slcanBus(BusABC):
         :param timeout: seconds to wait at most for the port to take the line; None waits
             :attr:`DEFAULT_SEND_TIMEOUT` seconds.
         :raises ValueError: if the message cannot be said in slcan (see :func:`encode_line`).
-        :raises can.CanTimeoutError: if the port took nothing in time (the adapter is not
-            reading); the frame was not sent.
+        :raises can.CanTimeoutError: if the port did not take the whole line in time (the
+            adapter is not reading): none of it was sent, or the rest of it goes out before
+            the next line (the message says which).
         :raises can.CanOperationError: if the bus is shut down or writing failed.
         """
         if self._is_shutdown:
             raise CanOperationError(f"cannot send: {self.channel_info} is shut down")
-        self._port.write(encode_line(msg), self._send_timeout if timeout is None else timeout)
+        self._send(msg, self._send_timeout if timeout is None else timeout)
 
     # -- the rest ---------------------------------------------------------------------------
 
     def fileno(self) -> int:
         """The port's file descriptor (POSIX ports that have one)."""
-        if self._port.fd is None:
-            raise NotImplementedError(f"{self._port.url!r} has no file descriptor to wait on")
-        return self._port.fd
+        return self._port.fileno()
 
     def shutdown(self) -> None:
         """Close the CAN channel (``C``) and the serial port."""
@@ -538,13 +527,7 @@ class slcanBus(BusABC):
     @staticmethod
     def _detect_available_configs() -> list[dict[str, Any]]:
         """The serial ports pyserial lists (none without pyserial)."""
-        try:
-            import_pyserial("slcan")
-        except Exception:
-            return []
-        from serial.tools import list_ports
-
-        return [{"interface": "slcan", "channel": port.device} for port in list_ports.comports()]
+        return available_configs("slcan")
 
 
 def _bitrate_command(bitrate: int) -> str:

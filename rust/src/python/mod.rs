@@ -15,6 +15,7 @@ mod file;
 mod filter;
 pub(crate) mod message;
 mod reader;
+mod serial;
 mod socketcan;
 mod sqlite;
 mod textlog;
@@ -37,6 +38,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     cyclic::register(m)?;
     trc::register(m)?;
     sqlite::register(m)?;
+    serial::register(m)?;
     m.add_function(wrap_pyfunction!(dlc2len, m)?)?;
     m.add_function(wrap_pyfunction!(len2dlc, m)?)?;
     Ok(())

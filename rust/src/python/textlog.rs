@@ -175,7 +175,7 @@ pub fn message_frame_channel<'py>(
 /// pointer (valid while `msg` holds it, that is until Python code runs). None for anything
 /// else (the slow path then converts it, or reports what is wrong).
 #[inline(always)]
-fn message_frame_fast(
+pub(crate) fn message_frame_fast(
     msg: &Bound<'_, PyAny>,
     frame: &mut CanFrame,
 ) -> Option<*mut pyo3::ffi::PyObject> {

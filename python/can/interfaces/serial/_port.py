@@ -6,10 +6,15 @@ opened, so the interface modules import without it. Channels are device paths (`
 ``COM4``) or pyserial URLs (``loop://``, ``socket://host:port``, ``rfc2217://host:port``).
 
 On POSIX, a port with a file descriptor (a tty, a pseudo-terminal, a TCP socket) is read with
-``select`` + ``os.read`` of whatever has arrived, and written non-blocking with ``select`` for
-room: pyserial's own ``read(n)`` waits for ``n`` bytes, and a blocking write to a
-pseudo-terminal whose reader stopped can hang for good. Ports without one (``loop://``,
-``rfc2217://``, Windows) go through pyserial's API with the same semantics.
+``select`` + ``os.read`` of whatever has arrived: pyserial's own ``read(n)`` waits for ``n``
+bytes. It is written by the native ``can._core.SerialWriter``, which encodes a message and
+hands it to the descriptor in one call, non-blocking, waiting in ``poll`` for room up to the
+send timeout: a blocking write to a pseudo-terminal whose reader stopped can hang for good.
+Ports without a descriptor (``loop://``, ``rfc2217://``, Windows) go through pyserial's API
+with the same semantics.
+
+The two bus classes share the rest through this module: :meth:`SerialPort.receive` (the
+receive loop around a decoder), :meth:`SerialPort.fileno` and :func:`available_configs`.
 """
 
 from __future__ import annotations
@@ -18,17 +23,22 @@ import os
 import select
 import threading
 import time
-from typing import Any, Optional
+from collections import deque
+from typing import Any, Callable, Optional, Union
 
+from can import _core
 from can.exceptions import (
-    CanError,
     CanInitializationError,
     CanInterfaceNotImplementedError,
     CanOperationError,
     CanTimeoutError,
 )
+from can.message import Message
 
-__all__ = ["SerialPort", "import_pyserial"]
+__all__ = ["SerialPort", "available_configs", "import_pyserial"]
+
+#: Message -> the bytes of its frame (raises ValueError for one the framing cannot carry).
+Encoder = Callable[[Message], bytes]
 
 # The most one read takes from the device.
 _READ_SIZE = 65536
@@ -51,11 +61,26 @@ def import_pyserial(interface: str) -> Any:
     return serial
 
 
+def available_configs(interface: str) -> list[dict[str, Any]]:
+    """One config per serial port pyserial lists (none without pyserial)."""
+    try:
+        import_pyserial(interface)
+    except CanInterfaceNotImplementedError:
+        return []
+    from serial.tools import list_ports
+
+    return [{"interface": interface, "channel": port.device} for port in list_ports.comports()]
+
+
 class SerialPort:
     """An open serial port (device path or pyserial URL).
 
     :param url: the device path or pyserial URL.
     :param interface: the interface name, for error messages.
+    :param framing: ``"slcan"`` or ``"serial"``: how :meth:`send` encodes a message.
+    :param encode: the Python encoder of that framing; the native writer uses it for the
+        messages it does not encode itself, and it raises the ValueError for those that cannot
+        be sent.
     :param baudrate: the line speed in bit/s (ignored by pseudo-terminals and most URLs).
     :param rtscts: hardware flow control (RTS/CTS).
     :param poll_interval: for ports without a file descriptor: how long one pyserial read
@@ -69,6 +94,8 @@ class SerialPort:
         self,
         url: str,
         interface: str,
+        framing: str,
+        encode: Encoder,
         baudrate: int = 115200,
         rtscts: bool = False,
         poll_interval: float = _WAIT_SLICE,
@@ -98,9 +125,19 @@ class SerialPort:
         # Wakes a read waiting in select() when the port is closed.
         self._wake_r: Optional[int] = None
         self._wake_w: Optional[int] = None
+        # Serialises writes through pyserial (the native writer has its own lock).
         self._lock = threading.Lock()
-        # The part of a frame that a write which timed out left unwritten.
-        self._rest = b""
+        self._encode = encode
+        self._writer: Optional[_core.SerialWriter] = None
+        #: ``send(msg, timeout)``: encode ``msg`` and write it, waiting up to ``timeout``
+        #: seconds (None: no limit) for the port to take it. Returns once the bytes are
+        #: handed to the OS; a frame is never cut in the stream (when the time runs out
+        #: after part of it went out, the rest goes out before the next frame).
+        #: Raises ValueError for a message the framing cannot carry,
+        #: :class:`can.CanTimeoutError` when the port took no data (the frame was not sent)
+        #: or only part of it in time, :class:`can.CanOperationError` when the port is
+        #: closed or writing fails.
+        self.send: Callable[[Message, Optional[float]], None] = self._send_pyserial
         if os.name == "posix":
             try:
                 fd = self.serial.fileno()
@@ -110,6 +147,10 @@ class SerialPort:
                 os.set_blocking(fd, False)
                 self.fd = fd
                 self._wake_r, self._wake_w = os.pipe()
+                self._writer = _core.SerialWriter(
+                    fd, self._wake_r, self._wake_w, framing, encode, interface, url
+                )
+                self.send = self._writer.send
 
     def __repr__(self) -> str:
         return f"SerialPort({self.url!r})"
@@ -224,91 +265,26 @@ class SerialPort:
     # -- writing ----------------------------------------------------------------------------
 
     def write(self, data: bytes, timeout: Optional[float]) -> None:
-        """Write all of ``data``, waiting up to ``timeout`` seconds for room (None: no limit).
+        """Write all of ``data`` (commands), waiting up to ``timeout`` seconds for room (None:
+        no limit); the same rules as :meth:`send`.
 
-        A frame is never cut in the stream: when the time runs out after part of ``data`` was
-        written, the rest is kept and written first by the next call.
-
-        :raises can.CanTimeoutError: if the port did not take all of ``data`` in time (the
-            message says whether any of it went out).
+        :raises can.CanTimeoutError: if the port did not take all of ``data`` in time.
         :raises can.CanOperationError: if the port is closed or writing fails.
         """
-        fd = self.fd
-        if fd is None:
+        writer = self._writer
+        if writer is None:
             self._write_pyserial(data, timeout)
-            return
-        lock = self._lock
-        lock.acquire()
-        try:
-            if self._closed:
-                raise CanOperationError(f"{self.interface}: cannot write, {self.url!r} is closed")
-            rest = self._rest
-            if rest:
-                data = rest + data
-            try:
-                written = os.write(fd, data)
-            except BlockingIOError:
-                written = 0
-            if written != len(data):
-                self._write_slowly(fd, data, written, len(rest), timeout)
-            elif rest:
-                self._rest = b""
-        except CanError:
-            raise
-        except OSError as exc:
-            raise CanOperationError(
-                f"{self.interface}: writing to {self.url!r} failed: {exc}"
-            ) from exc
-        finally:
-            lock.release()
+        else:
+            writer.write(data, timeout)
 
-    def _write_slowly(
-        self, fd: int, data: bytes, written: int, old: int, timeout: Optional[float]
-    ) -> None:
-        """Finish a write the port did not take at once; ``old`` bytes of ``data`` are the rest
-        of an earlier frame."""
-        written = self._write_more(fd, memoryview(data), written, timeout)
-        if written == len(data):
-            self._rest = b""
-            return
-        if written <= old:
-            self._rest = data[written:old]
-            raise CanTimeoutError(
-                f"{self.interface}: {self.url!r} took no data within {timeout} s "
-                "(the device is not reading); the frame was not sent"
-            )
-        self._rest = bytes(data[written:])
-        raise CanTimeoutError(
-            f"{self.interface}: {self.url!r} took only part of the frame within {timeout} s "
-            "(the device is not reading); the rest is written before the next frame"
-        )
-
-    def _write_more(self, fd: int, view: memoryview, written: int, timeout: Optional[float]) -> int:
-        """Go on writing ``view`` from ``written`` until done or the time is up."""
-        total = len(view)
-        deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
-        while written < total:
-            if self._closed:
-                raise CanOperationError(f"{self.interface}: {self.url!r} was closed while writing")
-            left = _WAIT_SLICE
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-            try:
-                select.select([], [fd], [], min(left, _WAIT_SLICE))
-                written += os.write(fd, view[written:])
-            except BlockingIOError:
-                continue
-            except (OSError, ValueError) as exc:
-                raise CanOperationError(
-                    f"{self.interface}: writing to {self.url!r} failed: {exc}"
-                ) from exc
-        return written
+    def _send_pyserial(self, msg: Message, timeout: Optional[float]) -> None:
+        self._write_pyserial(self._encode(msg), timeout)
 
     def _write_pyserial(self, data: bytes, timeout: Optional[float]) -> None:
         ser = self.serial
         with self._lock:
+            if self._closed:
+                raise CanOperationError(f"{self.interface}: cannot write, {self.url!r} is closed")
             if self._write_timeout != timeout:
                 ser.write_timeout = self._write_timeout = timeout
             try:
@@ -321,6 +297,51 @@ class SerialPort:
                 raise CanOperationError(
                     f"{self.interface}: writing to {self.url!r} failed: {exc}"
                 ) from exc
+
+    # -- shared by the bus classes ----------------------------------------------------------
+
+    def receive(
+        self,
+        pending: deque[Union[Message, CanOperationError]],
+        feed: Callable[[bytes], Any],
+        timeout: Optional[float],
+    ) -> Optional[Message]:
+        """The next decoded frame, reading and decoding until one is there or ``timeout``
+        seconds passed (None: no limit).
+
+        ``feed`` takes the bytes read and appends what they complete to ``pending``: messages,
+        and the errors of malformed frames, which are raised when their turn comes (the next
+        call goes on after them).
+
+        :returns: the message, or None if no whole frame came in time.
+        """
+        if not pending:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            left = timeout
+            while True:
+                data = self.read(left)
+                if not data:
+                    return None
+                feed(data)
+                if pending:
+                    break
+                # Only part of a frame so far: wait for the rest within the same timeout.
+                if deadline is not None:
+                    left = max(0.0, deadline - time.monotonic())
+        item = pending.popleft()
+        if isinstance(item, CanOperationError):
+            raise item
+        return item
+
+    def fileno(self) -> int:
+        """The descriptor to wait on for received data (POSIX ports that have one).
+
+        :raises NotImplementedError: if the port has none (``loop://``, ``rfc2217://``,
+            Windows).
+        """
+        if self.fd is None:
+            raise NotImplementedError(f"{self.url!r} has no file descriptor to wait on")
+        return self.fd
 
     # -- the rest ---------------------------------------------------------------------------
 
@@ -340,7 +361,11 @@ class SerialPort:
         if self._closed:
             return
         self._closed = True
-        if self._wake_w is not None:
+        if self._writer is not None:
+            # Wakes the readers and a writer waiting for room; returns when no write is in
+            # progress, so the descriptors can be closed below.
+            self._writer.close()
+        elif self._wake_w is not None:
             try:
                 os.write(self._wake_w, b"x")
             except OSError:

@@ -20,13 +20,12 @@ from __future__ import annotations
 import collections
 import logging
 import struct
-import time
 from typing import Any, Optional, Union
 
 from can import _core
 from can.bus import BusABC, CanFilters
 from can.exceptions import CanOperationError
-from can.interfaces.serial._port import SerialPort, import_pyserial
+from can.interfaces.serial._port import SerialPort, available_configs
 from can.message import Message
 
 __all__ = ["SerialBus"]
@@ -125,7 +124,10 @@ class SerialBus(BusABC):
         can_filters: Optional[CanFilters] = None,
         **kwargs: Any,
     ) -> None:
-        self._port = SerialPort(channel, "serial", baudrate=baudrate, rtscts=rtscts)
+        self._port = SerialPort(
+            channel, "serial", "serial", encode_frame, baudrate=baudrate, rtscts=rtscts
+        )
+        self._send = self._port.send
         self.channel_info = f"Serial interface: {channel}"
         self.timeout = timeout
         self._buffer = bytearray()
@@ -141,12 +143,14 @@ class SerialBus(BusABC):
 
         :raises ValueError: if the message does not fit the frame format (see
             :func:`encode_frame`).
-        :raises can.CanTimeoutError: if the port took nothing within the bus's timeout.
+        :raises can.CanTimeoutError: if the port did not take the whole frame within the bus's
+            timeout: none of it was sent, or the rest of it goes out before the next frame
+            (the message says which).
         :raises can.CanOperationError: if the bus is shut down or writing failed.
         """
         if self._is_shutdown:
             raise CanOperationError(f"cannot send: {self.channel_info} is shut down")
-        self._port.write(encode_frame(msg), self.timeout)
+        self._send(msg, self.timeout)
 
     def _recv_internal(self, timeout: Optional[float]) -> tuple[Optional[Message], bool]:
         """The next frame, waiting up to ``timeout`` seconds.
@@ -154,26 +158,11 @@ class SerialBus(BusABC):
         Bytes before a start byte are skipped. A frame with a DLC over 8 or a wrong end byte
         raises :class:`can.CanOperationError` when its turn comes; reading goes on after it.
         """
-        pending = self._pending
-        if not pending:
-            port = self._port
-            deadline = None if timeout is None else time.monotonic() + timeout
-            left = timeout
-            while True:
-                data = port.read(left)
-                if not data:
-                    return None, False
-                self._buffer += data
-                self._decode()
-                if pending:
-                    break
-                # Only part of a frame so far: wait for the rest within the same timeout.
-                if deadline is not None:
-                    left = max(0.0, deadline - time.monotonic())
-        item = pending.popleft()
-        if isinstance(item, CanOperationError):
-            raise item
-        return item, False
+        return self._port.receive(self._pending, self._feed, timeout), False
+
+    def _feed(self, data: bytes) -> None:
+        self._buffer += data
+        self._decode()
 
     def _decode(self) -> None:
         """Move every complete frame of the buffer to the pending queue."""
@@ -253,9 +242,7 @@ class SerialBus(BusABC):
 
     def fileno(self) -> int:
         """The port's file descriptor (POSIX ports that have one)."""
-        if self._port.fd is None:
-            raise NotImplementedError(f"{self._port.url!r} has no file descriptor to wait on")
-        return self._port.fd
+        return self._port.fileno()
 
     def shutdown(self) -> None:
         """Close the serial port."""
@@ -265,11 +252,4 @@ class SerialBus(BusABC):
     @staticmethod
     def _detect_available_configs() -> list[dict[str, Any]]:
         """The serial ports pyserial lists (none without pyserial)."""
-        try:
-            serial = import_pyserial("serial")
-        except Exception:
-            return []
-        from serial.tools import list_ports
-
-        del serial
-        return [{"interface": "serial", "channel": port.device} for port in list_ports.comports()]
+        return available_configs("serial")
