@@ -142,6 +142,7 @@ stubtest: package ## Check python/can/_core.pyi against the built native module 
 # rustup supplies each target's standard library; libdeflate's C sources are compiled by zig's
 # clang through .ci/zig-cc, since no cross C compiler is installed. Windows is checked as
 # windows-gnu (the same cfg(windows) code as the msvc wheels; cc would drive cl.exe for msvc).
+# musl is checked without crt-static, as maturin builds its cdylib.
 CHECK_TARGETS := x86_64-pc-windows-gnu:x86_64-windows-gnu aarch64-apple-darwin:aarch64-macos \
 	x86_64-apple-darwin:x86_64-macos aarch64-unknown-linux-gnu:aarch64-linux-gnu.2.17 \
 	x86_64-unknown-linux-musl:x86_64-linux-musl
@@ -149,9 +150,12 @@ check-targets: ## clippy -D warnings for Windows, macOS, Linux aarch64 and musl 
 	rustup target add $(foreach p,$(CHECK_TARGETS),$(firstword $(subst :, ,$(p))))
 	for pair in $(CHECK_TARGETS); do \
 		target=$${pair%%:*}; var=$$(echo "$$target" | tr - _); \
+		up=$$(echo "$$var" | tr a-z A-Z); rustflags=; \
+		case $$target in *musl) rustflags="-C target-feature=-crt-static";; esac; \
 		for features in "" "--features python"; do \
 			echo "check-targets: $$target $$features"; \
 			env "CC_$$var=$(CURDIR)/.ci/zig-cc" "AR_$$var=$(CURDIR)/.ci/zig-ar" \
+				"CARGO_TARGET_$${up}_RUSTFLAGS=$$rustflags" \
 				ZIG_CC_TARGET=$${pair#*:} ZIG_PYTHON=$(PYTHON_EXE) \
 				CARGO_TARGET_DIR=$(CURDIR)/build/cross-target \
 				$(CARGO) clippy --quiet --manifest-path $(CRATE) --target $$target \
