@@ -145,8 +145,8 @@ stubtest: package ## Check python/can/_core.pyi against the built native module 
 # musl is checked without crt-static, as maturin builds its cdylib.
 CHECK_TARGETS := x86_64-pc-windows-gnu:x86_64-windows-gnu aarch64-apple-darwin:aarch64-macos \
 	x86_64-apple-darwin:x86_64-macos aarch64-unknown-linux-gnu:aarch64-linux-gnu.2.17 \
-	x86_64-unknown-linux-musl:x86_64-linux-musl
-check-targets: ## clippy -D warnings for Windows, macOS, Linux aarch64 and musl (needs ziglang)
+	armv7-unknown-linux-gnueabihf:arm-linux-gnueabihf.2.17 x86_64-unknown-linux-musl:x86_64-linux-musl
+check-targets: ## clippy -D warnings for Windows, macOS, Linux aarch64/armv7 and musl (needs ziglang)
 	rustup target add $(foreach p,$(CHECK_TARGETS),$(firstword $(subst :, ,$(p))))
 	for pair in $(CHECK_TARGETS); do \
 		target=$${pair%%:*}; var=$$(echo "$$target" | tr - _); \
