@@ -14,7 +14,10 @@ SHELL := bash
 MAKEFLAGS += --no-print-directory
 
 PYTHON ?= python3
-MATURIN ?= $(shell command -v maturin 2>/dev/null || echo '$(PYTHON) -m maturin')
+# maturin from $(PYTHON)'s environment when it has one (so that zig is found beside it), else
+# the one on PATH.
+MATURIN ?= $(shell $(PYTHON) -c 'import maturin' >/dev/null 2>&1 && echo '$(PYTHON) -m maturin' \
+	|| command -v maturin 2>/dev/null || echo maturin)
 CARGO ?= cargo
 CRATE := rust/Cargo.toml
 DIST := dist
@@ -28,18 +31,86 @@ REF_REQUIREMENTS := .ci/requirements-ref.txt
 REF_PYTHON ?= $(CURDIR)/$(REF_VENV)/bin/python
 BENCH_ARGS ?=
 PYTEST_ARGS ?=
+SHIM_VENV := build/venv-shim
+SHIM_REQUIREMENTS := .ci/requirements-shim.txt
+SDIST_CHECK := build/sdist-check
+# The wheel's platform tag. On Linux, with the `ziglang` package importable by $(PYTHON) (CI
+# installs it from .ci/requirements-dev.txt), maturin links through zig against glibc 2.17 and
+# tags the wheel manylinux2014, which installs on every glibc distribution since 2014 (RHEL 7,
+# Ubuntu 18.04, Debian 10, Raspberry Pi OS buster and later). Without zig the wheel is linked
+# against this machine's glibc and tagged for it: fine for testing here, not for handing out.
+# ZIG=0 or ZIG=1 on the command line overrides the detection.
+PYTHON_EXE := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null)
+PYTHON_BIN_DIR := $(dir $(PYTHON_EXE))
+ZIG ?= $(shell [ "$$(uname -s)" = Linux ] && $(PYTHON) -c 'import ziglang' >/dev/null 2>&1 && echo 1 || echo 0)
+ifeq ($(ZIG),1)
+WHEEL_FLAGS := --zig --compatibility manylinux2014
+else
+WHEEL_FLAGS :=
+endif
 
 .PHONY: help build package lint fmt-check clippy ruff mypy stubtest test test-rust test-python \
 	test-venv test-socketcan ref-venv simlibs \
+	check-wheel sdist test-sdist shim shim-venv check-targets \
 	docs bench demo clean
 
 help: ## List the targets with a one-line description each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' \
 		$(MAKEFILE_LIST)
 
-build: ## Build the release wheel (one abi3 wheel, Python >= 3.9) into dist/
+build: ## Build the release wheel (one abi3 wheel, Python >= 3.9; manylinux2014 with zig) into dist/
 	rm -f $(DIST)/can-*.whl
-	$(MATURIN) build --release --interpreter $(PYTHON) --out $(DIST)
+	@echo "wheel: ZIG=$(ZIG) $(if $(WHEEL_FLAGS),($(WHEEL_FLAGS)),(tagged for this machine's glibc))"
+	PATH="$(PYTHON_BIN_DIR):$$PATH" $(MATURIN) build --release $(WHEEL_FLAGS) \
+		--interpreter $(PYTHON) --out $(DIST)
+
+# auditwheel (pinned in .ci/requirements-dev.txt) reads the symbol versions the native module
+# needs: the most compatible tag it reports must be manylinux_2_17 (manylinux2014).
+check-wheel: ## auditwheel show: the wheel in dist/ is manylinux2014 (glibc 2.17) compliant
+	mkdir -p build
+	$(PYTHON) -m auditwheel show $(DIST)/can-*.whl > build/auditwheel.txt
+	cat build/auditwheel.txt
+	tr -s ' \n' ' ' < build/auditwheel.txt \
+		| grep -q 'platform tag: "manylinux_2_17_$(shell uname -m)"' \
+		|| { echo "check-wheel: not manylinux_2_17 (build with ZIG=1)" >&2; exit 1; }
+
+sdist: ## The source distribution (maturin sdist) into dist/
+	rm -f $(DIST)/can-*.tar.gz
+	$(MATURIN) sdist --out $(DIST)
+
+# As a user's `pip install can-*.tar.gz` does: pip fetches maturin into an isolated build
+# environment and cargo compiles the crate from the sdist alone (its own target dir, so nothing
+# of the checkout's build is reused); the wheel is then installed into a venv and imported.
+test-sdist: sdist ## Build a wheel from the sdist as pip does, install it in a fresh venv, import it
+	rm -rf $(SDIST_CHECK)
+	mkdir -p $(SDIST_CHECK)/run
+	CARGO_TARGET_DIR=$(CURDIR)/$(SDIST_CHECK)/target $(PYTHON) -m pip wheel --quiet \
+		--disable-pip-version-check --no-deps -w $(SDIST_CHECK)/wheel $(DIST)/can-*.tar.gz
+	$(PYTHON) -m venv $(SDIST_CHECK)/venv
+	$(SDIST_CHECK)/venv/bin/python -m pip install --quiet --disable-pip-version-check --no-index \
+		$(SDIST_CHECK)/wheel/can-*.whl
+	cd $(SDIST_CHECK)/run && ../venv/bin/python -c 'import can, can._core; \
+		assert can.__version__ == can._core.__version__; \
+		assert "/sdist-check/venv/" in can._core.__file__, can._core.__file__; \
+		print(can.Message(arbitration_id=0x123, data=[1, 2, 3])); \
+		print("sdist wheel OK:", can.__version__, can._core.__file__)'
+
+shim: ## The python-can stand-in wheel (shim/, no files of its own, requires can==ours) into dist/
+	rm -f $(DIST)/python_can-*.whl
+	$(PYTHON) -m pip wheel --quiet --disable-pip-version-check --no-deps -w $(DIST) ./shim
+
+# docs/installation.rst's recipe for packages that require python-can, as a user runs it: our
+# wheel and the stand-in from local files, then canopen (pinned) from the package index. pip
+# must keep our `can`; tests/test_distribution.py then checks the venv and runs canopen in it.
+shim-venv: build shim ## A venv with our wheel, the python-can stand-in and canopen from PyPI
+	rm -rf $(SHIM_VENV)
+	$(PYTHON) -m venv $(SHIM_VENV)
+	$(SHIM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-index \
+		$(DIST)/can-*.whl $(DIST)/python_can-*.whl
+	$(SHIM_VENV)/bin/python -m pip install --disable-pip-version-check --progress-bar off \
+		-r $(SHIM_REQUIREMENTS) \
+		| grep -v '^ *Downloading\|^ *Using cached'
+	$(SHIM_VENV)/bin/python -m pip check
 
 package: build ## Build the wheel and unpack it into build/pkg (what stubtest, docs, demo, bench import)
 	rm -rf $(PKG)
@@ -64,6 +135,33 @@ mypy: ## mypy --strict (config in pyproject.toml) on python/can
 stubtest: package ## Check python/can/_core.pyi against the built native module (mypy.stubtest)
 	PYTHONPATH=$(PKG) $(PYTHON) -c 'import can._core as c; print("stubtest against", c.__file__)'
 	PYTHONPATH=$(PKG) MYPYPATH=$(PKG) $(PYTHON) -m mypy.stubtest can._core
+
+# The release workflow's other targets (.github/workflows/release.yml) cannot be built into
+# wheels here, but the crate must compile for them: clippy -D warnings checks every one, without
+# and with the `python` feature, so Linux-only code that is not cfg-gated fails here first.
+# rustup supplies each target's standard library; libdeflate's C sources are compiled by zig's
+# clang through .ci/zig-cc, since no cross C compiler is installed. Windows is checked as
+# windows-gnu (the same cfg(windows) code as the msvc wheels; cc would drive cl.exe for msvc).
+# musl is checked without crt-static, as maturin builds its cdylib.
+CHECK_TARGETS := x86_64-pc-windows-gnu:x86_64-windows-gnu aarch64-apple-darwin:aarch64-macos \
+	x86_64-apple-darwin:x86_64-macos aarch64-unknown-linux-gnu:aarch64-linux-gnu.2.17 \
+	armv7-unknown-linux-gnueabihf:arm-linux-gnueabihf.2.17 x86_64-unknown-linux-musl:x86_64-linux-musl
+check-targets: ## clippy -D warnings for Windows, macOS, Linux aarch64/armv7 and musl (needs ziglang)
+	rustup target add $(foreach p,$(CHECK_TARGETS),$(firstword $(subst :, ,$(p))))
+	for pair in $(CHECK_TARGETS); do \
+		target=$${pair%%:*}; var=$$(echo "$$target" | tr - _); \
+		up=$$(echo "$$var" | tr a-z A-Z); rustflags=; \
+		case $$target in *musl) rustflags="-C target-feature=-crt-static";; esac; \
+		for features in "" "--features python"; do \
+			echo "check-targets: $$target $$features"; \
+			env "CC_$$var=$(CURDIR)/.ci/zig-cc" "AR_$$var=$(CURDIR)/.ci/zig-ar" \
+				"CARGO_TARGET_$${up}_RUSTFLAGS=$$rustflags" \
+				ZIG_CC_TARGET=$${pair#*:} ZIG_PYTHON=$(PYTHON_EXE) \
+				CARGO_TARGET_DIR=$(CURDIR)/build/cross-target \
+				$(CARGO) clippy --quiet --manifest-path $(CRATE) --target $$target \
+				--all-targets $$features -- -D warnings; \
+		done; \
+	done
 
 test: test-rust test-socketcan test-python ## cargo test, the SocketCAN suite in a real kernel, then pytest against the installed wheel
 
@@ -99,12 +197,13 @@ test-socketcan: test-venv ## The SocketCAN suite against the installed wheel, in
 # can only resolve to site-packages, never to the source tree; tests/test_packaging.py checks it
 # (CAN_TEST_INSTALLED=1). Exit status 5 (no tests collected) fails like any other. The SocketCAN
 # and slcan-kernel suites are left to test-socketcan, which runs them in a kernel that has CAN.
-test-python: test-venv ref-venv simlibs ## pytest against the release wheel installed in a fresh venv (build/venv-test)
+test-python: test-venv ref-venv shim-venv simlibs ## pytest against the release wheel installed in a fresh venv (build/venv-test)
 	rm -rf $(TEST_RUN_DIR)
 	mkdir -p $(TEST_RUN_DIR)
 	cd $(TEST_RUN_DIR) && ../venv-test/bin/python -c \
 		'import can, can._core; print("testing", can.__file__, "with", can._core.__file__)'
 	cd $(TEST_RUN_DIR) && CAN_TEST_INSTALLED=1 CAN_SOURCE_TREE=$(CURDIR) CAN_REF_PYTHON=$(REF_PYTHON) \
+		CAN_SHIM_PYTHON=$(CURDIR)/$(SHIM_VENV)/bin/python \
 		../venv-test/bin/python -m pytest $(CURDIR)/tests --rootdir=$(CURDIR) \
 		-c $(CURDIR)/pyproject.toml -p no:cacheprovider \
 		--ignore=$(CURDIR)/tests/interfaces/test_socketcan.py \

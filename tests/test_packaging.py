@@ -7,6 +7,7 @@ tree.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 import subprocess
@@ -15,6 +16,8 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 import can
 from can import _core
@@ -29,12 +32,43 @@ def _version_in(path: Path, pattern: str) -> str:
     return match.group(1)
 
 
+def _cargo_version() -> str:
+    return _version_in(SOURCE_TREE / "rust" / "Cargo.toml", r'^version\s*=\s*"([^"]+)"')
+
+
 def test_one_version_number() -> None:
-    pyproject = _version_in(SOURCE_TREE / "pyproject.toml", r'^version\s*=\s*"([^"]+)"')
-    cargo = _version_in(SOURCE_TREE / "rust" / "Cargo.toml", r'^version\s*=\s*"([^"]+)"')
-    assert pyproject == cargo
-    assert can.__version__ == pyproject
+    # rust/Cargo.toml holds the version; pyproject.toml takes it from there (dynamic), the wheel's
+    # metadata and both modules report it.
+    pyproject = (SOURCE_TREE / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r'^dynamic\s*=\s*\[[^]]*"version"', pyproject, re.MULTILINE)
+    assert not re.search(r"^version\s*=", pyproject, re.MULTILINE)
+    cargo = _cargo_version()
     assert _core.__version__ == cargo
+    assert can.__version__ == cargo
+    assert importlib.metadata.version("can") == cargo
+
+
+def test_version_takes_the_python_can_4_branch() -> None:
+    # docs/installation.rst, "Version numbers": the public part is the python-can release whose
+    # behaviour the cross-checks compare against (the pin of .ci/requirements-ref.txt), the
+    # local label `can.N` counts this project's releases.
+    ref_pin = _version_in(
+        SOURCE_TREE / ".ci" / "requirements-ref.txt", r"^python-can(?:\[[^]]*\])?==(\S+)$"
+    )
+    version = Version(can.__version__)
+    assert version.public == ref_pin
+    assert version.local is not None and re.fullmatch(r"can\.[1-9][0-9]*", version.local)
+    assert str(version) == can.__version__  # already in PEP 440 normal form
+    # The checks plug-ins and user code make, as plain strings and with packaging.
+    assert can.__version__ >= "4"
+    assert can.__version__ >= "4.0.0"
+    assert can.__version__ >= "4.2.0"
+    assert version >= Version("4.2.0")
+    assert version.major == 4
+    # pip's view: a requirement on python-can 4.x (or 3.x and newer) is met by this version;
+    # a pin of the exact upstream release matches too, since a local label is ignored there.
+    for requirement in (">=3.0.0", ">=3.3.4", ">=4.0", "~=4.0", ">=4,<5", f"=={ref_pin}"):
+        assert SpecifierSet(requirement).contains(version), requirement
 
 
 def test_wheel_ships_types() -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-__version__ = "0.1.0"
+# One version, kept in rust/Cargo.toml: maturin writes it into the wheel's metadata and the
+# native module reports it. Its scheme is in docs/installation.rst ("Version numbers").
+from can._core import __version__ as __version__
 
 log = logging.getLogger("can")
 

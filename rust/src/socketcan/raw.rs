@@ -642,7 +642,8 @@ impl RawSocket {
                 fd,
                 hdrs.as_mut_ptr(),
                 max as libc::c_uint,
-                libc::MSG_DONTWAIT,
+                // `as _`: the flags are a c_int in glibc and a c_uint in musl.
+                libc::MSG_DONTWAIT as _,
                 std::ptr::null_mut(),
             )
         };

@@ -245,8 +245,10 @@ pub fn wait(
             revents: 0,
         },
     ];
+    // tv_sec is `as _` (time_t, whose name libc deprecates on musl), clamped to i32::MAX
+    // seconds so it fits every time_t; 68 years is as good as no timeout.
     let ts = timeout.map(|t| libc::timespec {
-        tv_sec: t.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
+        tv_sec: t.as_secs().min(i32::MAX as u64) as _,
         tv_nsec: t.subsec_nanos() as libc::c_long,
     });
     let ts_ptr = ts
