@@ -107,7 +107,8 @@ def cpu_socketcan(cmd: list[str], env: dict[str, str], n: int) -> float:
     until it has taken them all from its socket, stops it with SIGINT and returns its CPU
     seconds."""
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(3)  # imported and listening
+    time.sleep(1)
+    _wait_until_idle(proc.pid)  # imported, bus open, waiting for frames
     if n:
         subprocess.run(
             ["cangen", "vcan0", "-g", "0", "-I", "i", "-L", "8", "-D", "i", "-n", str(n)],

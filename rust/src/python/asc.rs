@@ -130,8 +130,9 @@ impl WriteReceived for AscWriter {
         frame: &CanFrame,
         channel: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        self.core
-            .with(py, |w, _, ()| self.put(w, frame, Some(frame.timestamp), channel))
+        self.core.with(py, |w, _, ()| {
+            self.put(w, frame, Some(frame.timestamp), channel)
+        })
     }
 }
 
