@@ -1261,6 +1261,37 @@ def test_can_logger_records_every_frame_cangen_sends(tmp_path: Path, suffix: str
 
 
 @needs_can_utils
+def test_can_logger_direct_path_filters_counts_and_flushes_on_sigterm(tmp_path: Path) -> None:
+    # The logger's direct path (no can.Message per frame): --filter still applies (in the
+    # kernel; error frames pass it, as SocketCAN delivers them), the summary counts frames and
+    # error frames, and SIGTERM leaves every frame in the file.
+    out = tmp_path / "filtered.asc"
+    args = ["-i", "socketcan", "-c", "vcan0", "--filter", "123:7FF", "-f", str(out)]
+    logger = subprocess.Popen(
+        [*_script("logger"), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for_line(logger.stderr, "Press Ctrl-C")
+        for frame in ("123#01", "456#02", "123#0304", "7FF#"):
+            cansend("vcan0", frame)
+        _send_error_frame(0x04, bytes([0, 0x18, 0, 0, 0, 0, 0, 0]))
+        time.sleep(0.5)
+        logger.send_signal(signal.SIGTERM)
+        _, err = logger.communicate(timeout=60)
+    finally:
+        logger.kill()
+    assert logger.returncode == 0, err
+    with can.LogReader(out) as reader:
+        got = [(m.is_error_frame, m.arbitration_id, bytes(m.data)) for m in reader]
+    # An ASC ErrorFrame line holds neither class bits nor data.
+    assert got == [(False, 0x123, b"\x01"), (False, 0x123, b"\x03\x04"), (True, 0, b"")]
+    assert "3 frames (1 error frames) logged to" in err
+
+
+@needs_can_utils
 def test_can_player_replays_with_the_recorded_spacing(tmp_path: Path) -> None:
     # candump's kernel timestamps of the replayed frames keep the file's spacing
     path = tmp_path / "in.log"
