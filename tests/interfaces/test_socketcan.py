@@ -808,6 +808,94 @@ def test_recv_batch(bus: can.BusABC, sender: can.BusABC) -> None:
     assert time.monotonic() - start >= 0.19
 
 
+def _mixed_traffic(sender: can.BusABC) -> int:
+    """Sends classic, extended, remote, empty and CAN FD frames (BRS, ESI) and an error frame
+    on vcan0; returns how many."""
+    msgs = [
+        Message(arbitration_id=0x123, is_extended_id=False, data=b"\x01\x02\x03"),
+        Message(arbitration_id=0x1ABCDE0, is_extended_id=True, data=bytes(range(8))),
+        Message(arbitration_id=0x7FF, is_extended_id=False, is_remote_frame=True, dlc=5),
+        Message(arbitration_id=0x0, is_extended_id=False),
+        Message(
+            arbitration_id=0x456,
+            is_extended_id=False,
+            is_fd=True,
+            bitrate_switch=True,
+            data=bytes(range(64)),
+        ),
+        Message(
+            arbitration_id=0x10,
+            is_extended_id=True,
+            is_fd=True,
+            error_state_indicator=True,
+            data=b"\xaa" * 12,
+        ),
+    ]
+    for i in range(200):
+        msgs.append(Message(arbitration_id=i, is_extended_id=i % 3 == 0, data=bytes([i]) * (i % 9)))
+    for m in msgs:
+        sender.send(m)
+    _send_error_frame(0x04, bytes([0, 0x18, 0, 0, 0, 0, 0, 0]))
+    return len(msgs) + 1
+
+
+@pytest.mark.parametrize("suffix", [".asc", ".blf", ".log", ".trc"])
+@pytest.mark.parametrize("channel", ["vcan0", ""])
+def test_recv_to_writer_writes_what_the_messages_would(
+    tmp_path: Path, suffix: str, channel: str
+) -> None:
+    # The logger's direct path (frames from the socket to the native writer, no can.Message)
+    # and the message path give the same file: two sockets receive the same frames (the same
+    # kernel timestamps); one goes through recv_batch + on_message_received, the other
+    # through recv_to_writer.
+    direct_bus = can.Bus(channel, interface="socketcan", fd=True)
+    message_bus = can.Bus(channel, interface="socketcan", fd=True)
+    try:
+        with can.Bus("vcan0", interface="socketcan", fd=True) as sender:
+            n = _mixed_traffic(sender)
+        direct_path, message_path = tmp_path / f"direct{suffix}", tmp_path / f"message{suffix}"
+        direct, via_messages = can.Logger(direct_path), can.Logger(message_path)
+        got, errors = 0, 0
+        while got < n:
+            k, e = direct_bus._recv_to_writer(direct._writer, 1.0, 50)  # type: ignore[attr-defined]
+            assert k, f"{got} of {n} frames"
+            got, errors = got + k, errors + e
+        assert (got, errors) == (n, 1)
+        assert direct_bus._recv_to_writer(direct._writer, 0, 50) == (0, 0)  # type: ignore[attr-defined]
+        msgs: list[Message] = []
+        while len(msgs) < n:
+            batch = message_bus.recv_batch(1.0, 50)  # type: ignore[attr-defined]
+            assert batch
+            msgs.extend(batch)
+        for m in msgs:
+            via_messages.on_message_received(m)
+        direct.stop()
+        via_messages.stop()
+    finally:
+        direct_bus.shutdown()
+        message_bus.shutdown()
+    assert direct_path.read_bytes() == message_path.read_bytes()
+    with can.LogReader(direct_path) as reader:
+        assert len(list(reader)) == n
+
+
+def test_recv_to_writer_refuses_other_writers_and_keeps_frames_after_a_failure(
+    bus: can.BusABC, sender: can.BusABC, tmp_path: Path
+) -> None:
+    with pytest.raises(TypeError, match="native log writer"):
+        bus._recv_to_writer(can.Printer(), 0)  # type: ignore[attr-defined]
+    for i in range(5):
+        sender.send(Message(arbitration_id=i, is_extended_id=False))
+    time.sleep(0.1)
+    writer = can.ASCWriter(tmp_path / "x.asc")
+    native = writer._writer  # type: ignore[attr-defined]
+    writer.stop()
+    # The first frame meets the stopped writer; the others are still there to receive.
+    with pytest.raises(ValueError, match="stopped"):
+        bus._recv_to_writer(native, 1.0)  # type: ignore[attr-defined]
+    assert [m.arbitration_id for m in bus.recv_batch(1.0)] == [1, 2, 3, 4]  # type: ignore[attr-defined]
+
+
 def test_overflows_are_counted() -> None:
     # A socket with a small receive buffer drops frames in a burst; the kernel counts them
     # (SO_RXQ_OVFL) and the bus reports the count with the frames it does receive.
@@ -1170,6 +1258,37 @@ def test_can_logger_records_every_frame_cangen_sends(tmp_path: Path, suffix: str
     assert len(got) == n, err
     assert got == want
     assert f"{n} frames (0 error frames) logged to" in err
+
+
+@needs_can_utils
+def test_can_logger_direct_path_filters_counts_and_flushes_on_sigterm(tmp_path: Path) -> None:
+    # The logger's direct path (no can.Message per frame): --filter still applies (in the
+    # kernel; error frames pass it, as SocketCAN delivers them), the summary counts frames and
+    # error frames, and SIGTERM leaves every frame in the file.
+    out = tmp_path / "filtered.asc"
+    args = ["-i", "socketcan", "-c", "vcan0", "--filter", "123:7FF", "-f", str(out)]
+    logger = subprocess.Popen(
+        [*_script("logger"), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for_line(logger.stderr, "Press Ctrl-C")
+        for frame in ("123#01", "456#02", "123#0304", "7FF#"):
+            cansend("vcan0", frame)
+        _send_error_frame(0x04, bytes([0, 0x18, 0, 0, 0, 0, 0, 0]))
+        time.sleep(0.5)
+        logger.send_signal(signal.SIGTERM)
+        _, err = logger.communicate(timeout=60)
+    finally:
+        logger.kill()
+    assert logger.returncode == 0, err
+    with can.LogReader(out) as reader:
+        got = [(m.is_error_frame, m.arbitration_id, bytes(m.data)) for m in reader]
+    # An ASC ErrorFrame line holds neither class bits nor data.
+    assert got == [(False, 0x123, b"\x01"), (False, 0x123, b"\x03\x04"), (True, 0, b"")]
+    assert "3 frames (1 error frames) logged to" in err
 
 
 @needs_can_utils

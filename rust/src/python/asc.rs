@@ -7,7 +7,7 @@ use pyo3::types::{PyInt, PyType};
 use super::file::PyFile;
 use super::reader::{reader_class, MessageChannel, ReaderCore};
 use super::textlog::{channel_number, message_frame, PyLocalTime};
-use super::writer::{writer_class, WriteMessage, WriterCore};
+use super::writer::{writer_class, WriteMessage, WriteReceived, WriterCore};
 use crate::asc::{AscLines, Base, ReaderOptions, Writer};
 use crate::frame::CanFrame;
 use crate::lines::Error;
@@ -93,17 +93,45 @@ pub struct AscWriter {
     default_channel: i64,
 }
 
+impl AscWriter {
+    /// Writes `frame` with the message channel `channel` (see `log_event` for `timestamp`).
+    #[inline]
+    fn put(
+        &self,
+        w: &mut Writer<PyFile>,
+        frame: &CanFrame,
+        timestamp: Option<f64>,
+        channel: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let channel = match channel_number(channel)? {
+            Some(c) => c.saturating_add(1),
+            None => self.default_channel,
+        };
+        w.write_frame_at(frame, timestamp, channel)
+            .map_err(|e| asc_err(e).into())
+    }
+}
+
 impl WriteMessage for AscWriter {
     #[inline]
     fn write(&self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
         self.core.with(py, |w, frame, ()| {
             let (timestamp, channel) = message_frame(msg, frame)?;
-            let channel = match channel_number(&channel)? {
-                Some(c) => c.saturating_add(1),
-                None => self.default_channel,
-            };
-            w.write_frame_at(frame, timestamp, channel)
-                .map_err(|e| asc_err(e).into())
+            self.put(w, frame, timestamp, &channel)
+        })
+    }
+}
+
+impl WriteReceived for AscWriter {
+    #[inline]
+    fn write_received(
+        &self,
+        py: Python<'_>,
+        frame: &CanFrame,
+        channel: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        self.core.with(py, |w, _, ()| {
+            self.put(w, frame, Some(frame.timestamp), channel)
         })
     }
 }

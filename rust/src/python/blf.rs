@@ -18,7 +18,7 @@ use super::error::io_error;
 use super::file::PyFile;
 use super::message::{self, MessageFactory, NFIELDS};
 use super::textlog::{message_frame_channel, Channel};
-use super::writer::{writer_class, WriteMessage, WriterCore};
+use super::writer::{writer_class, WriteMessage, WriteReceived, WriterCore};
 use crate::blf::reader::Next;
 use crate::blf::{self, Reader, Writer};
 use crate::frame::{CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF};
@@ -404,6 +404,31 @@ impl BlfWriter {
     }
 }
 
+impl BlfWriter {
+    /// Writes `frame` (its other fields set) on the BLF channel its message `channel` gives.
+    #[inline]
+    fn put(
+        &self,
+        w: &mut Writer<PyFile>,
+        frame: &mut CanFrame,
+        channel: &Channel<'_>,
+    ) -> PyResult<()> {
+        let number = match channel {
+            Channel::Int(v) => Some(*v),
+            Channel::None => None,
+            Channel::Object(obj) => channel_number(obj)?,
+        };
+        let number = number.unwrap_or(self.default_channel - 1);
+        frame.channel = i32::try_from(number).map_err(|_| match channel {
+            Channel::Object(obj) => {
+                out_of_range(&obj.repr().map(|r| r.to_string()).unwrap_or_default())
+            }
+            _ => out_of_range(&number),
+        })?;
+        Ok(w.write_frame(frame).map_err(crate::Error::from)?)
+    }
+}
+
 impl WriteMessage for BlfWriter {
     /// Converts and appends one message.
     #[inline]
@@ -423,19 +448,28 @@ impl WriteMessage for BlfWriter {
                     "cannot write a message whose dlc is None: not an int in 0..=255",
                 ));
             }
-            let number = match &channel {
-                Channel::Int(v) => Some(*v),
-                Channel::None => None,
-                Channel::Object(obj) => channel_number(obj)?,
+            self.put(w, frame, &channel)
+        })
+    }
+}
+
+impl WriteReceived for BlfWriter {
+    #[inline]
+    fn write_received(
+        &self,
+        py: Python<'_>,
+        received: &CanFrame,
+        channel: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        self.core.with(py, |w, frame, _| {
+            self.check_open(py, w)?;
+            *frame = *received;
+            let channel = if channel.is_none() {
+                Channel::None
+            } else {
+                Channel::Object(channel.clone())
             };
-            let number = number.unwrap_or(self.default_channel - 1);
-            frame.channel = i32::try_from(number).map_err(|_| match &channel {
-                Channel::Object(obj) => {
-                    out_of_range(&obj.repr().map(|r| r.to_string()).unwrap_or_default())
-                }
-                _ => out_of_range(&number),
-            })?;
-            Ok(w.write_frame(frame).map_err(crate::Error::from)?)
+            self.put(w, frame, &channel)
         })
     }
 }

@@ -7,7 +7,7 @@ use pyo3::types::{PyInt, PyString, PyType};
 use super::file::PyFile;
 use super::reader::{reader_class, MessageChannel, ReaderCore};
 use super::textlog::message_frame;
-use super::writer::{writer_class, WriteMessage, WriterCore};
+use super::writer::{writer_class, WriteMessage, WriteReceived, WriterCore};
 use crate::candump::{LogLines, Writer};
 use crate::frame::CanFrame;
 use crate::lines::Error;
@@ -121,27 +121,56 @@ impl CanutilsLogWriter {
     }
 }
 
+impl CanutilsLogWriter {
+    /// Writes `frame` with the message channel `channel`.
+    #[inline]
+    fn put(
+        &self,
+        w: &mut Writer<PyFile>,
+        names: &mut Names,
+        frame: &CanFrame,
+        timestamp: Option<f64>,
+        channel: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let at = match names
+            .iter()
+            .position(|(obj, _)| obj.as_ptr() == channel.as_ptr())
+        {
+            Some(i) => i,
+            None => {
+                let name = self.interface_name(channel)?;
+                if names.len() >= MAX_CACHED_CHANNELS {
+                    names.clear();
+                }
+                names.push((channel.clone().unbind(), name.into_bytes()));
+                names.len() - 1
+            }
+        };
+        w.write_frame_at(frame, timestamp, &names[at].1)
+            .map_err(|e| log_err(e).into())
+    }
+}
+
 impl WriteMessage for CanutilsLogWriter {
     #[inline]
     fn write(&self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
         self.core.with(py, |w, frame, names| {
             let (timestamp, channel) = message_frame(msg, frame)?;
-            let at = match names
-                .iter()
-                .position(|(obj, _)| obj.as_ptr() == channel.as_ptr())
-            {
-                Some(i) => i,
-                None => {
-                    let name = self.interface_name(&channel)?;
-                    if names.len() >= MAX_CACHED_CHANNELS {
-                        names.clear();
-                    }
-                    names.push((channel.unbind(), name.into_bytes()));
-                    names.len() - 1
-                }
-            };
-            w.write_frame_at(frame, timestamp, &names[at].1)
-                .map_err(|e| log_err(e).into())
+            self.put(w, names, frame, timestamp, &channel)
+        })
+    }
+}
+
+impl WriteReceived for CanutilsLogWriter {
+    #[inline]
+    fn write_received(
+        &self,
+        py: Python<'_>,
+        frame: &CanFrame,
+        channel: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        self.core.with(py, |w, _, names| {
+            self.put(w, names, frame, Some(frame.timestamp), channel)
         })
     }
 }

@@ -55,6 +55,7 @@ mod linux {
     };
 
     use super::super::message::{self, NFIELDS};
+    use super::super::writer::received_sink;
     use crate::frame::{
         CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF, CANFD_MAX_DLEN, CAN_EFF_FLAG, CAN_EFF_MASK,
         CAN_ERR_FLAG, CAN_RTR_FLAG,
@@ -357,6 +358,20 @@ mod linux {
             Ok(index)
         }
 
+        /// Puts frames taken but not used back at the head of the buffer, in their order.
+        fn requeue(&self, py: Python<'_>, rest: &[Received]) {
+            if rest.is_empty() {
+                return;
+            }
+            py.detach(|| {
+                let mut st = self.rx.lock().unwrap_or_else(PoisonError::into_inner);
+                for r in rest.iter().rev() {
+                    st.queue.push_front(*r);
+                }
+                self.sock.set_buffered(true);
+            });
+        }
+
         /// Takes up to `max` frames: buffered ones first, else waits for some as `wait` allows.
         fn take(&self, py: Python<'_>, max: usize, mut wait: Wait) -> PyResult<Vec<Received>> {
             loop {
@@ -494,6 +509,42 @@ mod linux {
                 list.append(self.build(py, r)?)?;
             }
             Ok(list)
+        }
+
+        /// Receives as `recv_batch` does and writes the frames straight to `writer` (a
+        /// native log writer of this module: `BlfWriter`, `AscWriter`, `CanutilsLogWriter`
+        /// or `TrcWriter`), without making a message of each; the file holds what
+        /// `writer.write_message` of the messages `recv_batch` returns would have written.
+        /// Returns `(frames, error frames)` written; `(0, 0)` on timeout. When the writer
+        /// fails, the frames after the one it failed on stay buffered for the next receive.
+        #[pyo3(signature = (writer, timeout = None, max_frames = 64))]
+        fn recv_to_writer(
+            &self,
+            py: Python<'_>,
+            writer: &Bound<'_, PyAny>,
+            timeout: Option<f64>,
+            max_frames: usize,
+        ) -> PyResult<(usize, usize)> {
+            let sink = received_sink(writer).ok_or_else(|| {
+                PyTypeError::new_err(format!(
+                    "recv_to_writer needs a native log writer of can._core (BlfWriter, \
+                     AscWriter, CanutilsLogWriter or TrcWriter), got {}",
+                    type_name(writer)
+                ))
+            })?;
+            let got = self.take(py, max_frames.max(1), Wait::from_timeout(timeout))?;
+            let mut errors = 0;
+            for (i, r) in got.iter().enumerate() {
+                let channel = self.channel_of(py, r.ifindex);
+                if let Err(e) = sink.write_received(py, &r.frame, &channel) {
+                    self.requeue(py, &got[i + 1..]);
+                    return Err(e);
+                }
+                if r.frame.is_error() {
+                    errors += 1;
+                }
+            }
+            Ok((got.len(), errors))
         }
 
         /// Sends a message. `timeout`: see `SocketcanBus.send`.

@@ -11,7 +11,7 @@ use pyo3::types::{PyInt, PyType};
 use super::file::PyFile;
 use super::reader::{reader_class, MessageChannel, ReaderCore};
 use super::textlog::{channel_number, message_frame_channel, warn, Channel};
-use super::writer::{writer_class, WriteMessage, WriterCore};
+use super::writer::{writer_class, WriteMessage, WriteReceived, WriterCore};
 use crate::frame::CanFrame;
 use crate::lines::Error;
 use crate::log::Format;
@@ -133,37 +133,80 @@ struct TrcState {
     closed: Option<(Version, bool)>,
 }
 
+impl TrcWriter {
+    /// Writes `frame` (its other fields set) on the bus its message `channel` gives; true
+    /// when it is the first frame this version cannot hold (a warning is due).
+    #[inline]
+    fn put(
+        &self,
+        w: &mut Writer<PyFile>,
+        state: &mut TrcState,
+        frame: &mut CanFrame,
+        channel: Channel<'_>,
+    ) -> PyResult<bool> {
+        let bus = match channel {
+            Channel::None => self.default_bus,
+            Channel::Int(v) => v,
+            Channel::Object(obj) => channel_number(&obj)?.unwrap_or(self.default_bus),
+        };
+        if !(0..=MAX_BUS).contains(&bus) {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "cannot write a message on channel {bus}: TRC bus numbers are 0 to {MAX_BUS}"
+            )));
+        }
+        // ok: 0..=999 fits an i32.
+        frame.channel = bus as i32 - 1;
+        if w.write_frame(frame).map_err(trc_err)? {
+            return Ok(false);
+        }
+        state.skipped += 1;
+        Ok(state.skipped == 1)
+    }
+
+    /// The warning of the first frame not written (it may run Python code: outside the
+    /// writer's cell).
+    fn warn_skipped(py: Python<'_>) -> PyResult<()> {
+        warn(
+            py,
+            "TRC file version 1.1 cannot hold CAN FD frames: they are not written \
+             (see TRCWriter.skipped_messages)",
+        )
+    }
+}
+
 impl WriteMessage for TrcWriter {
     #[inline]
     fn write(&self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
         let first_skip = self.core.with(py, |w, frame, state| {
             let (_, channel) = message_frame_channel(msg, frame)?;
-            let bus = match channel {
-                Channel::None => self.default_bus,
-                Channel::Int(v) => v,
-                Channel::Object(obj) => channel_number(&obj)?.unwrap_or(self.default_bus),
-            };
-            if !(0..=MAX_BUS).contains(&bus) {
-                return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                    "cannot write a message on channel {bus}: TRC bus numbers are 0 to {MAX_BUS}"
-                )));
-            }
-            // ok: 0..=999 fits an i32.
-            frame.channel = bus as i32 - 1;
-            if w.write_frame(frame).map_err(trc_err)? {
-                return Ok(false);
-            }
-            state.skipped += 1;
-            Ok(state.skipped == 1)
+            self.put(w, state, frame, channel)
         })?;
         if first_skip {
-            // The first message not written (the warning may run Python code: outside the
-            // writer's cell).
-            warn(
-                py,
-                "TRC file version 1.1 cannot hold CAN FD frames: they are not written \
-                 (see TRCWriter.skipped_messages)",
-            )?;
+            Self::warn_skipped(py)?;
+        }
+        Ok(())
+    }
+}
+
+impl WriteReceived for TrcWriter {
+    #[inline]
+    fn write_received(
+        &self,
+        py: Python<'_>,
+        received: &CanFrame,
+        channel: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let first_skip = self.core.with(py, |w, frame, state| {
+            *frame = *received;
+            let channel = if channel.is_none() {
+                Channel::None
+            } else {
+                Channel::Object(channel.clone())
+            };
+            self.put(w, state, frame, channel)
+        })?;
+        if first_skip {
+            Self::warn_skipped(py)?;
         }
         Ok(())
     }

@@ -229,3 +229,33 @@ macro_rules! writer_class {
     };
 }
 pub(crate) use writer_class;
+
+/// A writer that also takes frames received by a native bus directly, without a
+/// `can.Message` in between (the fast path of `SocketcanRaw.recv_to_writer`). The result is
+/// what `write_message` of the message such a bus would have built gives.
+pub trait WriteReceived {
+    /// Appends `frame` (its timestamp set), whose message `channel` would be `channel`.
+    fn write_received(
+        &self,
+        py: Python<'_>,
+        frame: &CanFrame,
+        channel: &Bound<'_, PyAny>,
+    ) -> PyResult<()>;
+}
+
+/// `obj` as a native writer that takes received frames, if it is one.
+pub fn received_sink<'a>(obj: &'a Bound<'_, PyAny>) -> Option<&'a dyn WriteReceived> {
+    if let Ok(w) = obj.cast::<super::blf::BlfWriter>() {
+        return Some(w.get());
+    }
+    if let Ok(w) = obj.cast::<super::asc::AscWriter>() {
+        return Some(w.get());
+    }
+    if let Ok(w) = obj.cast::<super::candump::CanutilsLogWriter>() {
+        return Some(w.get());
+    }
+    if let Ok(w) = obj.cast::<super::trc::TrcWriter>() {
+        return Some(w.get());
+    }
+    None
+}

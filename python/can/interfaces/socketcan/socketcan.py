@@ -288,6 +288,18 @@ class SocketcanBus(BusABC):
         batch: list[Message] = self._sock.recv_batch(timeout, max_messages)
         return batch
 
+    def _recv_to_writer(
+        self, writer: object, timeout: Optional[float] = None, max_frames: int = 64
+    ) -> tuple[int, int]:
+        """:meth:`recv_batch` straight into a native log writer of ``can._core`` (the
+        ``_writer`` of :class:`can.BLFWriter`, :class:`can.ASCWriter`,
+        :class:`can.CanutilsLogWriter` or :class:`can.TRCWriter`), without a
+        :class:`~can.Message` per frame: the logger's fast path. The file gets what writing the
+        messages :meth:`recv_batch` returns would give. Returns ``(frames, error frames)``.
+        """
+        counts: tuple[int, int] = self._sock.recv_to_writer(writer, timeout, max_frames)
+        return counts
+
     # -- sending --------------------------------------------------------------------------------
 
     def send(self, msg: Message, timeout: Optional[float] = None) -> None:
