@@ -100,10 +100,12 @@ def test_fd_flags_are_not_held() -> None:
     ("line", "what"),
     [
         ("1.0,0x001,0,0,0,1", "expected 7 comma separated fields"),
-        ("x,0x001,0,0,0,1,AQ==", "could not convert string to float"),
-        ("1.0,0xZZ,0,0,0,1,AQ==", "invalid literal"),
+        ("x,0x001,0,0,0,1,AQ==", "timestamp column is not a number"),
+        ("1.0,0xZZ,0,0,0,1,AQ==", "arbitration_id column is not a hexadecimal number"),
         ("1.0,0x001,2,0,0,1,AQ==", "extended column must be 0 or 1"),
-        ("1.0,0x001,0,0,0,1,A", "base64|padding|Incorrect"),
+        ("1.0,0x001,0,0,0,x,AQ==", "dlc column must be a whole number"),
+        ("1.0,0x001,0,0,0,1,A", "not base64"),
+        ("1.0,0x001,0,0,0,1,A*==", "not base64"),
     ],
 )
 def test_malformed_line_names_file_and_line(tmp_path: pathlib.Path, line: str, what: str) -> None:
@@ -111,13 +113,15 @@ def test_malformed_line_names_file_and_line(tmp_path: pathlib.Path, line: str, w
     path.write_text(f"{HEADER}\n1.0,0x001,0,0,0,0,\n{line}\n2.0,0x002,0,0,0,0,\n")
     reader = CSVReader(path)
     got = []
-    with pytest.raises(CSVParseError, match=rf"bad\.csv, line 3: .*({what})") as info:
+    # the file and line as every text format names them: "<file>: line <n>: <what>"
+    with pytest.raises(CSVParseError, match=rf"bad\.csv: line 3: .*({what})") as info:
         for m in reader:
             got.append(m)
     assert isinstance(info.value, ValueError) and isinstance(info.value, can.CanError)
     assert [m.arbitration_id for m in got] == [1]  # what came before is delivered
     lenient = CSVReader(path, strict=False)
-    assert [m.arbitration_id for m in lenient] == [1, 2]
+    with pytest.warns(UserWarning, match=r"bad\.csv: skipped 1 malformed line\(s\); the first: line 3"):
+        assert [m.arbitration_id for m in lenient] == [1, 2]
     assert lenient.skipped_lines == 1
 
 

@@ -9,6 +9,7 @@ mod asc;
 mod blf;
 mod candump;
 mod convert;
+mod csv;
 mod cyclic;
 mod error;
 mod file;
@@ -35,6 +36,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     filter::register(m)?;
     cyclic::register(m)?;
     trc::register(m)?;
+    csv::register(m)?;
     m.add_function(wrap_pyfunction!(dlc2len, m)?)?;
     m.add_function(wrap_pyfunction!(len2dlc, m)?)?;
     Ok(())
