@@ -112,7 +112,7 @@ class BlfReader:
         cls,
         file: Any,
         message_class: type[MessageBase],
-        on_end: Optional[Callable[[Optional[str]], object]] = None,
+        on_end: Optional[Callable[[], object]] = None,
         threaded: bool = True,
         name: str = "",
     ) -> BlfReader: ...

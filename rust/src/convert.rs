@@ -645,7 +645,12 @@ mod tests {
 
     #[test]
     fn csv_keeps_what_it_holds_both_ways() {
-        let (csv, stats) = run(LOG.as_bytes(), Format::Log, Format::Csv, &Options::default());
+        let (csv, stats) = run(
+            LOG.as_bytes(),
+            Format::Log,
+            Format::Csv,
+            &Options::default(),
+        );
         assert_eq!((stats.frames_read, stats.frames_written), (4, 4));
         // The manual's columns: no channel, direction or FD flags; the error frame keeps its
         // class and data, the remote frame its dlc.

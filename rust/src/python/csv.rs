@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 
 use super::file::PyFile;
-use super::reader::{reader_class, MessageChannel, ReaderCore};
+use super::reader::{reader_class, Lines, MessageChannel, ReaderCore};
 use super::textlog::message_frame;
 use super::writer::{writer_class, WriteMessage, WriterCore};
 use crate::csv::{CsvLines, Writer};
@@ -15,27 +15,27 @@ use crate::frame::CanFrame;
 use crate::log::Format;
 
 /// Iterator of the messages of a CSV file (see [`ReaderCore`]).
-#[pyclass(module = "can._core")]
+#[pyclass(module = "can._core", frozen)]
 pub struct CsvReader {
-    core: ReaderCore<CsvLines, NoChannel>,
+    core: ReaderCore<Lines<CsvLines>, NoChannel>,
 }
 
 /// CSV frames have no channel: `None`.
 struct NoChannel;
 
-impl MessageChannel<CsvLines> for NoChannel {
+impl MessageChannel<Lines<CsvLines>> for NoChannel {
     #[inline]
     fn channel<'py>(
         &mut self,
         py: Python<'py>,
-        _: &CsvLines,
+        _: &Lines<CsvLines>,
         _: &CanFrame,
     ) -> PyResult<Bound<'py, PyAny>> {
         Ok(py.None().into_bound(py))
     }
 }
 
-reader_class!(CsvReader, {
+reader_class!(CsvReader, lines, {
     /// Reads `file` (a file object, text or binary); `message_class` is `can.Message` or a
     /// subclass; `name` names the file in error messages; `on_end()` is called once when the
     /// iteration ends.
@@ -49,8 +49,9 @@ reader_class!(CsvReader, {
         strict: bool,
         on_end: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let core = ReaderCore::new(
-            PyFile::text_source(py, file),
+        let core = ReaderCore::lines(
+            py,
+            file,
             CsvLines,
             NoChannel,
             message_class,

@@ -1,4 +1,4 @@
-//! The state of a log writer, shared by every thread that calls it.
+//! The state of a log writer (or reader), shared by every thread that calls it.
 //!
 //! Several `Notifier`s (threads) may feed one writer. The GIL does not serialise them: a
 //! writer releases it inside the file object's `write()` (and Python switches threads between
@@ -113,8 +113,8 @@ impl<T> WriterCell<T> {
             }
             if self.owner.load(Ordering::Relaxed) == me {
                 return Err(PyRuntimeError::new_err(
-                    "the log writer is already in use by this thread (a re-entrant call, \
-                     e.g. from the file object's write())",
+                    "the log reader or writer is already in use by this thread (a re-entrant \
+                     call, e.g. from the file object's read() or write())",
                 ));
             }
             self.waiters.fetch_add(1, Ordering::SeqCst);
@@ -130,6 +130,30 @@ impl<T> WriterCell<T> {
                 }
             });
             self.waiters.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Exclusive access to the value if nobody has it, without waiting.
+    pub fn try_get(&self) -> Option<CellRef<'_, T>> {
+        if self.try_take() {
+            self.owner.store(thread_token(), Ordering::Relaxed);
+            Some(CellRef { cell: self })
+        } else {
+            None
+        }
+    }
+
+    /// The value for the garbage collector's traverse, unless a call is using it.
+    ///
+    /// # Safety
+    /// Only from `tp_traverse`: the collector runs with the GIL held (or, free-threaded, with
+    /// the other threads stopped), so no `CellRef` can be made while the result lives.
+    pub unsafe fn peek(&self) -> Option<&T> {
+        if self.busy.load(Ordering::Acquire) {
+            None
+        } else {
+            // SAFETY: not in use, and cannot become so (see above).
+            Some(unsafe { &*self.value.get() })
         }
     }
 
