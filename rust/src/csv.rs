@@ -334,11 +334,20 @@ pub fn push_py_float(out: &mut Vec<u8>, v: f64) {
         out.extend_from_slice(if v > 0.0 { b"inf" } else { b"-inf" });
         return;
     }
-    // Rust's `{:e}` gives the same shortest round-trip digits: `-1.2345e-7`.
+    // Rust's `{:e}` gives the number of digits of the shortest text that reads back as `v`
+    // (`-1.2345e-7`); of the texts of that length, Python writes the one nearest to `v`,
+    // an exact tie to the even digit (`671155447070589.25` is `...589.2`, where the shortest
+    // digits may end in 3): `{:.N$e}`, which rounds exactly and ties to even.
     let mut sci = [0u8; 40];
     let mut cur = std::io::Cursor::new(&mut sci[..]);
     // ok: the shortest digits of a double (at most 17) with sign, dot and exponent fit in 40.
     let _ = write!(cur, "{v:e}");
+    let len = cur.position() as usize;
+    let e_at = find_byte(&sci[..len], b'e').unwrap_or(len);
+    let shortest = sci[..e_at].iter().filter(|b| b.is_ascii_digit()).count();
+    let mut cur = std::io::Cursor::new(&mut sci[..]);
+    // ok: as above.
+    let _ = write!(cur, "{v:.prec$e}", prec = shortest.saturating_sub(1));
     let len = cur.position() as usize;
     let text = &sci[..len];
     let (negative, text) = match text.split_first() {

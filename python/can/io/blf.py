@@ -123,7 +123,6 @@ class BLFReader(MessageReader):
         return self._reader.truncation
 
 
-
 class BLFWriter(FileIOMessageWriter):
     """Logs CAN messages to a Binary Logging File compatible with Vector's tools.
 

@@ -63,6 +63,10 @@ impl FrameSource for BlfSource {
             ..ReadSummary::default()
         }
     }
+
+    fn file(&self) -> &PyFile {
+        self.inner.get_ref()
+    }
 }
 
 /// A message's channel is the frame's (counted from 0, as python-can counts BLF channels).
@@ -100,13 +104,13 @@ reader_class!(BlfReader, {
         threaded: bool,
         name: &str,
     ) -> PyResult<Self> {
-        let mut inner = Reader::new(PyFile::binary(py, file.clone_ref(py)))
+        let mut inner = Reader::new(PyFile::binary(py, file))
             .map_err(|e| PyErr::from(crate::Error::from(e).in_file(name)))?;
         // Containers inflate on a second thread while Python consumes the messages.
         inner.set_threaded(threaded);
         let source = BlfSource { inner, markers: 0 };
         Ok(BlfReader {
-            core: ReaderCore::new(py, &file, source, BlfChannels, message_class, name, on_end)?,
+            core: ReaderCore::new(py, source, BlfChannels, message_class, name, on_end)?,
         })
     }
 

@@ -41,6 +41,9 @@ pub trait FrameSource: Send {
 
     /// What was skipped or cut short so far.
     fn summary(&self) -> ReadSummary;
+
+    /// The Python file the frames are read from (for the garbage collector).
+    fn file(&self) -> &PyFile;
 }
 
 impl<F: LineFormat + Send> FrameSource for TextReader<PyFile, F> {
@@ -63,6 +66,10 @@ impl<F: LineFormat + Send> FrameSource for TextReader<PyFile, F> {
     fn summary(&self) -> ReadSummary {
         crate::log::FrameReader::summary(self)
     }
+
+    fn file(&self) -> &PyFile {
+        self.get_ref()
+    }
 }
 
 /// The core reader of a text format over a Python file.
@@ -83,12 +90,12 @@ impl<F: LineFormat + Send, C: MessageChannel<Lines<F>>> ReaderCore<Lines<F>, C> 
         on_end: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let source = TextReader::with_format(
-            PyFile::text_source(py, file.clone_ref(py)),
+            PyFile::text_source(py, file),
             format,
             strict,
             crate::lines::MAX_LINE_LEN,
         );
-        Self::new(py, &file, source, channels, message_class, name, on_end)
+        Self::new(py, source, channels, message_class, name, on_end)
     }
 }
 
@@ -115,8 +122,6 @@ pub struct ReaderState<S, C> {
 
 pub struct ReaderCore<S, C> {
     state: WriterCell<ReaderState<S, C>>,
-    /// The file object (also held by the source), for the garbage collector's traverse.
-    file: Py<PyAny>,
     factory: MessageFactory,
     /// Names the file in errors and warnings ("" for none).
     name: String,
@@ -170,10 +175,9 @@ pub fn build_message<'py>(
 }
 
 impl<S: FrameSource, C: MessageChannel<S>> ReaderCore<S, C> {
-    /// A reader of `source`, which reads `file`.
+    /// A reader of `source`.
     pub fn new(
         py: Python<'_>,
-        file: &Py<PyAny>,
         source: S,
         channels: C,
         message_class: &Bound<'_, PyType>,
@@ -189,7 +193,6 @@ impl<S: FrameSource, C: MessageChannel<S>> ReaderCore<S, C> {
                 on_end,
                 finished: false,
             }),
-            file: file.clone_ref(py),
             factory: MessageFactory::new(message_class)?,
             name: name.to_owned(),
         })
@@ -317,10 +320,12 @@ impl<S: FrameSource, C: MessageChannel<S>> ReaderCore<S, C> {
     }
 
     pub fn traverse(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        visit.call(&self.file)?;
         // SAFETY: this is tp_traverse; `peek` skips a state in use.
-        if let Some(cb) = unsafe { self.state.peek() }.and_then(|s| s.on_end.as_ref()) {
-            visit.call(cb)?;
+        if let Some(s) = unsafe { self.state.peek() } {
+            visit.call(&s.source.file().file)?;
+            if let Some(cb) = &s.on_end {
+                visit.call(cb)?;
+            }
         }
         Ok(())
     }
