@@ -181,7 +181,7 @@ fn timestamps_are_written_as_python_repr_writes_them() {
         (1e+22_f64, "1e+22"),
         (1234567.0_f64, "1234567.0"),
         // an exact tie between two shortest texts: the even last digit
-        (671155447070589.25_f64, "671155447070589.2"),
+        (671_155_447_070_589.0_f64 + 0.25, "671155447070589.2"),
         (f64::INFINITY, "inf"),
         (f64::NEG_INFINITY, "-inf"),
         (f64::NAN, "nan"),
