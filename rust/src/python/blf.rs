@@ -45,6 +45,7 @@ pub struct BlfSource {
 
 impl FrameSource for BlfSource {
     const TRUNCATED_WARNING: (&'static str, &'static str) = ("can.io.blf", "BLFTruncatedWarning");
+    const WARNS: bool = false;
 
     #[inline(always)]
     fn next_into(&mut self, frame: &mut CanFrame) -> crate::Result<bool> {

@@ -31,6 +31,10 @@ pub trait FrameSource: Send {
     const TRUNCATED_WARNING: (&'static str, &'static str) =
         ("can.io.generic", "TruncatedLogWarning");
 
+    /// Whether [`take_warnings`](Self::take_warnings) can hand out anything (false: it is
+    /// not asked per frame).
+    const WARNS: bool = true;
+
     /// Decodes the next frame into `frame`: true, or false at the end of the input.
     fn next_into(&mut self, frame: &mut CanFrame) -> crate::Result<bool>;
 
@@ -159,7 +163,7 @@ pub fn build_message<'py>(
     let [ext, remote, error, fd, rx, brs, esi] = flags;
     let fields: [Bound<'py, PyAny>; NFIELDS] = [
         PyFloat::new(py, f.timestamp).into_any(),
-        message::int_object(py, i64::from(f.id())),
+        pyo3::types::PyInt::new(py, f.id()).into_any(),
         b(ext),
         b(remote),
         b(error),
@@ -238,7 +242,7 @@ impl<S: FrameSource, C: MessageChannel<S>> ReaderCore<S, C> {
         Ok(())
     }
 
-    /// The end of the iteration (`cut`: the source's summary): the truncation and skipped
+    /// The end of the iteration (`summary`: the source's): the truncation and skipped
     /// lines are reported, `on_end` is called.
     fn end(&self, py: Python<'_>, summary: ReadSummary, on_end: Option<Py<PyAny>>) -> PyResult<()> {
         let reported = (|| {
@@ -279,12 +283,14 @@ impl<S: FrameSource, C: MessageChannel<S>> ReaderCore<S, C> {
         }
         let st = &mut *s;
         let next = st.source.next_into(&mut st.frame);
-        let warnings = st.source.take_warnings();
-        if warnings.is_empty() {
-            if let Ok(true) = next {
-                let channel = st.channels.channel(py, &st.source, &st.frame)?;
-                return build_message(py, &self.factory, &st.frame, channel).map(Some);
-            }
+        let warnings = if S::WARNS {
+            st.source.take_warnings()
+        } else {
+            Vec::new()
+        };
+        if let (Ok(true), true) = (&next, warnings.is_empty()) {
+            let channel = st.channels.channel(py, &st.source, &st.frame)?;
+            return build_message(py, &self.factory, &st.frame, channel).map(Some);
         }
         // The rare paths run Python code (warnings, `on_end`) with the state released.
         match next {
@@ -330,8 +336,8 @@ impl<S: FrameSource, C: MessageChannel<S>> ReaderCore<S, C> {
         Ok(())
     }
 
-    pub fn clear(&self) {
-        if let Some(mut s) = self.state.try_get() {
+    pub fn clear(&self, py: Python<'_>) {
+        if let Some(mut s) = self.state.try_get(py) {
             s.on_end = None;
         }
     }
@@ -369,7 +375,7 @@ macro_rules! reader_class {
             }
 
             fn __clear__(&self) {
-                self.core.clear();
+                Python::attach(|py| self.core.clear(py));
             }
 
             fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {

@@ -32,15 +32,14 @@ pub fn init(py: Python<'_>) {
     GIL_SERIALISES.store(!gil_disabled, Ordering::Relaxed);
 }
 
-thread_local! {
-    static TOKEN: u8 = const { 0 };
-}
-
-/// A number that identifies the calling thread while it lives (never 0): the address of a
-/// thread-local.
+/// A number that identifies the calling thread while it lives (never 0): the address of its
+/// Python thread state. (A Rust thread-local would cost a `__tls_get_addr` call per use in a
+/// shared library; this is a read of the interpreter's current thread state.)
 #[inline(always)]
-fn thread_token() -> usize {
-    TOKEN.with(|t| std::ptr::from_ref(t) as usize)
+fn thread_token(_py: Python<'_>) -> usize {
+    // SAFETY: the caller is attached to the interpreter (`_py`), so there is a current
+    // thread state, which PyThreadState_Get returns without side effects.
+    unsafe { pyo3::ffi::PyThreadState_Get() as usize }
 }
 
 /// The longest a waiting thread sleeps before it looks at the flag again (a wake-up can be
@@ -96,7 +95,7 @@ impl<T> WriterCell<T> {
     #[inline(always)]
     pub fn get(&self, py: Python<'_>) -> PyResult<CellRef<'_, T>> {
         if self.try_take() {
-            self.owner.store(thread_token(), Ordering::Relaxed);
+            self.owner.store(thread_token(py), Ordering::Relaxed);
             return Ok(CellRef { cell: self });
         }
         self.get_contended(py)
@@ -105,7 +104,7 @@ impl<T> WriterCell<T> {
     #[cold]
     #[inline(never)]
     fn get_contended(&self, py: Python<'_>) -> PyResult<CellRef<'_, T>> {
-        let me = thread_token();
+        let me = thread_token(py);
         loop {
             if self.try_take() {
                 self.owner.store(me, Ordering::Relaxed);
@@ -134,9 +133,9 @@ impl<T> WriterCell<T> {
     }
 
     /// Exclusive access to the value if nobody has it, without waiting.
-    pub fn try_get(&self) -> Option<CellRef<'_, T>> {
+    pub fn try_get(&self, py: Python<'_>) -> Option<CellRef<'_, T>> {
         if self.try_take() {
-            self.owner.store(thread_token(), Ordering::Relaxed);
+            self.owner.store(thread_token(py), Ordering::Relaxed);
             Some(CellRef { cell: self })
         } else {
             None
