@@ -1,11 +1,10 @@
 """Convert a log file from one format to another: ``can-logconvert IN OUT``.
 
 Any format the registry (:mod:`can.io.formats`) reads can be converted to any format it writes.
-Between the native formats (BLF ``.blf``, ASC ``.asc``, candump logs ``.log``, PEAK TRC ``.trc``)
-the native module
-converts, streaming and without creating a :class:`can.Message` per frame; other pairs go
-through :class:`can.LogReader` and :class:`can.Logger`. Also runs as ``python -m can.logconvert``
-and ``can_logconvert``.
+Between the native formats (BLF ``.blf``, ASC ``.asc``, candump logs ``.log``, PEAK TRC ``.trc``,
+CSV ``.csv``) the native module converts, streaming and without creating a :class:`can.Message`
+per frame; other pairs go through :class:`can.LogReader` and :class:`can.Logger`. Also runs as
+``python -m can.logconvert`` and ``can_logconvert``.
 """
 
 from __future__ import annotations

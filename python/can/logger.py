@@ -237,7 +237,13 @@ def _direct_path(bus: Any, writer: Any) -> Optional[Callable[[float], tuple[int,
 
     native = getattr(writer, "_writer", None)
     sink = getattr(writer, "on_message_received", None)
-    takes_frames = (_core.BlfWriter, _core.AscWriter, _core.CanutilsLogWriter, _core.TrcWriter)
+    takes_frames = (
+        _core.BlfWriter,
+        _core.AscWriter,
+        _core.CanutilsLogWriter,
+        _core.TrcWriter,
+        _core.CsvWriter,
+    )
     if not isinstance(native, takes_frames) or getattr(sink, "__self__", None) is not native:
         return None
     recv_to_writer = bus._recv_to_writer

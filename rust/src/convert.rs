@@ -1,5 +1,5 @@
-//! Conversion between the log formats (BLF, ASC, candump log, PEAK TRC), streaming, frame by
-//! frame.
+//! Conversion between the log formats (BLF, ASC, candump log, PEAK TRC, CSV), streaming, frame
+//! by frame.
 //!
 //! Every input is read into [`CanFrame`]s and every output written from them, so conversion
 //! holds one frame at a time (plus the codecs' buffers) whatever the file size, and never
@@ -17,6 +17,9 @@
 //! * TRC files: times are Unix times (the file's start time plus the record's offset); TRC bus
 //!   `n` is frame channel `n - 1`; records that are not frames are skipped. Written as TRC
 //!   version 2.1.
+//! * CSV files hold neither channels, directions nor CAN FD flags: frames read from one are
+//!   received classic frames of channel 0 (an FD frame keeps its length and data); written to
+//!   one, those fields are dropped.
 
 use std::io::{Read, Seek, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +28,7 @@ use std::sync::Arc;
 use crate::asc::{self, LocalTime};
 use crate::blf;
 use crate::candump;
+use crate::csv;
 use crate::filter::FilterSet;
 use crate::frame::CanFrame;
 use crate::log::{Event, FrameReader, FrameWriter, ReadSummary};
@@ -245,6 +249,7 @@ pub fn reader<'a, R: Read + Send + 'a>(
         }
         Format::Log => Box::new(candump::Reader::new(input, strict)),
         Format::Trc => Box::new(trc::Reader::new(input, strict)),
+        Format::Csv => Box::new(csv::Reader::new(input, strict)),
     })
 }
 
@@ -268,6 +273,7 @@ pub fn writer<'a, W: Write + Seek + 'a>(
             trc::Writer::new(output, trc::Version::V2_1)
                 .map_err(|e| Error::text(e, Format::Trc))?,
         ),
+        Format::Csv => Box::new(csv::Writer::new(output, true)),
     })
 }
 
@@ -638,11 +644,42 @@ mod tests {
     }
 
     #[test]
+    fn csv_keeps_what_it_holds_both_ways() {
+        let (csv, stats) = run(
+            LOG.as_bytes(),
+            Format::Log,
+            Format::Csv,
+            &Options::default(),
+        );
+        assert_eq!((stats.frames_read, stats.frames_written), (4, 4));
+        // The manual's columns: no channel, direction or FD flags; the error frame keeps its
+        // class and data, the remote frame its dlc.
+        assert_eq!(
+            String::from_utf8(csv.clone()).unwrap(),
+            "timestamp,arbitration_id,extended,remote,error,dlc,data\n\
+             1700000000.0,0x123,0,0,0,4,3q2+7w==\n\
+             1700000000.25,0x1abcdef0,1,0,0,3,ESIz\n\
+             1700000000.5,0x00000004,1,0,1,8,AAAIAAAAAAA=\n\
+             1700000000.75,0x321,0,1,0,3,\n"
+        );
+        let (log, stats) = run(&csv, Format::Csv, Format::Log, &Options::default());
+        assert_eq!(stats.frames_read, 4);
+        assert_eq!(
+            String::from_utf8(log).unwrap(),
+            "(1700000000.000000) can0 123#DEADBEEF R\n\
+             (1700000000.250000) can0 1ABCDEF0#112233 R\n\
+             (1700000000.500000) can0 20000004#0000080000000000\n\
+             (1700000000.750000) can0 321#R3 R\n"
+        );
+    }
+
+    #[test]
     fn formats_from_names() {
         assert_eq!(Format::from_name("a/b.BLF"), Some(Format::Blf));
         assert_eq!(Format::from_name("x.asc"), Some(Format::Asc));
         assert_eq!(Format::from_name("x.log"), Some(Format::Log));
-        assert_eq!(Format::from_name("x.csv"), None);
+        assert_eq!(Format::from_name("x.CSV"), Some(Format::Csv));
+        assert_eq!(Format::from_name("x.db"), None);
         assert_eq!(Format::from_name("noext"), None);
         let _ = CAN_ERR_FLAG;
     }

@@ -8,6 +8,7 @@ pub mod asc;
 pub mod blf;
 pub mod candump;
 pub mod convert;
+pub mod csv;
 pub mod cyclic;
 pub mod dlc;
 pub mod error;

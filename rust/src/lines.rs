@@ -398,6 +398,11 @@ impl<R: Read, F: LineFormat> TextReader<R, F> {
         }
     }
 
+    /// The source the lines are read from.
+    pub fn get_ref(&self) -> &R {
+        &self.lines.src
+    }
+
     /// Where the input ended inside a line that does not parse, if it did (a cut file).
     pub fn truncation(&self) -> Option<&str> {
         self.truncation.as_deref()

@@ -1,8 +1,8 @@
 //! What every log format is, whatever its codec: a [`FrameReader`] (frames out) and a
 //! [`FrameWriter`] (frames in), with errors in the crate's one [`Error`] type.
 //!
-//! BLF ([`crate::blf`]), ASC ([`crate::asc`]), the candump log ([`crate::candump`]) and PEAK
-//! TRC ([`crate::trc`]) implement both traits; the converter ([`crate::convert`]) and the
+//! BLF ([`crate::blf`]), ASC ([`crate::asc`]), the candump log ([`crate::candump`]), PEAK
+//! TRC ([`crate::trc`]) and CSV ([`crate::csv`]) implement both traits; the converter ([`crate::convert`]) and the
 //! binding layer's generic reader and writer work on the traits, so a new format is one more
 //! implementation (and one more [`Format`]) rather than one more arm in every consumer. The
 //! text formats share their line handling through [`crate::lines::TextReader`] and
@@ -19,11 +19,18 @@ pub enum Format {
     Asc,
     Log,
     Trc,
+    Csv,
 }
 
 impl Format {
     /// Every format, in the order the converter lists them.
-    pub const ALL: [Format; 4] = [Format::Blf, Format::Asc, Format::Log, Format::Trc];
+    pub const ALL: [Format; 5] = [
+        Format::Blf,
+        Format::Asc,
+        Format::Log,
+        Format::Trc,
+        Format::Csv,
+    ];
 
     /// The suffix of the format's files, without the dot.
     pub fn suffix(self) -> &'static str {
@@ -32,10 +39,11 @@ impl Format {
             Format::Asc => "asc",
             Format::Log => "log",
             Format::Trc => "trc",
+            Format::Csv => "csv",
         }
     }
 
-    /// The format of a file name's suffix (`.blf`, `.asc`, `.log`, `.trc`, any case).
+    /// The format of a file name's suffix (`.blf`, `.asc`, `.log`, `.trc`, `.csv`, any case).
     pub fn from_name(name: &str) -> Option<Format> {
         let ext = name.rsplit_once('.')?.1;
         Format::ALL
@@ -49,6 +57,7 @@ impl Format {
             Format::Asc => "ASC",
             Format::Log => "candump log",
             Format::Trc => "PEAK TRC",
+            Format::Csv => "CSV",
         }
     }
 }
@@ -145,7 +154,8 @@ mod tests {
     fn suffixes_name_formats_in_any_case() {
         assert_eq!(Format::from_name("a.BLF"), Some(Format::Blf));
         assert_eq!(Format::from_name("dir.x/a.trc"), Some(Format::Trc));
-        assert_eq!(Format::from_name("a.csv"), None);
+        assert_eq!(Format::from_name("a.CSV"), Some(Format::Csv));
+        assert_eq!(Format::from_name("a.db"), None);
         assert_eq!(Format::from_name("noext"), None);
         for f in Format::ALL {
             assert_eq!(Format::from_name(&format!("x.{}", f.suffix())), Some(f));

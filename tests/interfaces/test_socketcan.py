@@ -839,7 +839,7 @@ def _mixed_traffic(sender: can.BusABC) -> int:
     return len(msgs) + 1
 
 
-@pytest.mark.parametrize("suffix", [".asc", ".blf", ".log", ".trc"])
+@pytest.mark.parametrize("suffix", [".asc", ".blf", ".log", ".trc", ".csv"])
 @pytest.mark.parametrize("channel", ["vcan0", ""])
 def test_recv_to_writer_writes_what_the_messages_would(
     tmp_path: Path, suffix: str, channel: str

@@ -100,10 +100,12 @@ def test_fd_flags_are_not_held() -> None:
     ("line", "what"),
     [
         ("1.0,0x001,0,0,0,1", "expected 7 comma separated fields"),
-        ("x,0x001,0,0,0,1,AQ==", "could not convert string to float"),
-        ("1.0,0xZZ,0,0,0,1,AQ==", "invalid literal"),
+        ("x,0x001,0,0,0,1,AQ==", "timestamp column is not a number"),
+        ("1.0,0xZZ,0,0,0,1,AQ==", "arbitration_id column is not a hexadecimal number"),
         ("1.0,0x001,2,0,0,1,AQ==", "extended column must be 0 or 1"),
-        ("1.0,0x001,0,0,0,1,A", "base64|padding|Incorrect"),
+        ("1.0,0x001,0,0,0,x,AQ==", "dlc column must be a whole number"),
+        ("1.0,0x001,0,0,0,1,A", "not base64"),
+        ("1.0,0x001,0,0,0,1,A*==", "not base64"),
     ],
 )
 def test_malformed_line_names_file_and_line(tmp_path: pathlib.Path, line: str, what: str) -> None:
@@ -111,13 +113,17 @@ def test_malformed_line_names_file_and_line(tmp_path: pathlib.Path, line: str, w
     path.write_text(f"{HEADER}\n1.0,0x001,0,0,0,0,\n{line}\n2.0,0x002,0,0,0,0,\n")
     reader = CSVReader(path)
     got = []
-    with pytest.raises(CSVParseError, match=rf"bad\.csv, line 3: .*({what})") as info:
+    # the file and line as every text format names them: "<file>: line <n>: <what>"
+    with pytest.raises(CSVParseError, match=rf"bad\.csv: line 3: .*({what})") as info:
         for m in reader:
             got.append(m)
     assert isinstance(info.value, ValueError) and isinstance(info.value, can.CanError)
     assert [m.arbitration_id for m in got] == [1]  # what came before is delivered
     lenient = CSVReader(path, strict=False)
-    assert [m.arbitration_id for m in lenient] == [1, 2]
+    with pytest.warns(
+        UserWarning, match=r"bad\.csv: skipped 1 malformed line\(s\); the first: line 3"
+    ):
+        assert [m.arbitration_id for m in lenient] == [1, 2]
     assert lenient.skipped_lines == 1
 
 
@@ -215,3 +221,51 @@ def test_a_file_cut_inside_its_last_line_warns_and_keeps_the_rest(
     path.write_bytes(text.replace(b"0x00000001,", b"0xZZZ,"))
     with pytest.raises(CSVParseError, match="line 3"):
         list(CSVReader(path))
+
+
+def test_binary_file_objects_are_read_and_written() -> None:
+    out = io.BytesIO()
+    with CSVWriter(out) as w:
+        w(can.Message(timestamp=1.5, arbitration_id=0x1F, is_extended_id=False, data=b"\xff"))
+    assert out.getvalue() == f"{HEADER}\n1.5,0x01f,0,0,0,1,/w==\n".encode()
+    got = list(CSVReader(io.BytesIO(out.getvalue())))
+    assert [(m.timestamp, m.arbitration_id, bytes(m.data)) for m in got] == [(1.5, 0x1F, b"\xff")]
+
+
+def test_timestamps_are_written_as_repr_writes_them() -> None:
+    import random
+
+    rng = random.Random(7)
+    stamps = [rng.uniform(0, 2e9) for _ in range(200)] + [
+        rng.random() * 10.0 ** rng.randint(-12, 20) for _ in range(200)
+    ]
+    # exact ties between two shortest texts (repr picks the even last digit)
+    stamps += [rng.randrange(2**46, 2**50) + rng.choice([0.25, 0.75]) for _ in range(200)]
+    out = io.StringIO()
+    with CSVWriter(out) as w:
+        for t in stamps:
+            w(can.Message(timestamp=t))
+    assert [line.split(",")[0] for line in out.getvalue().splitlines()[1:]] == [
+        repr(t) for t in stamps
+    ]
+
+
+def test_can_logconvert_converts_csv_natively(tmp_path: pathlib.Path) -> None:
+    from can.logconvert import convert, is_native
+
+    assert is_native("a.csv") and not is_native("a.csv.gz")
+    src = tmp_path / "in.log"
+    src.write_text(
+        "(1700000000.500000) vcan0 123#DEADBEEF R\n(1700000001.000000) vcan1 1ABCDEF0#R T\n"
+    )
+    convert(src, tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").read_text().splitlines() == [
+        HEADER,
+        "1700000000.5,0x123,0,0,0,4,3q2+7w==",
+        "1700000001.0,0x1abcdef0,1,1,0,0,",
+    ]
+    convert(tmp_path / "out.csv", tmp_path / "back.log")
+    assert (tmp_path / "back.log").read_text().splitlines() == [
+        "(1700000000.500000) can0 123#DEADBEEF R",
+        "(1700000001.000000) can0 1ABCDEF0#R R",
+    ]

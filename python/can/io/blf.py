@@ -90,7 +90,7 @@ class BLFReader(MessageReader):
         self._name = _file_name(file, self.file)
         try:
             self._reader = _core.BlfReader(
-                self.file, message_class, self._on_end, self.THREADED, self._name
+                self.file, message_class, self.stop, self.THREADED, self._name
             )
         except BaseException:
             self.stop()
@@ -121,12 +121,6 @@ class BLFReader(MessageReader):
     def truncation(self) -> Optional[str]:
         """Once the iteration has ended: how the file was truncated, or None."""
         return self._reader.truncation
-
-    def _on_end(self, truncation: Optional[str]) -> None:
-        if truncation is not None:
-            where = f"{self._name}: " if self._name else ""
-            warnings.warn(f"{where}{truncation}", BLFTruncatedWarning, stacklevel=2)
-        self.stop()
 
 
 class BLFWriter(FileIOMessageWriter):

@@ -117,6 +117,7 @@ FORMATS: dict[str, LogFormat] = {
             ("can.io.csv", "CSVReader"),
             ("can.io.csv", "CSVWriter"),
             binary=False,
+            native=True,
             holds=frozenset({"error_data", "order"}),
         ),
         LogFormat(

@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, input)) = data.split_first() else {
         return;
     };
-    // Every format the converter knows (four: the low four bits pick the pair).
+    // Every format the converter knows: `selector % n` and `selector / n % n` pick the pair.
     let n = Format::ALL.len();
     let from = Format::ALL[usize::from(selector) % n];
     let to = Format::ALL[usize::from(selector) / n % n];

@@ -2,10 +2,10 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyInt, PyType};
+use pyo3::types::PyType;
 
 use super::file::PyFile;
-use super::reader::{reader_class, MessageChannel, ReaderCore};
+use super::reader::{reader_class, Lines, MessageChannel, ReaderCore};
 use super::textlog::{channel_number, message_frame, PyLocalTime};
 use super::writer::{writer_class, WriteMessage, WriteReceived, WriterCore};
 use crate::asc::{AscLines, Base, ReaderOptions, Writer};
@@ -18,26 +18,26 @@ fn asc_err(e: Error) -> crate::Error {
 }
 
 /// Iterator of the messages of an ASC file (see [`ReaderCore`]).
-#[pyclass(module = "can._core")]
+#[pyclass(module = "can._core", frozen)]
 pub struct AscReader {
-    core: ReaderCore<AscLines, AscChannels>,
+    core: ReaderCore<Lines<AscLines>, AscChannels>,
 }
 
 /// File channel `n` is message channel `n - 1` (the core counts from 0 already).
 struct AscChannels;
 
-impl MessageChannel<AscLines> for AscChannels {
+impl MessageChannel<Lines<AscLines>> for AscChannels {
     fn channel<'py>(
         &mut self,
         py: Python<'py>,
-        _: &AscLines,
+        _: &Lines<AscLines>,
         f: &CanFrame,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Ok(PyInt::new(py, f.channel).into_any())
+        Ok(super::message::int_object(py, i64::from(f.channel)))
     }
 }
 
-reader_class!(AscReader, {
+reader_class!(AscReader, lines, {
     /// Reads `file` (a file object, text or binary); `message_class` is `can.Message` or a
     /// subclass; `name` names the file in error messages; `on_end()` is called once when the
     /// iteration ends.
@@ -70,8 +70,9 @@ reader_class!(AscReader, {
         };
         let format = AscLines::new(options, Box::new(PyLocalTime));
         Ok(AscReader {
-            core: ReaderCore::new(
-                PyFile::text_source(py, file),
+            core: ReaderCore::lines(
+                py,
+                file,
                 format,
                 AscChannels,
                 message_class,

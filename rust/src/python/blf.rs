@@ -1,126 +1,26 @@
 //! `can._core.BlfReader` / `BlfWriter`: the BLF codec of [`crate::blf`] over Python files.
 //!
-//! The reader is its own iterator and hands out one message per `__next__`, built from a
-//! [`CanFrame`] by [`MessageFactory`] without running Python code; the writer's
+//! The reader is the generic [`ReaderCore`] over [`BlfSource`] (the core reader, with the
+//! global markers it passes counted); the writer the generic [`WriterCore`], whose
 //! `write_message` reads a message's slots directly. Bytes move through the Python file
 //! object's `read`/`write`/`seek` in large blocks (one per container or 256 KiB).
 
-use std::cell::UnsafeCell;
 use std::io::{Read, Seek, SeekFrom};
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyDict, PyFloat, PyInt, PyString, PyType};
-use pyo3::{PyTraverseError, PyVisit};
+use pyo3::types::{PyDict, PyInt, PyString, PyType};
 
 use super::error::io_error;
 use super::file::PyFile;
-use super::message::{self, MessageFactory, NFIELDS};
+use super::message;
+use super::reader::{reader_class, FrameSource, MessageChannel, ReaderCore};
 use super::textlog::{message_frame_channel, Channel};
 use super::writer::{writer_class, WriteMessage, WriteReceived, WriterCore};
 use crate::blf::reader::Next;
 use crate::blf::{self, Reader, Writer};
-use crate::frame::{CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF};
-
-/// A reader's error, naming its file.
-fn blf_err(e: blf::Error, name: &str) -> PyErr {
-    crate::Error::from(e).in_file(name).into()
-}
-
-/// Whether the interpreter has a GIL that serialises every call into this module: true
-/// unless it is a free-threaded build (decided when the module is imported).
-static GIL_SERIALISES: AtomicBool = AtomicBool::new(false);
-
-/// The mutable state of a reader or writer, reached from `&self` methods of a frozen class.
-///
-/// PyO3's own borrow flag for `&mut self` methods is an atomic compare-and-swap per call
-/// (measured ~7 ns of a ~60 ns write call). Here a call that finds the state in use (a
-/// re-entrant call from Python code the codec runs, or another thread while the GIL is
-/// released inside one) is a `RuntimeError`, as with PyO3's flag; the flag itself is a plain
-/// load and store when the GIL serialises every access to it, and a compare-and-swap
-/// otherwise.
-struct GilCell<T> {
-    busy: AtomicBool,
-    value: UnsafeCell<T>,
-}
-
-// SAFETY: `value` is reached only through `get`, which hands out one `GilRef` at a time: the
-// `busy` flag is set while one exists. With a GIL, every access to the flag holds the GIL
-// (`get` takes the token), and the GIL's release/acquire orders them across threads; without
-// one, the flag is taken with an acquiring compare-and-swap and dropped with a release store.
-// `T: Send` because the value is used from whichever thread holds it.
-unsafe impl<T: Send> Sync for GilCell<T> {}
-
-impl<T> GilCell<T> {
-    fn new(value: T) -> Self {
-        GilCell {
-            busy: AtomicBool::new(false),
-            value: UnsafeCell::new(value),
-        }
-    }
-
-    #[inline(always)]
-    fn get(&self, _py: Python<'_>) -> PyResult<GilRef<'_, T>> {
-        let free = if GIL_SERIALISES.load(Ordering::Relaxed) {
-            !self.busy.load(Ordering::Relaxed) && {
-                self.busy.store(true, Ordering::Relaxed);
-                true
-            }
-        } else {
-            self.busy
-                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-        };
-        if free {
-            Ok(GilRef { cell: self })
-        } else {
-            Err(PyRuntimeError::new_err(
-                "the BLF reader/writer is already in use (a re-entrant or concurrent call)",
-            ))
-        }
-    }
-
-    /// The value for the garbage collector's traverse, unless a call is using it.
-    ///
-    /// # Safety
-    /// Only from `tp_traverse`: the collector runs with the GIL held (or, free-threaded,
-    /// with the other threads stopped), so no `GilRef` can be made while the result lives.
-    unsafe fn peek(&self) -> Option<&T> {
-        if self.busy.load(Ordering::Acquire) {
-            None
-        } else {
-            // SAFETY: not in use, and cannot become so (see above).
-            Some(unsafe { &*self.value.get() })
-        }
-    }
-}
-
-/// Exclusive access to a [`GilCell`]'s value.
-struct GilRef<'a, T> {
-    cell: &'a GilCell<T>,
-}
-
-impl<T> std::ops::Deref for GilRef<'_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        // SAFETY: the `busy` flag is ours while this guard lives (see `GilCell::get`).
-        unsafe { &*self.cell.value.get() }
-    }
-}
-
-impl<T> std::ops::DerefMut for GilRef<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: as in `deref`; `&mut self` makes this the only reference through the guard.
-        unsafe { &mut *self.cell.value.get() }
-    }
-}
-
-impl<T> Drop for GilRef<'_, T> {
-    fn drop(&mut self) {
-        self.cell.busy.store(false, Ordering::Release);
-    }
-}
+use crate::frame::CanFrame;
+use crate::log::ReadSummary;
 
 fn header_dict<'py>(
     py: Python<'py>,
@@ -137,74 +37,64 @@ fn header_dict<'py>(
     Ok(d)
 }
 
-/// Iterator of the messages of a BLF file.
-#[pyclass(module = "can._core", frozen)]
-pub struct BlfReader {
-    state: GilCell<ReaderState>,
-    /// The file object, also held by the reader, for the garbage collector's traverse.
-    file: Py<PyAny>,
-    factory: MessageFactory,
-    /// Names the file in error messages ("" for none).
-    name: String,
-}
-
-struct ReaderState {
+/// A BLF reader as the generic binding's frame source: markers are counted, not read.
+pub struct BlfSource {
     inner: Reader<PyFile>,
-    /// The frame being decoded (reused).
-    frame: CanFrame,
-    on_end: Option<Py<PyAny>>,
-    finished: bool,
     markers: u64,
 }
 
-impl BlfReader {
+impl FrameSource for BlfSource {
+    const TRUNCATED_WARNING: (&'static str, &'static str) = ("can.io.blf", "BLFTruncatedWarning");
+    const WARNS: bool = false;
+
     #[inline(always)]
-    fn message<'py>(&self, py: Python<'py>, f: &CanFrame) -> PyResult<Bound<'py, PyAny>> {
-        let flags = [
-            f.is_extended(),
-            f.is_remote(),
-            f.is_error(),
-            f.flags & CANFD_FDF != 0,
-            f.is_rx,
-            f.flags & CANFD_BRS != 0,
-            f.flags & CANFD_ESI != 0,
-        ];
-        let n_yes = flags.iter().filter(|&&v| v).count() as u32;
-        // SAFETY: Py_True / Py_False return borrowed pointers to the bool singletons; one
-        // new reference is taken here for each field below that holds one (in one update
-        // per singleton), and each Bound made below owns one of them.
-        let (yes, no) = unsafe {
-            let (yes, no) = (pyo3::ffi::Py_True(), pyo3::ffi::Py_False());
-            message::incref_n(yes, n_yes);
-            message::incref_n(no, flags.len() as u32 - n_yes);
-            (yes, no)
-        };
-        // SAFETY: see above: the reference this Bound owns was taken already.
-        let b = |v: bool| unsafe { Bound::from_owned_ptr(py, if v { yes } else { no }) };
-        let [ext, remote, error, fd, rx, brs, esi] = flags;
-        let fields: [Bound<'py, PyAny>; NFIELDS] = [
-            PyFloat::new(py, f.timestamp).into_any(),
-            PyInt::new(py, f.id()).into_any(),
-            b(ext),
-            b(remote),
-            b(error),
-            message::int_object(py, i64::from(f.channel)),
-            message::int_object(py, i64::from(f.dlc)),
-            PyByteArray::new(py, f.payload()).into_any(),
-            b(fd),
-            b(rx),
-            b(brs),
-            b(esi),
-        ];
-        self.factory.build(py, fields)
+    fn next_into(&mut self, frame: &mut CanFrame) -> crate::Result<bool> {
+        loop {
+            match self.inner.next_into(frame)? {
+                Some(Next::Frame) => return Ok(true),
+                Some(Next::Marker) => self.markers += 1,
+                None => return Ok(false),
+            }
+        }
+    }
+
+    fn summary(&self) -> ReadSummary {
+        ReadSummary {
+            truncation: self.inner.truncation().map(ToString::to_string),
+            ..ReadSummary::default()
+        }
+    }
+
+    fn file(&self) -> &PyFile {
+        self.inner.get_ref()
     }
 }
 
-#[pymethods]
-impl BlfReader {
+/// A message's channel is the frame's (counted from 0, as python-can counts BLF channels).
+struct BlfChannels;
+
+impl MessageChannel<BlfSource> for BlfChannels {
+    #[inline(always)]
+    fn channel<'py>(
+        &mut self,
+        py: Python<'py>,
+        _: &BlfSource,
+        f: &CanFrame,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Ok(message::int_object(py, i64::from(f.channel)))
+    }
+}
+
+/// Iterator of the messages of a BLF file (see [`ReaderCore`]).
+#[pyclass(module = "can._core", frozen)]
+pub struct BlfReader {
+    core: ReaderCore<BlfSource, BlfChannels>,
+}
+
+reader_class!(BlfReader, {
     /// Reads the header of `file` (a binary file object); `message_class` is `can.Message` or
-    /// a subclass; `on_end(truncation)` is called once when the iteration ends, with a
-    /// description of the truncation or None; `name` names the file in error messages.
+    /// a subclass; `on_end()` is called once when the iteration ends (a file cut short is
+    /// reported first, as a `BLFTruncatedWarning`); `name` names the file in error messages.
     #[new]
     #[pyo3(signature = (file, message_class, on_end=None, threaded=true, name=""))]
     fn new(
@@ -215,95 +105,31 @@ impl BlfReader {
         threaded: bool,
         name: &str,
     ) -> PyResult<Self> {
-        let factory = MessageFactory::new(message_class)?;
-        let file_ref = file.clone_ref(py);
-        let mut inner = Reader::new(PyFile::binary(py, file)).map_err(|e| blf_err(e, name))?;
+        let mut inner = Reader::new(PyFile::binary(py, file))
+            .map_err(|e| PyErr::from(crate::Error::from(e).in_file(name)))?;
         // Containers inflate on a second thread while Python consumes the messages.
         inner.set_threaded(threaded);
+        let source = BlfSource { inner, markers: 0 };
         Ok(BlfReader {
-            state: GilCell::new(ReaderState {
-                inner,
-                frame: CanFrame::default(),
-                on_end,
-                finished: false,
-                markers: 0,
-            }),
-            file: file_ref,
-            factory,
-            name: name.to_owned(),
+            core: ReaderCore::new(py, source, BlfChannels, message_class, name, on_end)?,
         })
-    }
-
-    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        visit.call(&self.file)?;
-        // SAFETY: this is tp_traverse; `peek` skips a state in use.
-        let state = unsafe { self.state.peek() };
-        if let Some(cb) = state.and_then(|s| s.on_end.as_ref()) {
-            visit.call(cb)?;
-        }
-        Ok(())
-    }
-
-    fn __clear__(&self) {
-        Python::attach(|py| {
-            if let Ok(mut s) = self.state.get(py) {
-                s.on_end = None;
-            }
-        });
-    }
-
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let mut s = self.state.get(py)?;
-        if s.finished {
-            return Ok(None);
-        }
-        loop {
-            let ReaderState { inner, frame, .. } = &mut *s;
-            match inner.next_into(frame) {
-                Ok(Some(Next::Frame)) => return self.message(py, frame).map(Some),
-                Ok(Some(Next::Marker)) => s.markers += 1,
-                Ok(None) => {
-                    s.finished = true;
-                    let cb = s.on_end.take();
-                    let t = s.inner.truncation().map(|t| t.to_string());
-                    // The callback (which closes the file) runs with the state released.
-                    drop(s);
-                    if let Some(cb) = cb {
-                        cb.bind(py).call1((t,))?;
-                    }
-                    return Ok(None);
-                }
-                Err(e) => {
-                    // The iteration ends here too: the file is closed before the error is
-                    // raised (a path the reader opened is not left to the collector).
-                    s.finished = true;
-                    let cb = s.on_end.take();
-                    drop(s);
-                    let err = blf_err(e, &self.name);
-                    if let Some(cb) = cb {
-                        cb.bind(py).call1((None::<String>,))?;
-                    }
-                    return Err(err);
-                }
-            }
-        }
     }
 
     /// The file header's fields.
     fn header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let s = self.state.get(py)?;
-        header_dict(py, s.inner.header(), s.inner.start_timestamp())
+        let s = self.core.state(py)?;
+        header_dict(
+            py,
+            s.source.inner.header(),
+            s.source.inner.start_timestamp(),
+        )
     }
 
     /// Object types skipped so far (neither frames nor markers): {type: count}.
     #[getter]
     fn skipped<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        for (k, v) in self.state.get(py)?.inner.skipped() {
+        for (k, v) in self.core.state(py)?.source.inner.skipped() {
             d.set_item(k, v)?;
         }
         Ok(d)
@@ -312,20 +138,21 @@ impl BlfReader {
     /// GLOBAL_MARKER objects passed so far.
     #[getter]
     fn markers(&self, py: Python<'_>) -> PyResult<u64> {
-        Ok(self.state.get(py)?.markers)
+        Ok(self.core.state(py)?.source.markers)
     }
 
     /// Description of the truncation once the end was reached, else None.
     #[getter]
     fn truncation(&self, py: Python<'_>) -> PyResult<Option<String>> {
         Ok(self
-            .state
-            .get(py)?
+            .core
+            .state(py)?
+            .source
             .inner
             .truncation()
             .map(|t| t.to_string()))
     }
-}
+});
 
 /// Writer of BLF files; `write_message` takes a `can.Message` (see [`WriterCore`]).
 /// `close()` writes what is buffered and completes the header.
@@ -655,13 +482,6 @@ impl Stats {
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    // A free-threaded build says so in its config (PEP 703); anything unknown counts as one.
-    let py = m.py();
-    let gil_disabled = py
-        .import("sysconfig")
-        .and_then(|s| s.call_method1("get_config_var", ("Py_GIL_DISABLED",)))
-        .map_or(true, |v| v.is_truthy().unwrap_or(true));
-    GIL_SERIALISES.store(!gil_disabled, Ordering::Relaxed);
     m.add_class::<BlfReader>()?;
     m.add_class::<BlfWriter>()?;
     Ok(())

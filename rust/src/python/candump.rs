@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyString, PyType};
 
 use super::file::PyFile;
-use super::reader::{reader_class, MessageChannel, ReaderCore};
+use super::reader::{reader_class, Lines, MessageChannel, ReaderCore};
 use super::textlog::message_frame;
 use super::writer::{writer_class, WriteMessage, WriteReceived, WriterCore};
 use crate::candump::{LogLines, Writer};
@@ -22,9 +22,9 @@ fn log_err(e: Error) -> crate::Error {
 const MAX_CACHED_CHANNELS: usize = 64;
 
 /// Iterator of the messages of a candump log (see [`ReaderCore`]).
-#[pyclass(module = "can._core")]
+#[pyclass(module = "can._core", frozen)]
 pub struct CanutilsLogReader {
-    core: ReaderCore<LogLines, LogChannels>,
+    core: ReaderCore<Lines<LogLines>, LogChannels>,
 }
 
 /// Interface names seen: each becomes one Python object, shared by its messages (an int
@@ -32,14 +32,14 @@ pub struct CanutilsLogReader {
 #[derive(Default)]
 struct LogChannels(Vec<(Vec<u8>, Py<PyAny>)>);
 
-impl MessageChannel<LogLines> for LogChannels {
+impl MessageChannel<Lines<LogLines>> for LogChannels {
     fn channel<'py>(
         &mut self,
         py: Python<'py>,
-        format: &LogLines,
+        source: &Lines<LogLines>,
         _: &CanFrame,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let name = format.channel_name().unwrap_or_default();
+        let name = source.format.channel_name().unwrap_or_default();
         // Logs have a few interfaces: a short list beats hashing every name.
         if let Some((_, obj)) = self.0.iter().find(|(n, _)| n.as_slice() == name) {
             return Ok(obj.bind(py).clone());
@@ -61,7 +61,7 @@ impl MessageChannel<LogLines> for LogChannels {
     }
 }
 
-reader_class!(CanutilsLogReader, {
+reader_class!(CanutilsLogReader, lines, {
     /// Reads `file` (a file object, text or binary); `message_class` is `can.Message` or a
     /// subclass; `name` names the file in error messages; `on_end()` is called once when the
     /// iteration ends.
@@ -75,8 +75,9 @@ reader_class!(CanutilsLogReader, {
         strict: bool,
         on_end: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let core = ReaderCore::new(
-            PyFile::text_source(py, file),
+        let core = ReaderCore::lines(
+            py,
+            file,
             LogLines::default(),
             LogChannels::default(),
             message_class,

@@ -21,10 +21,10 @@ fn format_of(path: &std::path::Path, given: Option<&str>) -> PyResult<Format> {
     Format::from_name(&name).ok_or_else(|| {
         PyValueError::new_err(match given {
             Some(g) => {
-                format!("unknown log format {g:?}: expected \"blf\", \"asc\", \"log\" or \"trc\"")
+                format!("unknown log format {g:?}: expected \"blf\", \"asc\", \"log\", \"trc\" or \"csv\"")
             }
             None => format!(
-                "cannot tell the format of {} from its suffix: expected .blf, .asc, .log or .trc",
+                "cannot tell the format of {} from its suffix: expected .blf, .asc, .log, .trc or .csv",
                 path.display()
             ),
         })

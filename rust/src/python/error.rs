@@ -1,7 +1,7 @@
 //! The one place where the crate's [`Error`] becomes a Python exception.
 //!
 //! * a parse error: the format's exception class of `can.io` (`BLFParseError`,
-//!   `ASCParseError`, `CanutilsLogParseError`, `TRCParseError`: each a `can.CanError` and a
+//!   `ASCParseError`, `CanutilsLogParseError`, `TRCParseError`, `CSVParseError`: each a `can.CanError` and a
 //!   `ValueError`), its message naming the file and the line or byte offset;
 //! * a database that is not one of messages: `can.io.sqlite.SqliteParseError` (also a
 //!   `can.CanError` and a `ValueError`), naming the file, the table and the row;
@@ -27,6 +27,7 @@ static ASC_PARSE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static LOG_PARSE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static TRC_PARSE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static SQLITE_PARSE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static CSV_PARSE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// The exception class of `format`'s parse errors.
 fn parse_error_class(py: Python<'_>, format: Format) -> PyResult<&Bound<'_, PyType>> {
@@ -35,6 +36,7 @@ fn parse_error_class(py: Python<'_>, format: Format) -> PyResult<&Bound<'_, PyTy
         Format::Asc => (&ASC_PARSE_ERROR, "can.io.asc", "ASCParseError"),
         Format::Log => (&LOG_PARSE_ERROR, "can.io.canutils", "CanutilsLogParseError"),
         Format::Trc => (&TRC_PARSE_ERROR, "can.io.trc", "TRCParseError"),
+        Format::Csv => (&CSV_PARSE_ERROR, "can.io.csv", "CSVParseError"),
     };
     cell.import(py, module, name)
 }

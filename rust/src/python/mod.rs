@@ -9,6 +9,7 @@ mod asc;
 mod blf;
 mod candump;
 mod convert;
+mod csv;
 mod cyclic;
 mod error;
 mod file;
@@ -39,6 +40,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     trc::register(m)?;
     sqlite::register(m)?;
     serial::register(m)?;
+    csv::register(m)?;
     m.add_function(wrap_pyfunction!(dlc2len, m)?)?;
     m.add_function(wrap_pyfunction!(len2dlc, m)?)?;
     Ok(())

@@ -5,7 +5,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 
-use super::message::{self, NFIELDS};
+use super::message;
 use crate::asc::{Civil, LocalTime};
 use crate::frame::{
     CanFrame, CANFD_BRS, CANFD_ESI, CANFD_FDF, CANFD_MAX_DLEN, CAN_EFF_FLAG, CAN_EFF_MASK,
@@ -51,30 +51,6 @@ impl LocalTime for PyLocalTime {
             })
         })
     }
-}
-
-/// The message fields of `f` (storage order), with `channel` as given.
-pub fn frame_fields<'py>(
-    py: Python<'py>,
-    f: &CanFrame,
-    channel: Bound<'py, PyAny>,
-) -> [Bound<'py, PyAny>; NFIELDS] {
-    use pyo3::types::{PyBool, PyFloat, PyInt};
-    let b = |v: bool| PyBool::new(py, v).to_owned().into_any();
-    [
-        PyFloat::new(py, f.timestamp).into_any(),
-        PyInt::new(py, f.id()).into_any(),
-        b(f.is_extended()),
-        b(f.is_remote()),
-        b(f.is_error()),
-        channel,
-        PyInt::new(py, f.dlc).into_any(),
-        PyByteArray::new(py, f.payload()).into_any(),
-        b(f.flags & CANFD_FDF != 0),
-        b(f.is_rx),
-        b(f.flags & CANFD_BRS != 0),
-        b(f.flags & CANFD_ESI != 0),
-    ]
 }
 
 /// `bool(obj)`, with the two bool singletons recognised without a call.
@@ -362,20 +338,6 @@ pub fn channel_number(ch: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
 /// Emits a `UserWarning` from native code.
 pub fn warn(py: Python<'_>, text: &str) -> PyResult<()> {
     let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
-    PyErr::warn(
-        py,
-        &category,
-        &std::ffi::CString::new(text.replace('\0', " "))?,
-        1,
-    )
-}
-
-/// A `can.io.TruncatedLogWarning`: the log ends inside a record, the records before it were read.
-pub fn warn_truncated(py: Python<'_>, text: &str) -> PyResult<()> {
-    let category = py
-        .import("can.io.generic")?
-        .getattr("TruncatedLogWarning")?
-        .cast_into::<pyo3::types::PyType>()?;
     PyErr::warn(
         py,
         &category,

@@ -6,10 +6,10 @@
 //! `n + 1`.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyInt, PyType};
+use pyo3::types::PyType;
 
 use super::file::PyFile;
-use super::reader::{reader_class, MessageChannel, ReaderCore};
+use super::reader::{reader_class, Lines, MessageChannel, ReaderCore};
 use super::textlog::{channel_number, message_frame_channel, warn, Channel};
 use super::writer::{writer_class, WriteMessage, WriteReceived, WriterCore};
 use crate::frame::CanFrame;
@@ -25,26 +25,26 @@ fn trc_err(e: Error) -> crate::Error {
 const MAX_BUS: i64 = 999;
 
 /// Iterator of the messages of a TRC file (see [`ReaderCore`]).
-#[pyclass(module = "can._core")]
+#[pyclass(module = "can._core", frozen)]
 pub struct TrcReader {
-    core: ReaderCore<TrcLines, TrcChannels>,
+    core: ReaderCore<Lines<TrcLines>, TrcChannels>,
 }
 
 /// A message's channel is the TRC bus number (frame channel + 1).
 struct TrcChannels;
 
-impl MessageChannel<TrcLines> for TrcChannels {
+impl MessageChannel<Lines<TrcLines>> for TrcChannels {
     fn channel<'py>(
         &mut self,
         py: Python<'py>,
-        _: &TrcLines,
+        _: &Lines<TrcLines>,
         f: &CanFrame,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Ok(PyInt::new(py, i64::from(f.channel) + 1).into_any())
+        Ok(super::message::int_object(py, i64::from(f.channel) + 1))
     }
 }
 
-reader_class!(TrcReader, {
+reader_class!(TrcReader, lines, {
     /// Reads `file` (a file object, text or binary) from its header on; `message_class` is
     /// `can.Message` or a subclass; `name` names the file in error messages; `on_end()` is
     /// called once when the iteration ends.
@@ -58,8 +58,9 @@ reader_class!(TrcReader, {
         strict: bool,
         on_end: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let mut core = ReaderCore::new(
-            PyFile::text_source(py, file),
+        let core = ReaderCore::lines(
+            py,
+            file,
             TrcLines::default(),
             TrcChannels,
             message_class,
@@ -67,34 +68,36 @@ reader_class!(TrcReader, {
             strict,
             on_end,
         )?;
-        core.read_header(py)?;
+        core.read_header(py, |s| s.read_header().map_err(trc_err))?;
         Ok(TrcReader { core })
     }
 
     /// Records skipped so far because they are not frames (warnings, status, events).
     #[getter]
-    fn skipped_records(&self) -> u64 {
-        self.core.inner.format.skipped_records()
+    fn skipped_records(&self, py: Python<'_>) -> PyResult<u64> {
+        Ok(self.core.state(py)?.source.format.skipped_records())
     }
 
     /// The file version as python-can's `TRCFileVersion` value (101 for 1.1).
     #[getter]
-    fn file_version(&self) -> u32 {
-        self.core.inner.format.version().code()
+    fn file_version(&self, py: Python<'_>) -> PyResult<u32> {
+        Ok(self.core.state(py)?.source.format.version().code())
     }
 
     /// The start of the recording as Unix time, if the file gives it.
     #[getter]
-    fn start_time(&self) -> Option<f64> {
-        self.core.inner.format.start_time()
+    fn start_time(&self, py: Python<'_>) -> PyResult<Option<f64>> {
+        Ok(self.core.state(py)?.source.format.start_time())
     }
 
     /// The column letters of the records (`"NOTBIdRLD"`).
     #[getter]
-    fn columns(&self) -> String {
+    fn columns(&self, py: Python<'_>) -> PyResult<String> {
         use crate::trc::Column::*;
-        self.core
-            .inner
+        Ok(self
+            .core
+            .state(py)?
+            .source
             .format
             .columns()
             .iter()
@@ -110,7 +113,7 @@ reader_class!(TrcReader, {
                 Dlc => 'L',
                 Data => 'D',
             })
-            .collect()
+            .collect())
     }
 });
 

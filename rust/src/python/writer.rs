@@ -257,5 +257,8 @@ pub fn received_sink<'a>(obj: &'a Bound<'_, PyAny>) -> Option<&'a dyn WriteRecei
     if let Ok(w) = obj.cast::<super::trc::TrcWriter>() {
         return Some(w.get());
     }
+    if let Ok(w) = obj.cast::<super::csv::CsvWriter>() {
+        return Some(w.get());
+    }
     None
 }

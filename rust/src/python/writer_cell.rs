@@ -1,4 +1,4 @@
-//! The state of a log writer, shared by every thread that calls it.
+//! The state of a log writer (or reader), shared by every thread that calls it.
 //!
 //! Several `Notifier`s (threads) may feed one writer. The GIL does not serialise them: a
 //! writer releases it inside the file object's `write()` (and Python switches threads between
@@ -32,15 +32,14 @@ pub fn init(py: Python<'_>) {
     GIL_SERIALISES.store(!gil_disabled, Ordering::Relaxed);
 }
 
-thread_local! {
-    static TOKEN: u8 = const { 0 };
-}
-
-/// A number that identifies the calling thread while it lives (never 0): the address of a
-/// thread-local.
+/// A number that identifies the calling thread while it lives (never 0): the address of its
+/// Python thread state. (A Rust thread-local would cost a `__tls_get_addr` call per use in a
+/// shared library; this is a read of the interpreter's current thread state.)
 #[inline(always)]
-fn thread_token() -> usize {
-    TOKEN.with(|t| std::ptr::from_ref(t) as usize)
+fn thread_token(_py: Python<'_>) -> usize {
+    // SAFETY: the caller is attached to the interpreter (`_py`), so there is a current
+    // thread state, which PyThreadState_Get returns without side effects.
+    unsafe { pyo3::ffi::PyThreadState_Get() as usize }
 }
 
 /// The longest a waiting thread sleeps before it looks at the flag again (a wake-up can be
@@ -96,7 +95,7 @@ impl<T> WriterCell<T> {
     #[inline(always)]
     pub fn get(&self, py: Python<'_>) -> PyResult<CellRef<'_, T>> {
         if self.try_take() {
-            self.owner.store(thread_token(), Ordering::Relaxed);
+            self.owner.store(thread_token(py), Ordering::Relaxed);
             return Ok(CellRef { cell: self });
         }
         self.get_contended(py)
@@ -105,7 +104,7 @@ impl<T> WriterCell<T> {
     #[cold]
     #[inline(never)]
     fn get_contended(&self, py: Python<'_>) -> PyResult<CellRef<'_, T>> {
-        let me = thread_token();
+        let me = thread_token(py);
         loop {
             if self.try_take() {
                 self.owner.store(me, Ordering::Relaxed);
@@ -113,8 +112,8 @@ impl<T> WriterCell<T> {
             }
             if self.owner.load(Ordering::Relaxed) == me {
                 return Err(PyRuntimeError::new_err(
-                    "the log writer is already in use by this thread (a re-entrant call, \
-                     e.g. from the file object's write())",
+                    "the log reader or writer is already in use by this thread (a re-entrant \
+                     call, e.g. from the file object's read() or write())",
                 ));
             }
             self.waiters.fetch_add(1, Ordering::SeqCst);
@@ -130,6 +129,30 @@ impl<T> WriterCell<T> {
                 }
             });
             self.waiters.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Exclusive access to the value if nobody has it, without waiting.
+    pub fn try_get(&self, py: Python<'_>) -> Option<CellRef<'_, T>> {
+        if self.try_take() {
+            self.owner.store(thread_token(py), Ordering::Relaxed);
+            Some(CellRef { cell: self })
+        } else {
+            None
+        }
+    }
+
+    /// The value for the garbage collector's traverse, unless a call is using it.
+    ///
+    /// # Safety
+    /// Only from `tp_traverse`: the collector runs with the GIL held (or, free-threaded, with
+    /// the other threads stopped), so no `CellRef` can be made while the result lives.
+    pub unsafe fn peek(&self) -> Option<&T> {
+        if self.busy.load(Ordering::Acquire) {
+            None
+        } else {
+            // SAFETY: not in use, and cannot become so (see above).
+            Some(unsafe { &*self.value.get() })
         }
     }
 
