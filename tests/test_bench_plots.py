@@ -75,3 +75,36 @@ def test_committed_figures_are_up_to_date() -> None:
     for stem in bench_plots.DATASETS:
         assert (DOCS / "_static" / "bench" / f"{stem}.svg").is_file()
     assert bench_plots.main(["--check"]) == 0
+
+
+def _load_viewer_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "viewer_screenshot", DOCS / "viewer_screenshot.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_viewer_screen_to_svg_keeps_text_and_colours() -> None:
+    # What tmux capture-pane -e prints for a reverse-video header, a plain line and a red one.
+    screen = (
+        "\x1b[7mCount  ID\x1b[27m\n"
+        "1      0x100  a<b\n"
+        "\x1b[31m1      0x004  controller problem\x1b[39m\n"
+    )
+    svg = _load_viewer_script().to_svg(screen)
+    texts = re.findall(r"<text [^>]*fill=\"([^\"]+)\"[^>]*>([^<]*)</text>", svg)
+    assert texts == [
+        ("#fafafa", "Count  ID"),  # reverse video: background colour on a dark box
+        ("#1e1e1e", "1      0x100  a&lt;b"),
+        ("#cd3131", "1      0x004  controller problem"),
+    ]
+    assert svg.count("<rect ") == 2  # the page and the header's box
+
+
+def test_committed_viewer_screenshot_is_a_viewer_screen() -> None:
+    svg = (DOCS / "_static" / "viewer.svg").read_text("utf-8")
+    assert "Count  Time" in svg and "Parsed values" in svg
+    assert "controller problem" in svg and "q quit" in svg
