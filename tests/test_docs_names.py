@@ -5,7 +5,9 @@ says nothing, and a ``can.*`` name inside a code block is not checked by anythin
 This test checks both against the installed package: every target of a ``:class:``, ``:func:``,
 ``:meth:``, ``:mod:``, ``:attr:``, ``:exc:``, ``:data:`` and ``:obj:`` role, and every dotted
 ``can.*`` name in a literal block, a ``code-block`` or a ``>>>`` example, is imported and
-looked up with ``getattr``. Names of other projects' packages (the vendor and log-file libraries
+looked up with ``getattr``; every option on a console script's command line in a code block
+(``can-logger -f x.blf``, ``python -m can.player --loop 3``) must be listed by that script's
+``--help``; the README's code blocks get the same checks. Names of other projects' packages (the vendor and log-file libraries
 the optional extras install) are allowed when that package is not installed here.
 """
 
@@ -16,6 +18,7 @@ import importlib
 import inspect
 import pkgutil
 import re
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,11 +64,21 @@ CODE_DIRECTIVE = re.compile(r"^(?P<indent> *)\.\. (?:code-block|code|sourcecode)
 NOT_CODE = frozenset({"toml", "ini", "text", "json", "none"})
 
 
+# A console script's command line in a code block: ``can-logger ...``, ``$ can_player ...``,
+# ``python -m can.viewer ...``. Its options are checked against the script's --help.
+SCRIPTS = "logger|player|viewer|bridge|logconvert|generate"
+COMMAND = re.compile(
+    rf"^\s*(?:\$\s+)?(?:can[-_](?P<script>{SCRIPTS})|python3? -m can\.(?P<module>{SCRIPTS}))"
+    r"(?![\w.-])(?P<rest>.*)$"
+)
+OPTION = re.compile(r"^(--?[A-Za-z][\w-]*)")
+
+
 @dataclass(frozen=True)
 class Name:
     page: str
     line: int
-    kind: str  # the role ("class", "meth", ...) or "code"
+    kind: str  # the role ("class", "meth", ...), "code", or "option" (name: "can.logger -x")
     name: str
 
 
@@ -121,7 +134,23 @@ def names_on_page(text: str, page: str) -> list[Name]:
     for number, line in enumerate(text.splitlines(), start=1):
         for match in ROLE.finditer(line):
             found.append(Name(page, number, match.group(1), _role_target(match.group("body"))))
-    for number, line in _code_lines(text):
+    code = _code_lines(text)
+    for index, (number, line) in enumerate(code):
+        command = COMMAND.match(line)
+        if command is not None:
+            rest = command.group("rest")
+            follow = index + 1
+            while rest.rstrip().endswith("\\") and follow < len(code):
+                rest = rest.rstrip()[:-1] + " " + code[follow][1]
+                follow += 1
+            script = command.group("script") or command.group("module")
+            for token in rest.split("#", 1)[0].split():
+                if token == "--":
+                    break
+                option = OPTION.match(token)
+                if option is not None:
+                    found.append(Name(page, number, "option", f"can.{script} {option.group(1)}"))
+    for number, line in code:
         for match in CODE_NAME.finditer(line):
             name = match.group(0)
             after = line[match.end() : match.end() + 1]
@@ -223,11 +252,37 @@ def name_exists(
     ) or any(_resolve_absolute(f"{cls}.{name}") for cls in page_classes)
 
 
+_HELP: dict[str, str] = {}
+
+
+def option_exists(module: str, option: str) -> bool:
+    """Whether ``python -m <module> --help`` lists ``option``."""
+    if module not in _HELP:
+        proc = subprocess.run(
+            [sys.executable, "-m", module, "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 0, f"{module} --help failed: {proc.stderr}"
+        _HELP[module] = proc.stdout
+    return re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", _HELP[module]) is not None
+
+
 def missing_names(text: str, page: str) -> list[Name]:
     match = CURRENT_MODULE.search(text)
     current = match.group("mod") if match else None
     classes = tuple(m.group("cls") for m in PAGE_CLASS.finditer(text))
-    return [n for n in names_on_page(text, page) if name_exists(n.name, current, classes) is False]
+    missing = []
+    for n in names_on_page(text, page):
+        if n.kind == "option":
+            module, option = n.name.split(" ")
+            if not option_exists(module, option):
+                missing.append(n)
+        elif name_exists(n.name, current, classes) is False:
+            missing.append(n)
+    return missing
 
 
 def test_pages_are_found() -> None:
@@ -241,6 +296,16 @@ def test_pages_are_found() -> None:
 def test_page_names_exist(page: Path) -> None:
     missing = missing_names(page.read_text(encoding="utf-8"), str(page.relative_to(DOCS)))
     assert not missing, "\n".join(f"{n.page}:{n.line}: {n.kind} {n.name}" for n in missing)
+
+
+def test_readme_names_exist() -> None:
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```(?:sh|python)\n(.*?)^```", readme, re.MULTILINE | re.DOTALL)
+    # The fenced blocks as one literal block, so the page checker reads them as code.
+    page = "::\n\n" + "\n".join("    " + line for b in blocks for line in b.splitlines())
+    assert any(n.kind == "option" for n in names_on_page(page, "README.md"))
+    missing = missing_names(page, "README.md")
+    assert not missing, "\n".join(f"README.md: {n.kind} {n.name}" for n in missing)
 
 
 SYNTHETIC_PAGE = """\
@@ -272,12 +337,19 @@ is another project's name, :class:`~BLFWriter.stop` names a real class by its sh
 .. code-block:: toml
 
     [project.entry-points."can.no_such_group"]
+
+.. code-block:: console
+
+    $ can-player -i virtual --loop 3 --no-such-flag -g 0.5 drive.asc  # --also-not
+    $ python -m can.logger -c vcan0 \\
+          -Z -f x.log
+    $ can-logconvert -f 7DF:7FF -- --not-an-option.blf out.asc
 """
 
 
 def test_planted_bad_names_are_reported() -> None:
     missing = missing_names(SYNTHETIC_PAGE, "planted.rst")
-    assert [(n.line, n.kind, n.name) for n in missing] == [
+    assert sorted((n.line, n.kind, n.name) for n in missing) == [
         (4, "class", "can.NoSuchBus"),
         (5, "meth", "can.BusABC.shutdown_now"),
         (6, "mod", "can.no_such_module"),
@@ -285,6 +357,8 @@ def test_planted_bad_names_are_reported() -> None:
         (14, "code", "can.loggger"),
         (18, "code", "can.util.no_such_helper"),
         (24, "code", "can.interfaces.no_such.Bus"),
+        (32, "option", "can.player --no-such-flag"),
+        (33, "option", "can.logger -Z"),
     ]
     # Every good name above was seen and resolved, not skipped.
     seen = {n.name for n in names_on_page(SYNTHETIC_PAGE, "planted.rst")}
