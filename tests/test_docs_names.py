@@ -1,14 +1,15 @@
 """No page of docs/ names a module, class, function, attribute or exception that does not exist.
 
 Sphinx (without nitpicky mode) renders a cross-reference it cannot resolve as plain text and
-says nothing, and a ``can.*`` name inside a code block is not checked by anything but the reader.
-This test checks both against the installed package: every target of a ``:class:``, ``:func:``,
-``:meth:``, ``:mod:``, ``:attr:``, ``:exc:``, ``:data:`` and ``:obj:`` role, and every dotted
-``can.*`` name in a literal block, a ``code-block`` or a ``>>>`` example, is imported and
-looked up with ``getattr``; every option on a console script's command line in a code block
-(``can-logger -f x.blf``, ``python -m can.player --loop 3``) must be listed by that script's
-``--help``; the README's code blocks get the same checks. Names of other projects' packages (the vendor and log-file libraries
-the optional extras install) are allowed when that package is not installed here.
+says nothing, and a ``can.*`` name inside a code block is not checked by anything but the
+reader. This test checks both against the installed package: every target of a ``:class:``,
+``:func:``, ``:meth:``, ``:mod:``, ``:attr:``, ``:exc:``, ``:data:`` and ``:obj:`` role, and
+every dotted ``can.*`` name in a literal block, a ``code-block`` or a ``>>>`` example, is
+imported and looked up with ``getattr``; every option on a console script's command line in a
+code block (``can-logger -f x.blf``, ``python -m can.player --loop 3``) must be listed by that
+script's ``--help``; the README's code blocks get the same checks. Names of other projects'
+packages (the vendor and log-file libraries the optional extras install) are allowed when that
+package is not installed here.
 """
 
 from __future__ import annotations
