@@ -16,7 +16,9 @@ __all__ = [
     "CanutilsLogWriter",
     "CyclicLoop",
     "FilterSet",
+    "KvaserReader",
     "MessageBase",
+    "PcanReader",
     "SqliteDatabase",
     "SqliteRows",
     "TrcReader",
@@ -340,6 +342,40 @@ if sys.platform == "linux":
         def closed(self) -> bool: ...
 
     def socketcan_interfaces() -> list[str]: ...
+
+# -- Vendor receive helpers (rust/src/vendorrx.rs, binding rust/src/python/vendorrx.rs) --------
+# Private to the Kvaser and PCAN backends: the addresses are the loaded library's functions and
+# the backend's own ctypes buffers, which ``keep`` holds alive.
+
+@final
+class KvaserReader:
+    def __new__(
+        cls,
+        read: int,
+        read_wait: int,
+        handle: int,
+        buffers: tuple[int, int, int, int, int],
+        keep: object,
+        resolution: float,
+        offset: float,
+        channel: object,
+        message_class: type[MessageBase],
+    ) -> KvaserReader: ...
+    def read(self, wait_ms: Optional[int] = None) -> Any: ...
+
+@final
+class PcanReader:
+    def __new__(
+        cls,
+        read: int,
+        handle: int,
+        buffer: int,
+        keep: object,
+        offset: float,
+        channel: object,
+        message_class: type[MessageBase],
+    ) -> PcanReader: ...
+    def read(self) -> Any: ...
 
 # -- SQLite reading (rust/src/sqlite.rs, binding rust/src/python/sqlite.rs) --------------------
 

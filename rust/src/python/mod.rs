@@ -20,6 +20,7 @@ mod socketcan;
 mod sqlite;
 mod textlog;
 mod trc;
+mod vendorrx;
 mod writer;
 mod writer_cell;
 
@@ -39,6 +40,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     trc::register(m)?;
     sqlite::register(m)?;
     serial::register(m)?;
+    vendorrx::register(m)?;
     m.add_function(wrap_pyfunction!(dlc2len, m)?)?;
     m.add_function(wrap_pyfunction!(len2dlc, m)?)?;
     Ok(())
