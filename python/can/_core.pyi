@@ -17,8 +17,10 @@ __all__ = [
     "CyclicLoop",
     "FilterSet",
     "KvaserReader",
+    "KvaserWriter",
     "MessageBase",
     "PcanReader",
+    "PcanWriter",
     "SqliteDatabase",
     "SqliteRows",
     "TrcReader",
@@ -376,6 +378,16 @@ class PcanReader:
         message_class: type[MessageBase],
     ) -> PcanReader: ...
     def read(self) -> Any: ...
+
+@final
+class KvaserWriter:
+    def __new__(cls, write: int, handle: int) -> KvaserWriter: ...
+    def write(self, msg: MessageBase) -> Optional[int]: ...
+
+@final
+class PcanWriter:
+    def __new__(cls, write: int, handle: int) -> PcanWriter: ...
+    def write(self, msg: MessageBase) -> Optional[int]: ...
 
 # -- SQLite reading (rust/src/sqlite.rs, binding rust/src/python/sqlite.rs) --------------------
 

@@ -47,7 +47,18 @@ pub mod kvaser {
         timeout: c_ulong,
     ) -> c_int;
 
+    /// `canWrite`: `canStatus canWrite(const CanHandle hnd, long id, void *msg,
+    /// unsigned int dlc, unsigned int flag)`; it queues the frame and does not block.
+    pub type CanWrite = unsafe extern "C" fn(
+        hnd: c_int,
+        id: c_long,
+        msg: *mut c_void,
+        dlc: c_uint,
+        flag: c_uint,
+    ) -> c_int;
+
     pub const CAN_OK: c_int = 0;
+    pub const MSG_STD: c_uint = 0x0002;
     pub const CAN_ERR_NOMSG: c_int = -2;
     pub const MSG_RTR: c_uint = 0x0001;
     pub const MSG_EXT: c_uint = 0x0004;
@@ -191,6 +202,64 @@ pub mod kvaser {
     }
 }
 
+/// canWrite's flags for a frame (`canMSG_STD` or `canMSG_EXT`, then the others).
+pub fn kvaser_tx_flags(
+    extended: bool,
+    remote: bool,
+    error: bool,
+    fd: bool,
+    brs: bool,
+    esi: bool,
+) -> c_uint {
+    use kvaser::*;
+    let mut flags = if extended { MSG_EXT } else { MSG_STD };
+    if fd {
+        flags |= FDMSG_FDF;
+        if brs {
+            flags |= FDMSG_BRS;
+        }
+        if esi {
+            flags |= FDMSG_ESI;
+        }
+    }
+    if remote {
+        flags |= MSG_RTR;
+    }
+    if error {
+        flags |= MSG_ERROR_FRAME;
+    }
+    flags
+}
+
+/// `canWrite` of one library on one handle.
+pub struct KvaserWriter {
+    write: kvaser::CanWrite,
+    handle: c_int,
+}
+
+impl KvaserWriter {
+    /// # Safety
+    /// `write` must be the address of CANlib's `canWrite` (or a function with its signature
+    /// and semantics).
+    pub unsafe fn new(write: kvaser::CanWrite, handle: c_int) -> KvaserWriter {
+        KvaserWriter { write, handle }
+    }
+
+    /// canWrite of `dlc` bytes of `data` (canWrite reads at most 64; a remote frame's dlc
+    /// is only its length field).
+    pub fn write(
+        &self,
+        id: c_long,
+        data: &[u8; kvaser::DATA_SIZE],
+        dlc: c_uint,
+        flags: c_uint,
+    ) -> c_int {
+        // SAFETY: `new`'s contract; canWrite only reads the message buffer (at most 64
+        // bytes for a CAN FD frame), which is ours and 64 bytes long.
+        unsafe { (self.write)(self.handle, id, data.as_ptr().cast_mut().cast(), dlc, flags) }
+    }
+}
+
 /// PEAK PCAN-Basic (`PCANBasic.h`).
 pub mod pcan {
     use super::*;
@@ -209,6 +278,43 @@ pub mod pcan {
     pub const TIMESTAMP_OFFSET: usize = 16;
     /// `sizeof(TPCANMsg) + sizeof(TPCANTimestamp)`.
     pub const BUFFER_SIZE: usize = 24;
+
+    /// `CAN_Write`: `TPCANStatus CAN_Write(TPCANHandle Channel, TPCANMsg *MessageBuffer)`;
+    /// it queues the frame and does not block.
+    pub type CanWrite = unsafe extern "C" fn(channel: u16, message: *mut c_void) -> u32;
+
+    /// The `TPCANMsg` of a classic frame: ID, MSGTYPE, LEN, DATA (`data` padded with zeros or
+    /// cut to 8 bytes).
+    pub fn encode_classic(id: u32, msgtype: u8, len: u8, data: &[u8]) -> [u8; TIMESTAMP_OFFSET] {
+        let mut out = [0u8; TIMESTAMP_OFFSET];
+        out[..4].copy_from_slice(&id.to_le_bytes());
+        out[4] = msgtype;
+        out[5] = len;
+        let n = data.len().min(8);
+        out[6..6 + n].copy_from_slice(&data[..n]);
+        out
+    }
+
+    /// `CAN_Write` of one library on one channel.
+    pub struct Writer {
+        write: CanWrite,
+        channel: u16,
+    }
+
+    impl Writer {
+        /// # Safety
+        /// `write` must be the address of PCAN-Basic's `CAN_Write` (or a function with its
+        /// signature and semantics).
+        pub unsafe fn new(write: CanWrite, channel: u16) -> Writer {
+            Writer { write, channel }
+        }
+
+        pub fn write(&self, msg: &[u8; TIMESTAMP_OFFSET]) -> u32 {
+            let mut copy = *msg;
+            // SAFETY: `new`'s contract; CAN_Write reads the 16-byte TPCANMsg, our own copy.
+            unsafe { (self.write)(self.channel, copy.as_mut_ptr().cast()) }
+        }
+    }
 
     /// A classic data or remote frame as `CAN_Read` returned it.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -385,6 +491,37 @@ mod tests {
         let k = kvaser::Kind::of(kvaser::FDMSG_FDF | kvaser::FDMSG_BRS | kvaser::MSG_TXACK);
         assert!(k.fd && k.brs && !k.esi && !k.is_rx && !k.special && !k.extended);
         assert!(kvaser::Kind::of(0).is_rx);
+    }
+
+    #[test]
+    fn kvaser_tx_flags_follow_canlib_h() {
+        assert_eq!(
+            kvaser_tx_flags(false, false, false, false, true, true),
+            0x0002
+        );
+        assert_eq!(
+            kvaser_tx_flags(true, true, false, false, false, false),
+            0x0005
+        );
+        assert_eq!(
+            kvaser_tx_flags(false, false, true, false, false, false),
+            0x0022
+        );
+        assert_eq!(
+            kvaser_tx_flags(true, false, false, true, true, true),
+            0x07_0004
+        );
+    }
+
+    #[test]
+    fn pcan_encode_classic_pads_and_cuts_data() {
+        let m = pcan::encode_classic(0x1234_5678, 0x02, 3, &[1, 2, 3]);
+        assert_eq!(
+            m,
+            [0x78, 0x56, 0x34, 0x12, 2, 3, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0]
+        );
+        let m = pcan::encode_classic(1, 0, 8, &[9; 12]);
+        assert_eq!(&m[6..], &[9, 9, 9, 9, 9, 9, 9, 9, 0, 0]);
     }
 
     unsafe extern "C" fn fake_pcan_read(channel: u16, msg: *mut c_void, ts: *mut c_void) -> u32 {

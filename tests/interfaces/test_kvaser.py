@@ -749,3 +749,37 @@ def test_the_ctypes_receive_path_stays_available(sim: Sim, monkeypatch: pytest.M
         a.send(can.Message(arbitration_id=0x66, data=b"\x06"))
         got = b.recv(2)
         assert got is not None and got.arbitration_id == 0x66 and bytes(got.data) == b"\x06"
+
+
+def test_native_and_ctypes_send_put_the_same_frames_on_the_bus(sim: Sim) -> None:
+    messages = [
+        can.Message(arbitration_id=0x123, is_extended_id=False, data=b"\x01\x02\x03"),
+        can.Message(arbitration_id=0x1ABCDEF0, is_extended_id=True, data=bytes(range(8))),
+        can.Message(arbitration_id=0x10, is_extended_id=False, is_remote_frame=True, dlc=5),
+        can.Message(arbitration_id=0x22, is_fd=True, bitrate_switch=True, data=bytes(range(12))),
+        can.Message(arbitration_id=0x44, is_fd=True, error_state_indicator=True, data=bytes(64)),
+    ]
+    with (
+        _bus(single_handle=True, fd=True, bitrate=1_000_000, data_bitrate=4_000_000) as a,
+        _bus(single_handle=True, fd=True) as b,
+    ):
+        assert a._native_tx is not None  # Linux: the helper is used
+        got = {}
+        for path in ("native", "ctypes"):
+            if path == "ctypes":
+                a._native_tx = None
+            for msg in messages:
+                a.send(msg)
+            got[path] = [_all_fields(m)[2:] for m in (b.recv(2) for _ in messages) if m]
+        assert got["native"] == got["ctypes"] and len(got["native"]) == len(messages)
+        for (arbitration_id, *_rest), msg in zip(got["native"], messages):
+            assert arbitration_id == msg.arbitration_id
+
+
+def test_native_send_refuses_what_canlib_refuses(sim: Sim) -> None:
+    with _bus(single_handle=True) as a:
+        assert a._native_tx is not None
+        too_big = can.Message(arbitration_id=0x2000_0000, is_extended_id=True, check=False)
+        with pytest.raises(kvcanlib.CANLIBOperationError) as exc:
+            a.send(too_big)
+        assert exc.value.error_code == -1  # canERR_PARAM

@@ -682,3 +682,32 @@ def test_the_ctypes_receive_path_stays_available(sim: Sim, monkeypatch: pytest.M
         a.send(Message(arbitration_id=0x66, is_extended_id=False, data=b"\x06"))
         got = _recv(b)
         assert got.arbitration_id == 0x66 and bytes(got.data) == b"\x06"
+
+
+def test_native_and_ctypes_send_put_the_same_frames_on_the_bus(sim: Sim) -> None:
+    messages = [
+        Message(arbitration_id=0x123, is_extended_id=False, data=b"\x01\x02\x03"),
+        Message(arbitration_id=0x1ABCDEF0, is_extended_id=True, data=bytes(range(8))),
+        Message(arbitration_id=0x10, is_extended_id=False, is_remote_frame=True, dlc=5),
+        Message(arbitration_id=0x7FF, is_extended_id=False, data=b""),
+    ]
+    with can.Bus(interface="pcan") as a, can.Bus(interface="pcan", channel="PCAN_USBBUS2") as b:
+        assert a._native_tx is not None  # Linux: the helper is used
+        got = {}
+        for path in ("native", "ctypes"):
+            if path == "ctypes":
+                a._native_tx = None
+            for msg in messages:
+                a.send(msg)
+            got[path] = [_all_fields(_recv(b))[2:] for _ in messages]
+        assert got["native"] == got["ctypes"]
+        assert [f[0] for f in got["native"]] == [m.arbitration_id for m in messages]
+
+
+def test_native_send_refuses_what_the_ctypes_path_refuses(sim: Sim) -> None:
+    with can.Bus(interface="pcan") as a:
+        assert a._native_tx is not None
+        with pytest.raises(ValueError, match="at most 8 data bytes"):
+            a.send(Message(arbitration_id=1, is_extended_id=False, data=bytes(9), check=False))
+        with pytest.raises(can.CanOperationError, match="CAN FD"):
+            a.send(Message(arbitration_id=1, is_fd=True, data=bytes(12)))

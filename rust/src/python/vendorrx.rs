@@ -10,15 +10,18 @@
 //! valid as long as the reader. The library itself must stay loaded: the backend's module
 //! holds it for the process's life.
 
-use std::ffi::{c_int, c_ulong};
+use std::ffi::{c_int, c_uint, c_ulong};
 use std::sync::{Mutex, PoisonError};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyFloat, PyType};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyFloat, PyInt, PyType};
 
-use super::message::{self, int_object, NFIELDS};
-use crate::vendorrx::{kvaser, pcan};
+use super::message::{
+    self, int_object, ARBITRATION_ID, BITRATE_SWITCH, DATA, DLC, ERROR_STATE_INDICATOR,
+    IS_ERROR_FRAME, IS_EXTENDED_ID, IS_FD, IS_REMOTE_FRAME, NFIELDS,
+};
+use crate::vendorrx::{kvaser, kvaser_tx_flags, pcan, KvaserWriter};
 
 fn address(what: &str, value: usize) -> PyResult<usize> {
     if value == 0 {
@@ -249,8 +252,195 @@ impl PcanReader {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Sending: only messages whose fields are plain values (exact bools, ints, bytes or bytearray
+// data) take the native path; for anything else `write` returns None and the backend's Python
+// code sends (and reports the error) as before, so both paths accept and refuse the same.
+// ---------------------------------------------------------------------------------------------
+
+/// The plain fields of a message to send.
+struct Plain {
+    id: i64,
+    extended: bool,
+    remote: bool,
+    error: bool,
+    fd: bool,
+    brs: bool,
+    esi: bool,
+    dlc: i64,
+    /// At most 64 bytes.
+    data: [u8; 64],
+    len: usize,
+}
+
+fn exact_bool(f: &Bound<'_, PyAny>) -> Option<bool> {
+    let py = f.py();
+    if f.is(PyBool::new(py, true)) {
+        Some(true)
+    } else if f.is(PyBool::new(py, false)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn exact_int(f: &Bound<'_, PyAny>) -> Option<i64> {
+    f.cast_exact::<PyInt>().ok()?.extract::<i64>().ok()
+}
+
+fn plain(msg: &Bound<'_, PyAny>) -> PyResult<Option<Plain>> {
+    if !message::is_message(msg.py(), msg) {
+        return Ok(None);
+    }
+    let f = message::message_fields(msg)?;
+    let (Some(id), Some(dlc)) = (exact_int(&f[ARBITRATION_ID]), exact_int(&f[DLC])) else {
+        return Ok(None);
+    };
+    let flags = [
+        IS_EXTENDED_ID,
+        IS_REMOTE_FRAME,
+        IS_ERROR_FRAME,
+        IS_FD,
+        BITRATE_SWITCH,
+        ERROR_STATE_INDICATOR,
+    ]
+    .map(|i| exact_bool(&f[i]));
+    let [Some(extended), Some(remote), Some(error), Some(fd), Some(brs), Some(esi)] = flags else {
+        return Ok(None);
+    };
+    let mut data = [0u8; 64];
+    let len = if let Ok(b) = f[DATA].cast_exact::<PyByteArray>() {
+        // SAFETY: the GIL is held and no Python code runs while the slice is alive, so the
+        // bytearray cannot be resized or freed during the copy.
+        let bytes = unsafe { b.as_bytes() };
+        if bytes.len() > 64 {
+            return Ok(None);
+        }
+        data[..bytes.len()].copy_from_slice(bytes);
+        bytes.len()
+    } else if let Ok(b) = f[DATA].cast_exact::<PyBytes>() {
+        let bytes = b.as_bytes();
+        if bytes.len() > 64 {
+            return Ok(None);
+        }
+        data[..bytes.len()].copy_from_slice(bytes);
+        bytes.len()
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(Plain {
+        id,
+        extended,
+        remote,
+        error,
+        fd,
+        brs,
+        esi,
+        dlc,
+        data,
+        len,
+    }))
+}
+
+/// canWrite on one CANlib handle.
+#[pyclass(name = "KvaserWriter", module = "can._core", frozen)]
+pub struct PyKvaserWriter {
+    writer: KvaserWriter,
+}
+
+#[pymethods]
+impl PyKvaserWriter {
+    #[new]
+    fn new(write: usize, handle: c_int) -> PyResult<Self> {
+        let write = address("canWrite", write)?;
+        // SAFETY: the module contract: `write` is CANlib's canWrite, whose signature
+        // (canlib.h) the function pointer type spells out.
+        let writer = unsafe {
+            KvaserWriter::new(
+                std::mem::transmute::<usize, kvaser::CanWrite>(write),
+                handle,
+            )
+        };
+        Ok(PyKvaserWriter { writer })
+    }
+
+    /// canWrite (which queues and does not block, so the GIL stays held): its status, or None
+    /// for a message the backend's Python code sends instead.
+    fn write<'py>(&self, py: Python<'py>, msg: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let Some(p) = plain(msg)? else {
+            return Ok(py.None().into_bound(py));
+        };
+        // As the Python path: a remote frame's length is its dlc; an id outside 29 bits is
+        // sent as -1, which CANlib refuses (canERR_PARAM).
+        let length = if p.remote { p.dlc } else { p.len as i64 };
+        let Ok(length) = c_uint::try_from(length) else {
+            return Ok(py.None().into_bound(py));
+        };
+        if length as usize > kvaser::DATA_SIZE {
+            return Ok(py.None().into_bound(py));
+        }
+        let id = if (0..=0x1FFF_FFFF).contains(&p.id) {
+            p.id as std::ffi::c_long // ok: at most 29 bits
+        } else {
+            -1
+        };
+        let flags = kvaser_tx_flags(p.extended, p.remote, p.error, p.fd, p.brs, p.esi);
+        Ok(int_object(
+            py,
+            i64::from(self.writer.write(id, &p.data, length, flags)),
+        ))
+    }
+}
+
+/// CAN_Write on one PCAN-Basic channel (classic CAN).
+#[pyclass(name = "PcanWriter", module = "can._core", frozen)]
+pub struct PyPcanWriter {
+    writer: pcan::Writer,
+}
+
+#[pymethods]
+impl PyPcanWriter {
+    #[new]
+    fn new(write: usize, handle: u16) -> PyResult<Self> {
+        let write = address("CAN_Write", write)?;
+        // SAFETY: the module contract: `write` is PCAN-Basic's CAN_Write, whose signature
+        // (PCANBasic.h) the function pointer type spells out.
+        let writer = unsafe {
+            pcan::Writer::new(std::mem::transmute::<usize, pcan::CanWrite>(write), handle)
+        };
+        Ok(PyPcanWriter { writer })
+    }
+
+    /// CAN_Write (which queues and does not block, so the GIL stays held) of a classic frame:
+    /// its status, or None for a message the backend's Python code sends (or refuses) instead.
+    fn write<'py>(&self, py: Python<'py>, msg: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let Some(p) = plain(msg)? else {
+            return Ok(py.None().into_bound(py));
+        };
+        let length = if p.remote { p.dlc } else { p.len as i64 };
+        let (Ok(id), Ok(length)) = (u32::try_from(p.id), u8::try_from(length)) else {
+            return Ok(py.None().into_bound(py));
+        };
+        if p.fd || length > 8 {
+            return Ok(py.None().into_bound(py));
+        }
+        let mut msgtype = if p.extended {
+            pcan::MESSAGE_EXTENDED
+        } else {
+            0
+        };
+        if p.remote {
+            msgtype |= pcan::MESSAGE_RTR;
+        }
+        let frame = pcan::encode_classic(id, msgtype, length, &p.data[..p.len]);
+        Ok(int_object(py, i64::from(self.writer.write(&frame))))
+    }
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<KvaserReader>()?;
     m.add_class::<PcanReader>()?;
+    m.add_class::<PyKvaserWriter>()?;
+    m.add_class::<PyPcanWriter>()?;
     Ok(())
 }

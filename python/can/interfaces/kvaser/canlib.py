@@ -502,6 +502,7 @@ class KvaserBus(BusABC):
         self._timeout_c = _c_ulong(0)
         self._timeout_ms = 0
         self._native: Optional[Any] = None
+        self._native_tx: Optional[Any] = None
         self._canRead = api.canRead
         self._canReadWait = api.canReadWait
         self._canWrite = api.canWrite
@@ -520,6 +521,10 @@ class KvaserBus(BusABC):
             self._close_handles()
             raise
         self._native = self._native_reader(header)
+        if native_rx_enabled():
+            self._native_tx = _core.KvaserWriter(
+                function_address(self._canWrite), self._write_handle
+            )
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -593,6 +598,14 @@ class KvaserBus(BusABC):
         """
         if self._is_shutdown:
             raise CanOperationError(f"cannot send: the bus {self.channel_info!r} is shut down")
+        writer = self._native_tx
+        if writer is not None and (timeout is None or timeout <= 0):
+            # canWrite by its C address; None for a message the code below sends instead.
+            status = writer.write(msg)
+            if status is not None:
+                if status < 0:
+                    raise self._api.error("canWrite", status)
+                return
         flags = canMSG_EXT if msg.is_extended_id else canMSG_STD
         data = bytes(msg.data)
         length = len(data)
@@ -859,7 +872,7 @@ class KvaserBus(BusABC):
 
     def _close_handles(self) -> None:
         handles, self._handles = self._handles, []
-        self._native = None
+        self._native = self._native_tx = None
         self._read_handle = self._write_handle = -1
         error: Optional[BaseException] = None
         for handle in reversed(handles):

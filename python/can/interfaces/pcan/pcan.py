@@ -350,7 +350,9 @@ class PcanBus(BusABC):
         # buffer with its status for _recv_slow, as the ctypes call does. CAN FD buses and
         # other platforms use the ctypes call.
         self._native: Optional[Any] = None
+        self._native_tx: Optional[Any] = None
         if not self._fd and native_rx_enabled():
+            self._native_tx = _core.PcanWriter(function_address(f["CAN_Write"]), self._handle)
             self._native = _core.PcanReader(
                 function_address(f["CAN_Read"]),
                 self._handle,
@@ -540,6 +542,14 @@ class PcanBus(BusABC):
         """
         if self._is_shutdown:
             raise PcanCanOperationError(f"cannot send: the bus {self.channel_info!r} is shut down")
+        writer = self._native_tx
+        if writer is not None:
+            # CAN_Write by its C address; None for a message the code below sends or refuses.
+            status = writer.write(msg)
+            if status is not None:
+                if status:
+                    raise self._write_error(status)
+                return
         if self._fd:
             self._send_fd(msg)
             return
