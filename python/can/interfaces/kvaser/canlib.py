@@ -517,14 +517,16 @@ class KvaserBus(BusABC):
             self.channel_info = f"Kvaser channel {number}"
         try:
             super().__init__(channel=number, can_filters=can_filters, **kwargs)
+            # The native helpers (Linux): canRead / canReadWait / canWrite called by their C
+            # addresses, the messages built in Rust.
+            self._native = self._native_reader(header)
+            if native_rx_enabled():
+                self._native_tx = _core.KvaserWriter(
+                    function_address(self._canWrite), self._write_handle
+                )
         except BaseException:
             self._close_handles()
             raise
-        self._native = self._native_reader(header)
-        if native_rx_enabled():
-            self._native_tx = _core.KvaserWriter(
-                function_address(self._canWrite), self._write_handle
-            )
 
     # -- opening -------------------------------------------------------------------------------
 
