@@ -18,7 +18,11 @@ __all__ = [
     "CsvWriter",
     "CyclicLoop",
     "FilterSet",
+    "KvaserReader",
+    "KvaserWriter",
     "MessageBase",
+    "PcanReader",
+    "PcanWriter",
     "SqliteDatabase",
     "SqliteRows",
     "TrcReader",
@@ -373,6 +377,50 @@ if sys.platform == "linux":
         def closed(self) -> bool: ...
 
     def socketcan_interfaces() -> list[str]: ...
+
+# -- Vendor receive helpers (rust/src/vendorrx.rs, binding rust/src/python/vendorrx.rs) --------
+# Private to the Kvaser and PCAN backends: the addresses are the loaded library's functions and
+# the backend's own ctypes buffers, which ``keep`` holds alive.
+
+@final
+class KvaserReader:
+    def __new__(
+        cls,
+        read: int,
+        read_wait: int,
+        handle: int,
+        buffers: tuple[int, int, int, int, int],
+        keep: object,
+        resolution: float,
+        offset: float,
+        channel: object,
+        message_class: type[MessageBase],
+    ) -> KvaserReader: ...
+    def read(self, wait_ms: Optional[int] = None) -> Any: ...
+
+@final
+class PcanReader:
+    def __new__(
+        cls,
+        read: int,
+        handle: int,
+        buffer: int,
+        keep: object,
+        offset: float,
+        channel: object,
+        message_class: type[MessageBase],
+    ) -> PcanReader: ...
+    def read(self) -> Any: ...
+
+@final
+class KvaserWriter:
+    def __new__(cls, write: int, handle: int) -> KvaserWriter: ...
+    def write(self, msg: MessageBase) -> Optional[int]: ...
+
+@final
+class PcanWriter:
+    def __new__(cls, write: int, handle: int) -> PcanWriter: ...
+    def write(self, msg: MessageBase) -> Optional[int]: ...
 
 # -- SQLite reading (rust/src/sqlite.rs, binding rust/src/python/sqlite.rs) --------------------
 

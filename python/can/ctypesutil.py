@@ -33,11 +33,27 @@ from can.exceptions import CanError, CanInitializationError, CanOperationError
 __all__ = [
     "HostClock",
     "VendorLibrary",
+    "function_address",
+    "native_rx_enabled",
     "platform_key",
 ]
 
 #: ``status -> (is_error, text)``: how a backend reads one of its vendor's status codes.
 Describe = Callable[[int], tuple[bool, str]]
+
+
+def native_rx_enabled() -> bool:
+    """Whether a backend may receive through its native helper (``can._core.KvaserReader``,
+    ``PcanReader``: the vendor's read function called by its C address, the message built in
+    Rust) instead of its ctypes call: on Linux, unless the environment variable
+    ``CAN_VENDOR_NATIVE_RX`` is ``0``. Both paths give the same messages."""
+    return sys.platform.startswith("linux") and os.environ.get("CAN_VENDOR_NATIVE_RX") != "0"
+
+
+def function_address(function: Any) -> int:
+    """The C address of a loaded ctypes function (0 if it has none), for native helpers that
+    call it directly."""
+    return ctypes.cast(function, ctypes.c_void_p).value or 0
 
 
 def platform_key(platform: str = sys.platform) -> str:

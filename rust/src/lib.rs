@@ -21,6 +21,7 @@ pub mod serial;
 pub mod socketcan;
 pub mod sqlite;
 pub mod trc;
+pub mod vendorrx;
 
 pub use error::{Error, Result};
 

@@ -226,6 +226,7 @@ def test_hardware_timestamps_become_host_time(sim: Sim) -> None:
 def test_a_32_bit_timer_is_unwrapped(sim: Sim) -> None:
     with _bus(single_handle=True) as b:
         b._wrap_bits = 32  # as on Windows, where unsigned long has 32 bits
+        b._native = None  # ... and the ctypes path receives
         sim.ctl.inject_frame(0, 1)
         first = b.recv(1)
         b._last_raw = 2**32 - 1  # the next reading is smaller: the timer wrapped once
@@ -659,3 +660,126 @@ class TestKvaserFdContract(TestKvaserContract):
 
     def open_pair(self, **kwargs: Any) -> tuple[can.BusABC, can.BusABC]:
         return super().open_pair(fd=True, data_bitrate=2_000_000, **kwargs)
+
+
+# -- the native receive helper ------------------------------------------------------------------
+
+
+def _all_fields(msg: can.Message) -> tuple[Any, ...]:
+    return (
+        type(msg),
+        msg.timestamp,
+        msg.arbitration_id,
+        msg.is_extended_id,
+        msg.is_remote_frame,
+        msg.is_error_frame,
+        msg.channel,
+        msg.dlc,
+        type(msg.data),
+        bytes(msg.data),
+        msg.is_fd,
+        msg.is_rx,
+        msg.bitrate_switch,
+        msg.error_state_indicator,
+    )
+
+
+def _ctypes_decode(bus: Any) -> can.Message:
+    """What the ctypes path makes of the frame the last native read left in the buffers: its
+    canRead is replaced by one that reports canOK and leaves the buffers as they are."""
+    native, read = bus._native, bus._canRead
+    bus._native, bus._canRead = None, lambda *args: kvcanlib.canOK
+    try:
+        msg, _ = bus._recv_internal(0)
+    finally:
+        bus._native, bus._canRead = native, read
+    assert msg is not None
+    return msg
+
+
+def test_native_and_ctypes_receive_give_identical_messages(sim: Sim) -> None:
+    sent = [
+        can.Message(arbitration_id=0x123, is_extended_id=False, data=b"\x01\x02\x03"),
+        can.Message(arbitration_id=0x1ABCDEF0, is_extended_id=True, data=bytes(range(8))),
+        can.Message(arbitration_id=0x7FF, is_extended_id=False, data=b""),
+        can.Message(arbitration_id=0x10, is_extended_id=False, is_remote_frame=True, dlc=5),
+        can.Message(arbitration_id=0x22, is_fd=True, data=bytes(range(12))),
+        can.Message(arbitration_id=0x33, is_fd=True, bitrate_switch=True, data=bytes(64)),
+        can.Message(arbitration_id=0x44, is_fd=True, error_state_indicator=True, data=b"\xaa"),
+    ]
+    with (
+        _bus(single_handle=True, fd=True, bitrate=1_000_000, data_bitrate=4_000_000,
+             receive_own_messages=True) as a,
+        _bus(single_handle=True, fd=True) as b,
+    ):  # fmt: skip
+        assert a._native is not None and b._native is not None  # Linux: the helper is used
+        for msg in sent:
+            a.send(msg)
+        sim.ctl.inject_error(0, 0x0800)  # canMSGERR_STUFF: decoded by the Python code
+        for bus, count in ((b, len(sent) + 1), (a, len(sent))):  # a: its own echoes
+            for i in range(count):
+                got = bus.recv(2)
+                assert got is not None
+                assert _all_fields(got) == _all_fields(_ctypes_decode(bus))
+                if i < len(sent):
+                    assert got.is_rx is (bus is b)
+                    assert got.arbitration_id == sent[i].arbitration_id
+                    assert bytes(got.data) == bytes(sent[i].data)
+                else:
+                    assert got.is_error_frame
+
+
+def test_native_receive_waits_without_the_gil(sim: Sim) -> None:
+    import threading
+
+    with _bus(single_handle=True) as a, _bus(single_handle=True) as b:
+        assert b._native is not None
+        assert b.recv(0) is None and b.recv(0.02) is None
+        timer = threading.Timer(0.05, a.send, [can.Message(arbitration_id=0x55, data=b"\x05")])
+        timer.start()  # runs only if recv lets other threads have the GIL while it waits
+        got = b.recv(5)
+        timer.join()
+        assert got is not None and got.arbitration_id == 0x55
+
+
+def test_the_ctypes_receive_path_stays_available(sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAN_VENDOR_NATIVE_RX", "0")
+    with _bus(single_handle=True) as a, _bus(single_handle=True) as b:
+        assert b._native is None
+        a.send(can.Message(arbitration_id=0x66, data=b"\x06"))
+        got = b.recv(2)
+        assert got is not None and got.arbitration_id == 0x66 and bytes(got.data) == b"\x06"
+
+
+def test_native_and_ctypes_send_put_the_same_frames_on_the_bus(sim: Sim) -> None:
+    messages = [
+        can.Message(arbitration_id=0x123, is_extended_id=False, data=b"\x01\x02\x03"),
+        can.Message(arbitration_id=0x1ABCDEF0, is_extended_id=True, data=bytes(range(8))),
+        can.Message(arbitration_id=0x10, is_extended_id=False, is_remote_frame=True, dlc=5),
+        can.Message(arbitration_id=0x22, is_fd=True, bitrate_switch=True, data=bytes(range(12))),
+        can.Message(arbitration_id=0x44, is_fd=True, error_state_indicator=True, data=bytes(64)),
+    ]
+    with (
+        _bus(single_handle=True, fd=True, bitrate=1_000_000, data_bitrate=4_000_000) as a,
+        _bus(single_handle=True, fd=True) as b,
+    ):
+        assert a._native_tx is not None  # Linux: the helper is used
+        got = {}
+        for path in ("native", "ctypes"):
+            if path == "ctypes":
+                a._native_tx = None
+            for msg in messages:
+                a.send(msg)
+            got[path] = [_all_fields(m)[2:] for m in (b.recv(2) for _ in messages) if m]
+        assert got["native"] == got["ctypes"] and len(got["native"]) == len(messages)
+        for (arbitration_id, *_rest), msg in zip(got["native"], messages):
+            assert arbitration_id == msg.arbitration_id
+
+
+def test_native_send_refuses_what_canlib_refuses(sim: Sim) -> None:
+    with _bus(single_handle=True) as a:
+        assert a._native_tx is not None
+        too_big = can.Message(arbitration_id=0x2000_0000, is_extended_id=True, check=False)
+        with pytest.raises(kvcanlib.CANLIBOperationError) as exc:
+            a.send(too_big)
+        assert exc.value.error_code == -1  # canERR_PARAM

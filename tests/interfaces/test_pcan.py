@@ -609,3 +609,105 @@ def test_module_paths_and_names() -> None:
     assert package.PcanBus is module.PcanBus
     assert issubclass(package.PcanError, can.CanError)
     assert can.interfaces.resolve_interface("pcan") is module.PcanBus
+
+
+# -- the native receive helper ----------------------------------------------------------------
+
+
+def _all_fields(msg: Message) -> tuple[Any, ...]:
+    return (
+        type(msg),
+        msg.timestamp,
+        msg.arbitration_id,
+        msg.is_extended_id,
+        msg.is_remote_frame,
+        msg.is_error_frame,
+        msg.channel,
+        msg.dlc,
+        type(msg.data),
+        bytes(msg.data),
+        msg.is_fd,
+        msg.is_rx,
+        msg.bitrate_switch,
+        msg.error_state_indicator,
+    )
+
+
+def _ctypes_decode(bus: Any) -> Message:
+    """What the ctypes path makes of the frame the last native read left in the buffer: its
+    CAN_Read is replaced by one that reports PCAN_ERROR_OK and leaves the buffer as it is."""
+    native, read = bus._native, bus._read
+    bus._native, bus._read = None, lambda *args: OK
+    try:
+        msg, _ = bus._recv_internal(0)
+    finally:
+        bus._native, bus._read = native, read
+    assert msg is not None
+    return msg
+
+
+def test_native_and_ctypes_receive_give_identical_messages(sim: Sim) -> None:
+    sent = [
+        Message(arbitration_id=0x123, is_extended_id=False, data=b"\x01\x02\x03"),
+        Message(arbitration_id=0x1ABCDEF0, is_extended_id=True, data=bytes(range(8))),
+        Message(arbitration_id=0x7FF, is_extended_id=False, data=b""),
+        Message(arbitration_id=0x10, is_extended_id=False, is_remote_frame=True, dlc=5),
+        Message(arbitration_id=0x1FFFFFFF, is_extended_id=True, is_remote_frame=True, dlc=8),
+    ]
+    with (
+        can.Bus(interface="pcan", receive_own_messages=True) as a,
+        can.Bus(interface="pcan", channel="PCAN_USBBUS2") as b,
+    ):
+        assert a._native is not None and b._native is not None  # Linux: the helper is used
+        for msg in sent:
+            a.send(msg)
+        sim.ctl.inject_error(0, 0x2, bytes([1, 10, 5, 97]))  # decoded by the Python code
+        for bus, count in ((b, len(sent) + 1), (a, len(sent))):  # a: its own echoes
+            for i in range(count):
+                got = _recv(bus)
+                assert _all_fields(got) == _all_fields(_ctypes_decode(bus))
+                if i < len(sent):
+                    assert got.is_rx is (bus is b)
+                    assert got.arbitration_id == sent[i].arbitration_id
+                    assert got.dlc == sent[i].dlc
+                    assert bytes(got.data) == bytes(sent[i].data)
+                else:
+                    assert got.is_error_frame and got.arbitration_id == 2
+
+
+def test_the_ctypes_receive_path_stays_available(sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAN_VENDOR_NATIVE_RX", "0")
+    with can.Bus(interface="pcan") as a, can.Bus(interface="pcan", channel="PCAN_USBBUS2") as b:
+        assert b._native is None
+        a.send(Message(arbitration_id=0x66, is_extended_id=False, data=b"\x06"))
+        got = _recv(b)
+        assert got.arbitration_id == 0x66 and bytes(got.data) == b"\x06"
+
+
+def test_native_and_ctypes_send_put_the_same_frames_on_the_bus(sim: Sim) -> None:
+    messages = [
+        Message(arbitration_id=0x123, is_extended_id=False, data=b"\x01\x02\x03"),
+        Message(arbitration_id=0x1ABCDEF0, is_extended_id=True, data=bytes(range(8))),
+        Message(arbitration_id=0x10, is_extended_id=False, is_remote_frame=True, dlc=5),
+        Message(arbitration_id=0x7FF, is_extended_id=False, data=b""),
+    ]
+    with can.Bus(interface="pcan") as a, can.Bus(interface="pcan", channel="PCAN_USBBUS2") as b:
+        assert a._native_tx is not None  # Linux: the helper is used
+        got = {}
+        for path in ("native", "ctypes"):
+            if path == "ctypes":
+                a._native_tx = None
+            for msg in messages:
+                a.send(msg)
+            got[path] = [_all_fields(_recv(b))[2:] for _ in messages]
+        assert got["native"] == got["ctypes"]
+        assert [f[0] for f in got["native"]] == [m.arbitration_id for m in messages]
+
+
+def test_native_send_refuses_what_the_ctypes_path_refuses(sim: Sim) -> None:
+    with can.Bus(interface="pcan") as a:
+        assert a._native_tx is not None
+        with pytest.raises(ValueError, match="at most 8 data bytes"):
+            a.send(Message(arbitration_id=1, is_extended_id=False, data=bytes(9), check=False))
+        with pytest.raises(can.CanOperationError, match="CAN FD"):
+            a.send(Message(arbitration_id=1, is_fd=True, data=bytes(12)))

@@ -146,7 +146,7 @@ static KNOWN_SUBCLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// Whether `obj` is an instance of `MessageBase` (so its slots may be read directly).
 #[inline]
-fn is_message(py: Python<'_>, obj: &Bound<'_, PyAny>) -> bool {
+pub(crate) fn is_message(py: Python<'_>, obj: &Bound<'_, PyAny>) -> bool {
     // SAFETY: `obj` is a live object; only its type pointer is read.
     let tp = unsafe { ffi::Py_TYPE(obj.as_ptr()) };
     if KNOWN_SUBCLASS

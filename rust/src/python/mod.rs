@@ -21,6 +21,7 @@ mod socketcan;
 mod sqlite;
 mod textlog;
 mod trc;
+mod vendorrx;
 mod writer;
 mod writer_cell;
 
@@ -41,6 +42,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sqlite::register(m)?;
     serial::register(m)?;
     csv::register(m)?;
+    vendorrx::register(m)?;
     m.add_function(wrap_pyfunction!(dlc2len, m)?)?;
     m.add_function(wrap_pyfunction!(len2dlc, m)?)?;
     Ok(())

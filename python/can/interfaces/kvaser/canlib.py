@@ -24,7 +24,7 @@ from typing import Any, ClassVar, NamedTuple, Optional, Union
 from can import _core
 from can.bit_timing import BitTiming, BitTimingFd
 from can.bus import BusABC, BusState, CanFilters, CanProtocol
-from can.ctypesutil import VendorLibrary
+from can.ctypesutil import VendorLibrary, function_address, native_rx_enabled
 from can.exceptions import (
     CanError,
     CanInitializationError,
@@ -500,6 +500,9 @@ class KvaserBus(BusABC):
         self._kinds: dict[int, tuple[bool, bool, bool, bool, bool, bool, bool]] = {}
         self._timeout_s = -1.0
         self._timeout_c = _c_ulong(0)
+        self._timeout_ms = 0
+        self._native: Optional[Any] = None
+        self._native_tx: Optional[Any] = None
         self._canRead = api.canRead
         self._canReadWait = api.canReadWait
         self._canWrite = api.canWrite
@@ -514,6 +517,13 @@ class KvaserBus(BusABC):
             self.channel_info = f"Kvaser channel {number}"
         try:
             super().__init__(channel=number, can_filters=can_filters, **kwargs)
+            # The native helpers (Linux): canRead / canReadWait / canWrite called by their C
+            # addresses, the messages built in Rust.
+            self._native = self._native_reader(header)
+            if native_rx_enabled():
+                self._native_tx = _core.KvaserWriter(
+                    function_address(self._canWrite), self._write_handle
+                )
         except BaseException:
             self._close_handles()
             raise
@@ -590,6 +600,14 @@ class KvaserBus(BusABC):
         """
         if self._is_shutdown:
             raise CanOperationError(f"cannot send: the bus {self.channel_info!r} is shut down")
+        writer = self._native_tx
+        if writer is not None and (timeout is None or timeout <= 0):
+            # canWrite by its C address; None for a message the code below sends instead.
+            status = writer.write(msg)
+            if status is not None:
+                if status < 0:
+                    raise self._api.error("canWrite", status)
+                return
         flags = canMSG_EXT if msg.is_extended_id else canMSG_STD
         data = bytes(msg.data)
         length = len(data)
@@ -629,8 +647,53 @@ class KvaserBus(BusABC):
         if status < 0:
             raise self._api.error(name, status)
 
+    def _native_reader(self, header: _RxHeader) -> Optional[Any]:
+        """The native receive helper (``_core.KvaserReader``) that calls canRead and
+        canReadWait by their C addresses into the same buffers, or None where the ctypes
+        path is used: off Linux, where ``unsigned long`` is 32 bits (its timer wraps), or
+        with ``CAN_VENDOR_NATIVE_RX=0``."""
+        if not native_rx_enabled() or self._wrap_bits != 64:
+            return None
+        address = ctypes.addressof
+        data = self._rx_args[1]
+        return _core.KvaserReader(
+            function_address(self._canRead),
+            function_address(self._canReadWait),
+            self._read_handle,
+            (
+                address(header) + _RxHeader.id.offset,
+                address(data),
+                address(header) + _RxHeader.dlc.offset,
+                address(header) + _RxHeader.flags.offset,
+                address(header) + _RxHeader.time.offset,
+            ),
+            (header, data, self._rx_data),
+            _TIMER_RESOLUTION,
+            self._time_offset,
+            self.channel,
+            Message,
+        )
+
     def _recv_internal(self, timeout: Optional[float]) -> tuple[Optional[Message], bool]:
-        # BusABC.recv refuses a shut-down bus before calling this; its handles are -1 then.
+        # BusABC.recv refuses a shut-down bus before calling this; its handles are -1 then
+        # and _native is None.
+        native = self._native
+        if native is not None:
+            if timeout is None:
+                got = native.read(_INFINITE)
+            elif timeout <= 0:
+                got = native.read()
+            else:
+                if timeout != self._timeout_s:
+                    self._timeout_s = timeout
+                    self._timeout_ms = min(_INFINITE - 1, math.ceil(timeout * 1000))
+                got = native.read(self._timeout_ms)
+            if got.__class__ is Message:
+                return got, self._filters is None
+            if got is not None:
+                return self._read_failed(got)
+            can_id, _, flags, raw = self._rx_unpack(self._rx_header)
+            return self._special(flags, raw * _TIMER_RESOLUTION + self._time_offset, can_id)
         if timeout is None:
             status = self._canReadWait(self._read_handle, *self._rx_args, _WAIT_FOREVER)
         elif timeout <= 0:
@@ -641,14 +704,7 @@ class KvaserBus(BusABC):
                 self._timeout_c = _c_ulong(min(_INFINITE - 1, math.ceil(timeout * 1000)))
             status = self._canReadWait(self._read_handle, *self._rx_args, self._timeout_c)
         if status != canOK:
-            if status == canERR_NOMSG:
-                return None, False
-            if self._is_shutdown or status == canERR_INVHANDLE:
-                raise CanOperationError(
-                    f"receiving on {self.channel_info!r} failed: the bus was shut down",
-                    error_code=status,
-                )
-            raise self._api.error("canReadWait", status)
+            return self._read_failed(status)
         can_id, length, flags, raw = self._rx_unpack(self._rx_header)
         if self._wrap_bits == 32:  # a 32-bit unsigned long (Windows) wraps after 11.9 hours
             if raw < self._last_raw:
@@ -678,6 +734,17 @@ class KvaserBus(BusABC):
             ),
         )
         return msg, self._filters is None
+
+    def _read_failed(self, status: int) -> tuple[None, bool]:
+        """canRead / canReadWait gave ``status`` instead of a frame."""
+        if status == canERR_NOMSG:
+            return None, False
+        if self._is_shutdown or status == canERR_INVHANDLE:
+            raise CanOperationError(
+                f"receiving on {self.channel_info!r} failed: the bus was shut down",
+                error_code=status,
+            )
+        raise self._api.error("canReadWait", status)
 
     def _kind(self, flags: int) -> tuple[bool, bool, bool, bool, bool, bool, bool]:
         """What a received frame's CANlib flags say: (special, extended, remote, fd, is_rx,
@@ -807,6 +874,7 @@ class KvaserBus(BusABC):
 
     def _close_handles(self) -> None:
         handles, self._handles = self._handles, []
+        self._native = self._native_tx = None
         self._read_handle = self._write_handle = -1
         error: Optional[BaseException] = None
         for handle in reversed(handles):

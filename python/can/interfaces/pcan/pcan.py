@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Optional, Union
 from can import _core
 from can.bit_timing import BitTiming, BitTimingFd
 from can.bus import BusABC, BusState, CanFilters, CanProtocol
-from can.ctypesutil import HostClock
+from can.ctypesutil import HostClock, function_address, native_rx_enabled
 from can.exceptions import CanInitializationError
 from can.interfaces.pcan import basic
 from can.interfaces.pcan.basic import (
@@ -345,6 +345,23 @@ class PcanBus(BusABC):
         clock = HostClock()
         clock.sync(time.monotonic())
         self._time_offset = clock.to_host(0.0)
+        # The native helper: CAN_Read called by its C address into the same buffer, the
+        # message of a plain classic frame built in Rust; anything else it leaves in the
+        # buffer with its status for _recv_slow, as the ctypes call does. CAN FD buses and
+        # other platforms use the ctypes call.
+        self._native: Optional[Any] = None
+        self._native_tx: Optional[Any] = None
+        if not self._fd and native_rx_enabled():
+            self._native_tx = _core.PcanWriter(function_address(f["CAN_Write"]), self._handle)
+            self._native = _core.PcanReader(
+                function_address(f["CAN_Read"]),
+                self._handle,
+                ctypes.addressof(self._rx),
+                self._rx,
+                self._time_offset,
+                self.channel_info,
+                Message,
+            )
         self._event_fd = -1
         self._poller: Optional[select.poll] = None
         if sys.platform.startswith("linux"):
@@ -357,6 +374,12 @@ class PcanBus(BusABC):
     # -- receiving ----------------------------------------------------------------------------
 
     def _recv_internal(self, timeout: Optional[float]) -> tuple[Optional[Message], bool]:
+        native = self._native
+        if native is not None:
+            got = native.read()
+            if got.__class__ is Message:
+                return got, self._unfiltered
+            return self._recv_slow(timeout, got)
         rx = self._rx
         status = self._read(self._handle, rx, self._rx_ts)
         if status == 0 and not self._fd:
@@ -519,6 +542,14 @@ class PcanBus(BusABC):
         """
         if self._is_shutdown:
             raise PcanCanOperationError(f"cannot send: the bus {self.channel_info!r} is shut down")
+        writer = self._native_tx
+        if writer is not None:
+            # CAN_Write by its C address; None for a message the code below sends or refuses.
+            status = writer.write(msg)
+            if status is not None:
+                if status:
+                    raise self._write_error(status)
+                return
         if self._fd:
             self._send_fd(msg)
             return
