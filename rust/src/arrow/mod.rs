@@ -304,96 +304,150 @@ impl<'a> FrameBatches<'a> {
         }
     }
 
-    /// The column `column` of `frames` (`names`: their interface names, candump logs).
-    fn build(&self, column: Column, frames: &[CanFrame], names: &Values) -> Values {
-        fn bits(frames: &[CanFrame], get: impl Fn(&CanFrame) -> bool) -> Values {
-            let mut packed = vec![0u8; frames.len().div_ceil(8)];
-            for (chunk, out) in frames.chunks(8).zip(packed.iter_mut()) {
+    /// An empty column of `column`'s type with room for `capacity` rows.
+    fn empty(&self, column: Column, capacity: usize) -> Values {
+        match column {
+            Column::Timestamp => Values::F64(Vec::with_capacity(capacity)),
+            Column::TimestampNs => Values::I64(Vec::with_capacity(capacity)),
+            Column::Channel if self.format == Format::Log => Values::empty_bytes(),
+            Column::Channel => Values::I64(Vec::with_capacity(capacity)),
+            Column::ArbitrationId => Values::U32(Vec::with_capacity(capacity)),
+            Column::Dlc => Values::U8(Vec::with_capacity(capacity)),
+            Column::Data => {
+                let mut offsets = Vec::with_capacity(capacity + 1);
+                offsets.push(0);
+                Values::Bytes {
+                    offsets,
+                    values: Vec::with_capacity(capacity * 8),
+                }
+            }
+            _ => Values::Bool(Vec::with_capacity(capacity.div_ceil(8)), 0),
+        }
+    }
+
+    /// Appends the values of `frames` to `values`, the column `column` (`names`: the
+    /// frames' interface names, candump logs). Booleans are appended a byte at a time, so
+    /// every chunk but the last must hold a multiple of 8 frames.
+    fn extend(&self, column: Column, values: &mut Values, frames: &[CanFrame], names: &Values) {
+        fn bits(out: &mut Vec<u8>, n: &mut usize, frames: &[CanFrame], get: fn(&CanFrame) -> bool) {
+            for chunk in frames.chunks(8) {
                 let mut byte = 0u8;
                 for (i, f) in chunk.iter().enumerate() {
                     byte |= u8::from(get(f)) << i;
                 }
-                *out = byte;
+                out.push(byte);
             }
-            Values::Bool(packed, frames.len())
+            *n += frames.len();
         }
-        match column {
-            Column::Timestamp => Values::F64(frames.iter().map(|f| f.timestamp).collect()),
-            Column::TimestampNs => {
-                Values::I64(frames.iter().map(|f| timestamp_ns(f.timestamp)).collect())
+        let get: fn(&CanFrame) -> bool = match (column, &mut *values) {
+            (Column::Timestamp, Values::F64(v)) => {
+                return v.extend(frames.iter().map(|f| f.timestamp))
             }
-            Column::Channel if self.format == Format::Log => names.clone(),
-            Column::Channel => Values::I64(frames.iter().map(|f| self.channel_number(f)).collect()),
-            Column::ArbitrationId => Values::U32(frames.iter().map(CanFrame::id).collect()),
-            Column::Dlc => Values::U8(frames.iter().map(|f| f.dlc).collect()),
-            Column::Data => {
-                let mut offsets = Vec::with_capacity(frames.len() + 1);
-                let total: usize = frames.iter().map(|f| f.payload().len()).sum();
-                let mut values = Vec::with_capacity(total);
-                offsets.push(0i32);
+            (Column::TimestampNs, Values::I64(v)) => {
+                return v.extend(frames.iter().map(|f| timestamp_ns(f.timestamp)))
+            }
+            (Column::Channel, Values::I64(v)) => {
+                return v.extend(frames.iter().map(|f| self.channel_number(f)))
+            }
+            (Column::Channel, Values::Bytes { offsets, values }) => {
+                if let Values::Bytes {
+                    offsets: o,
+                    values: names,
+                } = names
+                {
+                    let base = offsets.last().copied().unwrap_or(0);
+                    offsets.extend(o.iter().skip(1).map(|x| base + x));
+                    values.extend_from_slice(names);
+                }
+                return;
+            }
+            (Column::ArbitrationId, Values::U32(v)) => {
+                return v.extend(frames.iter().map(CanFrame::id))
+            }
+            (Column::Dlc, Values::U8(v)) => return v.extend(frames.iter().map(|f| f.dlc)),
+            (Column::Data, Values::Bytes { offsets, values }) => {
                 for f in frames {
                     values.extend_from_slice(f.payload());
-                    // ok: at most 64 bytes a row and batch sizes are capped far below
-                    // i32::MAX / 64 rows (MAX_BATCH_SIZE).
+                    // ok: at most 64 bytes a row and at most MAX_BATCH_SIZE rows a batch
+                    // keep the end below i32::MAX.
                     offsets.push(values.len() as i32);
                 }
-                Values::Bytes { offsets, values }
+                return;
             }
-            Column::IsExtendedId => bits(frames, CanFrame::is_extended),
-            Column::IsRemoteFrame => bits(frames, CanFrame::is_remote),
-            Column::IsErrorFrame => bits(frames, CanFrame::is_error),
-            Column::IsFd => bits(frames, CanFrame::is_fd),
-            Column::BitrateSwitch => bits(frames, |f| f.flags & CANFD_BRS != 0),
-            Column::ErrorStateIndicator => bits(frames, |f| f.flags & CANFD_ESI != 0),
-            Column::IsRx => bits(frames, |f| f.is_rx),
+            (Column::IsExtendedId, _) => CanFrame::is_extended,
+            (Column::IsRemoteFrame, _) => CanFrame::is_remote,
+            (Column::IsErrorFrame, _) => CanFrame::is_error,
+            (Column::IsFd, _) => CanFrame::is_fd,
+            (Column::BitrateSwitch, _) => |f| f.flags & CANFD_BRS != 0,
+            (Column::ErrorStateIndicator, _) => |f| f.flags & CANFD_ESI != 0,
+            (Column::IsRx, _) => |f| f.is_rx,
+            _ => return,
+        };
+        if let Values::Bool(out, n) = values {
+            bits(out, n, frames, get);
         }
     }
 
     /// The next batch (never empty); `None` at the end of the input. After an error, the
     /// batches end.
+    ///
+    /// Frames are gathered [`CHUNK`] at a time and then appended column by column, so that
+    /// the columns are built from frames still in the cache.
     pub fn next_batch(&mut self) -> Result<Option<Batch>> {
         if self.done {
             return Ok(None);
         }
         let want_names = self.format == Format::Log && self.columns.contains(&Column::Channel);
-        let mut frames = std::mem::take(&mut self.frames);
-        frames.clear();
-        let mut names = Values::empty_bytes();
-        while frames.len() < self.batch_size {
-            let event = match self.source.next_event() {
-                Ok(e) => e,
-                Err(e) => {
-                    self.done = true;
-                    return Err(e);
-                }
-            };
-            match event {
-                Some(Event::Frame(f)) => {
-                    self.frames_read += 1;
-                    if self.keeps(&f) {
-                        if want_names {
-                            names.push_bytes(self.source.channel_name().unwrap_or_default())?;
-                        }
-                        frames.push(f);
-                    }
-                }
-                Some(Event::Marker(_)) => {}
-                None => {
-                    self.done = true;
-                    break;
-                }
-            }
-        }
-        let rows = frames.len();
-        let columns = self
+        let capacity = self.batch_size.min(1 << 16);
+        let mut columns: Vec<(Column, Values)> = self
             .columns
             .iter()
-            .map(|&c| (c, self.build(c, &frames, &names)))
+            .map(|&c| (c, self.empty(c, capacity)))
             .collect();
+        let mut frames = std::mem::take(&mut self.frames);
+        let mut rows = 0;
+        while rows < self.batch_size && !self.done {
+            frames.clear();
+            let mut names = Values::empty_bytes();
+            let want = CHUNK.min(self.batch_size - rows);
+            while frames.len() < want {
+                let event = match self.source.next_event() {
+                    Ok(e) => e,
+                    Err(e) => {
+                        self.done = true;
+                        return Err(e);
+                    }
+                };
+                match event {
+                    Some(Event::Frame(f)) => {
+                        self.frames_read += 1;
+                        if self.keeps(&f) {
+                            if want_names {
+                                names.push_bytes(self.source.channel_name().unwrap_or_default())?;
+                            }
+                            frames.push(f);
+                        }
+                    }
+                    Some(Event::Marker(_)) => {}
+                    None => {
+                        self.done = true;
+                        break;
+                    }
+                }
+            }
+            for (column, values) in columns.iter_mut() {
+                self.extend(*column, values, &frames, &names);
+            }
+            rows += frames.len();
+        }
         self.frames = frames;
         Ok((rows > 0).then_some(Batch { columns, rows }))
     }
 }
+
+/// Frames gathered before they are appended to the columns (a multiple of 8: see
+/// `FrameBatches::extend`): 4096 frames of 88 bytes stay in a core's L2 cache.
+const CHUNK: usize = 4096;
 
 #[cfg(test)]
 mod tests;

@@ -166,3 +166,57 @@ fn stream_exports_schema_batches_and_errors() {
     }
     assert!(end.lock().unwrap().error.is_some());
 }
+
+#[test]
+fn columns_span_chunks() {
+    // more frames than one chunk, and not a multiple of 8: every 3rd extended, every 5th Tx
+    let n = 2 * CHUNK + 13;
+    let mut log = String::new();
+    for i in 0..n {
+        let id = if i % 3 == 0 { "00000123" } else { "123" };
+        let dir = if i % 5 == 0 { " T" } else { " R" };
+        log.push_str(&format!("({i}.0) can{} {id}#{:02X}{dir}\n", i % 2, i % 256));
+    }
+    let src = reader(
+        std::io::Cursor::new(log.into_bytes()),
+        Format::Log,
+        Box::new(Utc),
+    )
+    .unwrap();
+    let cols = vec![
+        Column::IsExtendedId,
+        Column::IsRx,
+        Column::Channel,
+        Column::Data,
+    ];
+    let mut b = FrameBatches::new(src, Format::Log, cols, Selection::default(), n + 100);
+    let batch = b.next_batch().unwrap().unwrap();
+    assert_eq!(batch.rows, n);
+    let bit = |v: &Values, i: usize| match v {
+        Values::Bool(bits, len) => {
+            assert_eq!(*len, n);
+            bits[i / 8] >> (i % 8) & 1 == 1
+        }
+        _ => panic!("not bool"),
+    };
+    for i in 0..n {
+        assert_eq!(bit(&batch.columns[0].1, i), i % 3 == 0, "row {i}");
+        assert_eq!(bit(&batch.columns[1].1, i), i % 5 != 0, "row {i}");
+    }
+    let Values::Bytes { offsets, values } = &batch.columns[2].1 else {
+        panic!("not bytes")
+    };
+    assert_eq!(offsets.len(), n + 1);
+    for i in 0..n {
+        let name = &values[offsets[i] as usize..offsets[i + 1] as usize];
+        assert_eq!(name, format!("can{}", i % 2).as_bytes(), "row {i}");
+    }
+    let Values::Bytes { offsets, values } = &batch.columns[3].1 else {
+        panic!("not bytes")
+    };
+    assert_eq!(offsets[n] as usize, n);
+    assert!(values
+        .iter()
+        .enumerate()
+        .all(|(i, &v)| usize::from(v) == i % 256));
+}

@@ -137,7 +137,8 @@ impl ArrowLogStream {
         selected_channels(channels, &mut selection)?;
         let file = File::open(&path).map_err(|e| io_error(e, &name))?;
         let source = reader(
-            std::io::BufReader::with_capacity(1 << 16, file),
+            // The readers buffer themselves.
+            file,
             format,
             Box::new(PyLocalTime),
         )
