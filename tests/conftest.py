@@ -18,6 +18,7 @@ import pytest
 # .ci/run installs can-utils, and `make test` the reference python-can (with msgpack).
 _REQUIRED_ON_CI = (
     "shared test data not found",
+    "pyarrow (can[arrow]) not installed",
     "can-utils (log2asc, asc2log) not installed",
     "no reference python-can interpreter",
     # CI runs as root on a Linux machine: unshare -n works there, and msgpack is a test

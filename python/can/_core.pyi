@@ -1,13 +1,14 @@
 # Hand-written stub of the native module can._core (checked by mypy.stubtest in CI).
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Optional, Union, final
 
 from typing_extensions import disjoint_base
 
 __all__ = [
     "MESSAGE_FIELDS",
+    "ArrowLogStream",
     "AscReader",
     "AscWriter",
     "BlfReader",
@@ -449,6 +450,24 @@ def convert_log(
     progress: Optional[Callable[[int, int], object]] = None,
     progress_every: int = 65536,
 ) -> dict[str, Any]: ...
+
+# Log files as Arrow record batches (rust/src/python/arrow.rs), read through the PyCapsule
+# stream interface.
+@final
+class ArrowLogStream:
+    def __new__(
+        cls,
+        path: Union[str, os.PathLike[str]],
+        columns: Optional[Sequence[str]] = None,
+        filters: Optional[Iterable[Mapping[str, Any]]] = None,
+        channels: Optional[Iterable[Union[int, str]]] = None,
+        start: Optional[float] = None,
+        stop: Optional[float] = None,
+        batch_size: int = 65536,
+    ) -> ArrowLogStream: ...
+    def __arrow_c_stream__(self, requested_schema: object = None) -> Any: ...
+    def error(self) -> Optional[BaseException]: ...
+    def end_notes(self) -> tuple[Optional[str], list[str]]: ...
 
 # Serial ports (rust/src/python/serial.rs), Unix only: frames written to a non-blocking
 # descriptor, encoded natively (Python encoder `encode` for the rest).

@@ -4,6 +4,7 @@
 //! tested with `cargo test` alone. The PyO3 binding layer lives in [`python`] and is compiled
 //! only with the `python` feature, which maturin turns on when it builds `can._core`.
 
+pub mod arrow;
 pub mod asc;
 pub mod blf;
 pub mod candump;

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from can.io.arrow import read_batches, read_table
 from can.io.asc import ASCParseError, ASCReader, ASCWriter
 from can.io.blf import BLFParseError, BLFReader, BLFTruncatedWarning, BLFWriter
 from can.io.canutils import CanutilsLogParseError, CanutilsLogReader, CanutilsLogWriter
@@ -61,6 +62,8 @@ __all__ = [
     "TRCReader",
     "TRCWriter",
     "TruncatedLogWarning",
+    "read_batches",
+    "read_table",
 ]
 
 # Imported when first used: sqlite3 costs more to import than every other format together, and

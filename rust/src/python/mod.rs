@@ -5,6 +5,7 @@
 
 use pyo3::prelude::*;
 
+mod arrow;
 mod asc;
 mod blf;
 mod candump;
@@ -33,6 +34,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     message::register(m)?;
     socketcan::register(m)?;
     blf::register(m)?;
+    arrow::register(m)?;
     asc::register(m)?;
     candump::register(m)?;
     convert::register(m)?;
