@@ -310,3 +310,13 @@ def test_without_pyarrow_the_error_names_the_extra(
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     with pytest.raises(ImportError, match=r"pip install can\[arrow\]"):
         read_table(tmp_path / "x.blf")
+
+
+def test_csv_is_read_with_logreader_for_now(tmp_path: pathlib.Path) -> None:
+    # CSV became a native format, but its messages have no channel, which the int64 channel
+    # column cannot hold yet: read_table says so instead of inventing channel 0.
+    path = tmp_path / "a.csv"
+    with can.CSVWriter(path) as w:
+        w.on_message_received(can.Message(arbitration_id=1, data=b"\x01"))
+    with pytest.raises(ValueError, match=r"read other formats with can\.LogReader"):
+        read_table(path)

@@ -66,7 +66,7 @@ def _stream(
 ) -> ArrowLogStream:
     suffix, compressed = split_suffix(path)
     fmt = log_format(suffix)
-    if fmt is None or not fmt.native or compressed:
+    if fmt is None or not fmt.native or compressed or suffix == ".csv":
         raise ValueError(
             f"{os.fspath(path)}: read_table reads .blf, .asc, .log and .trc files "
             "(not gzip-compressed); read other formats with can.LogReader"

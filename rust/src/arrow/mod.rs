@@ -139,6 +139,13 @@ pub fn reader<'a, R: Read + Send + 'a>(
         }
         Format::Log => Box::new(candump::Reader::new(input, true)),
         Format::Trc => Box::new(trc::Reader::new(input, true)),
+        // CSV has no channel column (its messages' channel is None), which the int64 channel
+        // column cannot say yet: can.LogReader reads it.
+        Format::Csv => {
+            return Err(crate::Error::Value(
+                "CSV files are not read as Arrow columns yet; use can.LogReader".into(),
+            ))
+        }
     })
 }
 
