@@ -52,7 +52,7 @@ endif
 .PHONY: help build package lint fmt-check clippy ruff mypy stubtest test test-rust test-python \
 	test-venv test-socketcan ref-venv simlibs \
 	check-wheel sdist test-sdist shim shim-venv check-targets \
-	docs bench demo clean
+	docs bench bench-mix demo clean
 
 help: ## List the targets with a one-line description each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' \
@@ -220,6 +220,9 @@ docs: package ## Build the Sphinx site into docs/_build/html, warnings are error
 
 bench: package ref-venv ## Run benches/run.py (release build); vs. upstream when REF_PYTHON is set
 	PYTHONPATH=$(PKG) $(PYTHON) benches/run.py --ref $(REF_PYTHON) $(BENCH_ARGS)
+
+bench-mix: package ref-venv ## The classic mix of issue 17 (BLF, logconvert, Message) vs. python-can, 3 runs
+	PYTHONPATH=$(PKG) $(PYTHON) benches/bench_mix.py --ref $(REF_PYTHON) $(BENCH_ARGS)
 
 demo: package ## Build, then send, filter, receive and print frames on the virtual interface
 	@PYTHONPATH=$(PKG) $(PYTHON) -m can.demo

@@ -44,11 +44,13 @@ def test_import_can_leaves_buses_and_formats_to_first_use() -> None:
         "import sys\n"
         "before = set(sys.modules)\n"
         "import can\n"
-        f"print(sorted((set(sys.modules) - before) & set({HEAVY!r})))\n"
+        f"print(sorted((set(sys.modules) - before) & set({[*HEAVY, 'logging']!r})))\n"
         "m = can.Message(arbitration_id=1, data=b'\\x01')\n"
         "print(type(m).__module__, m.dlc)\n"
+        "import logging\n"
+        "print(can.log is logging.getLogger('can'), can.log.name)\n"
     )
-    assert lines == ["[]", "can.message 1"]
+    assert lines == ["[]", "can.message 1", "True can"]
 
 
 def test_logconvert_imports_no_format_classes_and_no_entry_points(tmp_path: Path) -> None:

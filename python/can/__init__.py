@@ -6,14 +6,11 @@ additions users rely on); the byte-level work is done by the native module ``can
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 # One version, kept in rust/Cargo.toml: maturin writes it into the wheel's metadata and the
 # native module reports it. Its scheme is in docs/installation.rst ("Version numbers").
 from can._core import __version__ as __version__
-
-log = logging.getLogger("can")
 
 #: Configuration set in code; see :func:`can.util.load_config`. ``can.rc['interface']`` etc.
 rc: dict[str, Any] = {}
@@ -28,6 +25,8 @@ from can.exceptions import (  # noqa: E402
 from can.message import Message  # noqa: E402
 
 if TYPE_CHECKING:
+    import logging
+
     from can import interface, typechecking, util
     from can.bit_timing import BitTiming, BitTimingFd
     from can.broadcastmanager import (
@@ -62,6 +61,9 @@ if TYPE_CHECKING:
     from can.notifier import Notifier
     from can.thread_safe_bus import ThreadSafeBus
     from can.util import set_logging_level
+
+    #: The package's logger, ``logging.getLogger("can")`` (logging is imported when it is used).
+    log: logging.Logger
 
 #: The submodules that are attributes of ``can`` as soon as they are used (python-can's
 #: ``import can`` imports them all, so code may use ``can.util`` or ``can.bus`` without
@@ -192,6 +194,12 @@ def __getattr__(name: str) -> Any:
         from can.interfaces import VALID_INTERFACES
 
         return VALID_INTERFACES
+    if name == "log":
+        import logging
+
+        logger = logging.getLogger("can")
+        globals()["log"] = logger
+        return logger
     import importlib
 
     if name in _SUBMODULES:
