@@ -52,7 +52,7 @@ endif
 .PHONY: help build package lint fmt-check clippy ruff mypy stubtest test test-rust test-python \
 	test-venv test-socketcan ref-venv simlibs \
 	check-wheel sdist test-sdist shim shim-venv check-targets \
-	docs bench bench-plots demo clean
+	docs bench bench-plots bench-mix demo clean
 
 help: ## List the targets with a one-line description each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' \
@@ -223,6 +223,9 @@ bench: package ref-venv ## Run benches/run.py (release build); vs. upstream when
 
 bench-plots: ## Redraw docs/_static/bench/*.svg from docs/bench_*.txt (needs matplotlib 3.11.2)
 	$(PYTHON) docs/bench_plots.py
+
+bench-mix: package ref-venv ## The classic mix of issue 17 (BLF, logconvert, Message) vs. python-can, 3 runs
+	PYTHONPATH=$(PKG) $(PYTHON) benches/bench_mix.py --ref $(REF_PYTHON) $(BENCH_ARGS)
 
 demo: package ## Build, then send, filter, receive and print frames on the virtual interface
 	@PYTHONPATH=$(PKG) $(PYTHON) -m can.demo

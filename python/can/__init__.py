@@ -6,29 +6,15 @@ additions users rely on); the byte-level work is done by the native module ``can
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # One version, kept in rust/Cargo.toml: maturin writes it into the wheel's metadata and the
 # native module reports it. Its scheme is in docs/installation.rst ("Version numbers").
 from can._core import __version__ as __version__
 
-log = logging.getLogger("can")
-
 #: Configuration set in code; see :func:`can.util.load_config`. ``can.rc['interface']`` etc.
 rc: dict[str, Any] = {}
 
-from can import interface, typechecking, util  # noqa: E402
-from can.bit_timing import BitTiming, BitTimingFd  # noqa: E402
-from can.broadcastmanager import (  # noqa: E402
-    CyclicSendTaskABC,
-    CyclicTask,
-    LimitedDurationCyclicSendTaskABC,
-    ModifiableCyclicTaskABC,
-    MultiRateCyclicSendTaskABC,
-    RestartableCyclicTaskABC,
-)
-from can.bus import BusABC, BusState, CanProtocol  # noqa: E402
 from can.exceptions import (  # noqa: E402
     CanError,
     CanInitializationError,
@@ -36,35 +22,114 @@ from can.exceptions import (  # noqa: E402
     CanOperationError,
     CanTimeoutError,
 )
-from can.interface import Bus, detect_available_configs  # noqa: E402
-from can.io import (  # noqa: E402
-    ASCReader,
-    ASCWriter,
-    BLFReader,
-    BLFWriter,
-    CanutilsLogReader,
-    CanutilsLogWriter,
-    CSVReader,
-    CSVWriter,
-    Logger,
-    LogReader,
-    MessageSync,
-    Printer,
-    SizedRotatingLogger,
-    TRCFileVersion,
-    TRCReader,
-    TRCWriter,
-)
-from can.listener import (  # noqa: E402
-    AsyncBufferedReader,
-    BufferedReader,
-    Listener,
-    RedirectReader,
-)
 from can.message import Message  # noqa: E402
-from can.notifier import Notifier  # noqa: E402
-from can.thread_safe_bus import ThreadSafeBus  # noqa: E402
-from can.util import set_logging_level  # noqa: E402
+
+if TYPE_CHECKING:
+    import logging
+
+    from can import interface, typechecking, util
+    from can.bit_timing import BitTiming, BitTimingFd
+    from can.broadcastmanager import (
+        CyclicSendTaskABC,
+        CyclicTask,
+        LimitedDurationCyclicSendTaskABC,
+        ModifiableCyclicTaskABC,
+        MultiRateCyclicSendTaskABC,
+        RestartableCyclicTaskABC,
+    )
+    from can.bus import BusABC, BusState, CanProtocol
+    from can.interface import Bus, detect_available_configs
+    from can.io import (
+        ASCReader,
+        ASCWriter,
+        BLFReader,
+        BLFWriter,
+        CanutilsLogReader,
+        CanutilsLogWriter,
+        CSVReader,
+        CSVWriter,
+        Logger,
+        LogReader,
+        MessageSync,
+        Printer,
+        SizedRotatingLogger,
+        TRCFileVersion,
+        TRCReader,
+        TRCWriter,
+    )
+    from can.listener import AsyncBufferedReader, BufferedReader, Listener, RedirectReader
+    from can.notifier import Notifier
+    from can.thread_safe_bus import ThreadSafeBus
+    from can.util import set_logging_level
+
+    #: The package's logger, ``logging.getLogger("can")`` (logging is imported when it is used).
+    log: logging.Logger
+
+#: The submodules that are attributes of ``can`` as soon as they are used (python-can's
+#: ``import can`` imports them all, so code may use ``can.util`` or ``can.bus`` without
+#: importing them itself).
+_SUBMODULES = frozenset(
+    {
+        "bit_timing",
+        "broadcastmanager",
+        "bus",
+        "interface",
+        "interfaces",
+        "io",
+        "listener",
+        "notifier",
+        "thread_safe_bus",
+        "typechecking",
+        "util",
+    }
+)
+
+#: What ``import can`` leaves to first use, and the module each name comes from: ``import can``
+#: imports only the messages and exceptions (a short script such as ``python -m can.logconvert``
+#: should not pay for buses, notifiers and every log format).
+_LAZY: dict[str, str] = {
+    "BitTiming": "can.bit_timing",
+    "BitTimingFd": "can.bit_timing",
+    "CyclicSendTaskABC": "can.broadcastmanager",
+    "CyclicTask": "can.broadcastmanager",
+    "LimitedDurationCyclicSendTaskABC": "can.broadcastmanager",
+    "ModifiableCyclicTaskABC": "can.broadcastmanager",
+    "MultiRateCyclicSendTaskABC": "can.broadcastmanager",
+    "RestartableCyclicTaskABC": "can.broadcastmanager",
+    "BusABC": "can.bus",
+    "BusState": "can.bus",
+    "CanProtocol": "can.bus",
+    "Bus": "can.interface",
+    "detect_available_configs": "can.interface",
+    "ASCReader": "can.io",
+    "ASCWriter": "can.io",
+    "BLFReader": "can.io",
+    "BLFWriter": "can.io",
+    "CanutilsLogReader": "can.io",
+    "CanutilsLogWriter": "can.io",
+    "CSVReader": "can.io",
+    "CSVWriter": "can.io",
+    "Logger": "can.io",
+    "LogReader": "can.io",
+    "MessageSync": "can.io",
+    "Printer": "can.io",
+    "SizedRotatingLogger": "can.io",
+    "TRCFileVersion": "can.io",
+    "TRCReader": "can.io",
+    "TRCWriter": "can.io",
+    # sqlite3 and asammdf (optional) are imported only when these are used
+    "SqliteReader": "can.io.sqlite",
+    "SqliteWriter": "can.io.sqlite",
+    "MF4Reader": "can.io.mf4",
+    "MF4Writer": "can.io.mf4",
+    "AsyncBufferedReader": "can.listener",
+    "BufferedReader": "can.listener",
+    "Listener": "can.listener",
+    "RedirectReader": "can.listener",
+    "Notifier": "can.notifier",
+    "ThreadSafeBus": "can.thread_safe_bus",
+    "set_logging_level": "can.util",
+}
 
 __all__ = [
     "VALID_INTERFACES",
@@ -129,14 +194,27 @@ def __getattr__(name: str) -> Any:
         from can.interfaces import VALID_INTERFACES
 
         return VALID_INTERFACES
-    if name in ("SqliteReader", "SqliteWriter"):
-        # sqlite3 is imported when the SQLite classes are first used, not by ``import can``
-        from can.io import sqlite
+    if name == "log":
+        import logging
 
-        return getattr(sqlite, name)
-    if name in ("MF4Reader", "MF4Writer"):
-        # can.io.mf4 imports asammdf only when a reader or writer is made (it is optional)
-        from can.io import mf4
+        logger = logging.getLogger("can")
+        globals()["log"] = logger
+        return logger
+    import importlib
 
-        return getattr(mf4, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name in _SUBMODULES:
+        # importing it makes it an attribute of this package
+        return importlib.import_module(f"{__name__}.{name}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    if not module.endswith((".sqlite", ".mf4")):
+        # Cached as a module attribute: the next use is an ordinary lookup. (The optional
+        # formats are looked up each time, as their modules decide when to import.)
+        globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | _SUBMODULES)

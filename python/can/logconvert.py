@@ -77,7 +77,8 @@ def convert(
     if not (is_native(input) and is_native(output)):
         stats = _python_convert(input, output, filters, strict, compression_level, progress)
     else:
-        if compression_level is None:
+        if compression_level is None and split_suffix(output)[0] == ".blf":
+            # (imported only for a BLF output: the Python classes are not needed otherwise)
             from can.io.blf import BLFWriter
 
             compression_level = BLFWriter.COMPRESSION_LEVEL
@@ -86,7 +87,8 @@ def convert(
             os.fspath(output),
             filters=None if filters is None else list(filters),
             strict=strict,
-            compression_level=compression_level,
+            # (None only when the output is not BLF: the level is then not used)
+            compression_level=-1 if compression_level is None else compression_level,
             progress=progress,
         )
     for text in stats["warnings"]:
@@ -203,14 +205,23 @@ def _position(reader: Any) -> int:
         return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """The command line, whose help lists the formats (plug-ins included) only when shown:
+    finding the plug-ins reads every installed distribution's entry points, which a conversion
+    does not need unless a suffix is not a built-in one."""
+
+    def format_help(self) -> str:
+        self.description = (
+            "Convert a log file from one format to another; the format follows the file "
+            f"suffix. Read: {', '.join(MESSAGE_READERS)}; written: {', '.join(MESSAGE_WRITERS)} "
+            "(text formats also as <suffix>.gz). BLF, ASC, candump and TRC are converted natively."
+        )
+        return super().format_help()
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """The ``can-logconvert`` command."""
-    parser = argparse.ArgumentParser(
-        prog="can-logconvert",
-        description="Convert a log file from one format to another; the format follows the file "
-        f"suffix. Read: {', '.join(MESSAGE_READERS)}; written: {', '.join(MESSAGE_WRITERS)} "
-        "(text formats also as <suffix>.gz). BLF, ASC, candump and TRC are converted natively.",
-    )
+    parser = _Parser(prog="can-logconvert")
     parser.add_argument("input", metavar="INFILE", help="the log file to read")
     parser.add_argument("output", metavar="OUTFILE", help="the log file to write")
     parser.add_argument(
