@@ -232,7 +232,9 @@ pub(crate) use writer_class;
 
 /// A writer that also takes frames received by a native bus directly, without a
 /// `can.Message` in between (the fast path of `SocketcanRaw.recv_to_writer`). The result is
-/// what `write_message` of the message such a bus would have built gives.
+/// what `write_message` of the message such a bus would have built gives. Only the Linux
+/// SocketCAN binding calls it; elsewhere the writers keep the implementations unused.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub trait WriteReceived {
     /// Appends `frame` (its timestamp set), whose message `channel` would be `channel`.
     fn write_received(
@@ -244,6 +246,7 @@ pub trait WriteReceived {
 }
 
 /// `obj` as a native writer that takes received frames, if it is one.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub fn received_sink<'a>(obj: &'a Bound<'_, PyAny>) -> Option<&'a dyn WriteReceived> {
     if let Ok(w) = obj.cast::<super::blf::BlfWriter>() {
         return Some(w.get());
