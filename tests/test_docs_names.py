@@ -40,6 +40,7 @@ NOT_OURS = frozenset(
         "asammdf",  # MF4 logs
         "serial",  # pyserial
         "msgpack",  # udp_multicast
+        "pyarrow",  # can.io.read_table
         "cantools",
         "canopen",
         "canalystii",
