@@ -26,7 +26,9 @@ from can.io.formats import FORMATS
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 DATA = pathlib.Path(os.environ.get("CAN_SHARED_DATA", ROOT.parent / "shared" / "data"))
-NATIVE = sorted(s for s, f in FORMATS.items() if f.native)
+# The native formats read_table reads: all but CSV, whose messages have no channel (see
+# test_csv_is_read_with_logreader_for_now).
+NATIVE = sorted(s for s, f in FORMATS.items() if f.native and s != ".csv")
 HAVE_PYARROW = importlib.util.find_spec("pyarrow") is not None
 
 pytestmark = pytest.mark.skipif(
